@@ -1,0 +1,304 @@
+"""The admin config (CONTRACT §3): strict TOML parsing with errors that name the key and line.
+
+Every key is optional. An unknown key, a wrong type, a bad time/zone/weekday/date, quiet hours
+that leave no time to send, or a prompt that reads as a status demand is an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from coaching.prompts import PROMPTS, validate_prompts
+from core.toml_lines import LineIndex
+from scheduling.cadence import WEEKDAYS, Cadence
+
+Every = Literal["day", "week", "2 weeks", "month"]
+DeliverAnswers = Literal["immediately", "daily", "weekly"]
+SlackUserId = Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$")]
+
+_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+# Quiet hours must leave at least this much of the day for check-ins, else nothing could be sent.
+MIN_SENDING_WINDOW = dt.timedelta(hours=1)
+
+
+def parse_hhmm(value: str) -> dt.time:
+    match = _TIME.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a 24-hour time like \"09:30\"")
+    return dt.time(int(match.group(1)), int(match.group(2)))
+
+
+def _check_weekday(value: str) -> str:
+    if value not in WEEKDAYS:
+        raise ValueError(f"{value!r} is not a weekday (use one of {', '.join(WEEKDAYS)})")
+    return value
+
+
+def _check_date(value: str) -> str:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date like \"2026-12-25\"") from None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError(f"{value!r} is not a date like \"2026-12-25\"")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class QuietHours(_Strict):
+    start: str = "18:00"
+    end: str = "09:00"
+
+    @field_validator("start", "end")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        parse_hhmm(value)
+        return value
+
+    @model_validator(mode="after")
+    def _leaves_time_to_send(self) -> QuietHours:
+        start, end = parse_hhmm(self.start), parse_hhmm(self.end)
+        minutes = lambda t: t.hour * 60 + t.minute  # noqa: E731
+        # Quiet runs start -> end (wrapping midnight); the sending window is end -> start.
+        window = (minutes(start) - minutes(end)) % (24 * 60)
+        if start == end or dt.timedelta(minutes=window) < MIN_SENDING_WINDOW:
+            raise ValueError(
+                f"quiet hours {self.start}-{self.end} cover every working hour; "
+                "leave at least one hour a day in which check-ins can be sent"
+            )
+        return self
+
+
+class CadenceOverride(_Strict):
+    """A team's partial cadence: any [cadence] key, all optional."""
+
+    every: Every | None = None
+    day: str | None = None
+    time: str | None = None
+    working_days: list[str] | None = None
+    quiet_hours: QuietHours | None = None
+    holidays: list[str] | None = None
+    reminder_after_hours: Annotated[int, Field(ge=0, le=24 * 14)] | None = None
+
+    @field_validator("day")
+    @classmethod
+    def _day(cls, value: str | None) -> str | None:
+        return None if value is None else _check_weekday(value)
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_hhmm(value)
+        return value
+
+    @field_validator("working_days")
+    @classmethod
+    def _days(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        for day in value:
+            _check_weekday(day)
+        if not value:
+            raise ValueError("working_days cannot be empty; check-ins need at least one day")
+        if len(set(value)) != len(value):
+            raise ValueError("working_days lists a day twice")
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _holidays(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            for day in value:
+                _check_date(day)
+        return value
+
+
+class CadenceConfig(CadenceOverride):
+    every: Every = "week"
+    day: str = "mon"
+    time: str = "10:00"
+    working_days: list[str] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    quiet_hours: QuietHours = Field(default_factory=QuietHours)
+    holidays: list[str] = Field(default_factory=list)
+    reminder_after_hours: Annotated[int, Field(ge=0, le=24 * 14)] = 24
+
+    def merged(self, override: CadenceOverride | None) -> CadenceConfig:
+        if override is None:
+            return self
+        changes = {k: v for k, v in override.model_dump(exclude_none=True).items()}
+        return CadenceConfig.model_validate({**self.model_dump(), **changes})
+
+    def to_cadence(self) -> Cadence:
+        return Cadence(
+            every=self.every,
+            day=self.day,
+            time=parse_hhmm(self.time),
+            working_days=frozenset(WEEKDAYS.index(d) for d in self.working_days),
+            quiet_start=parse_hhmm(self.quiet_hours.start),
+            quiet_end=parse_hhmm(self.quiet_hours.end),
+            holidays=frozenset(dt.date.fromisoformat(d) for d in self.holidays),
+        )
+
+    def describe(self) -> str:
+        when = {"day": "every working day", "week": f"every week on {self.day}",
+                "2 weeks": f"every 2 weeks on {self.day}", "month": "every month"}[self.every]
+        return (f"{when} at {self.time} local; working days {','.join(self.working_days)}; "
+                f"quiet {self.quiet_hours.start}-{self.quiet_hours.end}; "
+                f"{len(self.holidays)} holiday(s); reminder after {self.reminder_after_hours}h")
+
+
+class GuardConfig(_Strict):
+    max_touches_per_rep_per_week: Annotated[int, Field(ge=1, le=50)] = 3
+    status_demand_share: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    contact_gap_days: Annotated[int, Field(ge=1, le=365)] = 14
+    warning_cooldown_days: Annotated[int, Field(ge=0, le=365)] = 7
+
+    @field_validator("status_demand_share", mode="before")
+    @classmethod
+    def _int_share(cls, value: Any) -> Any:
+        # TOML `1` for a share is a fair thing to write; accept ints, still reject strings.
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class TeamConfig(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    manager: SlackUserId
+    members: list[SlackUserId] = Field(default_factory=list)
+    cadence: CadenceOverride | None = None
+
+
+class AdminConfig(_Strict):
+    default_timezone: str = "UTC"
+    admins: list[SlackUserId] = Field(default_factory=list)
+    deliver_answers: DeliverAnswers = "immediately"
+    # Extra coaching prompts, each with `{goal}`; they join the built-in library.
+    prompts: list[str] = Field(default_factory=list)
+    cadence: CadenceConfig = Field(default_factory=CadenceConfig)
+    guard: GuardConfig = Field(default_factory=GuardConfig)
+    teams: list[TeamConfig] = Field(default_factory=list)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone like \"Europe/Berlin\"") from None
+        return value
+
+    @field_validator("prompts")
+    @classmethod
+    def _prompts(cls, value: list[str]) -> list[str]:
+        problems = validate_prompts(value)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    @model_validator(mode="after")
+    def _unique_teams(self) -> AdminConfig:
+        names = [t.name for t in self.teams]
+        duplicate = next((n for n in names if names.count(n) > 1), None)
+        if duplicate:
+            raise ValueError(f"team name {duplicate!r} is used twice")
+        return self
+
+    def team_cadence(self, team: TeamConfig | None) -> CadenceConfig:
+        return self.cadence.merged(team.cadence if team else None)
+
+    def teams_of_rep(self, user_id: str) -> list[TeamConfig]:
+        return [t for t in self.teams if user_id in t.members]
+
+    def teams_of_manager(self, user_id: str) -> list[TeamConfig]:
+        return [t for t in self.teams if t.manager == user_id]
+
+    def all_prompts(self) -> tuple[str, ...]:
+        return (*PROMPTS, *self.prompts)
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{where}{self.key}: {self.message}"
+
+
+class ConfigError(Exception):
+    def __init__(self, source: str, problems: list[ConfigProblem]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: {problems[0]}" if problems else source)
+
+    def lines(self) -> list[str]:
+        return [f"{self.source}: {p}" for p in self.problems]
+
+
+def _key_name(loc: tuple[Any, ...]) -> str:
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name or "(top level)"
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[str | int, ...]:
+    # pydantic inserts validator tags such as "function-after[...]" into locations.
+    return tuple(p for p in loc if isinstance(p, int) or "[" not in str(p))
+
+
+def _message(error: dict[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown key (check the spelling; see checkins.example.toml)"
+    msg = str(error["msg"])
+    return msg.removeprefix("Value error, ")
+
+
+def parse_config(text: str, source: str = "config") -> AdminConfig:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line_match = re.search(r"line (\d+)", str(exc))
+        line = int(line_match.group(1)) if line_match else None
+        raise ConfigError(source, [ConfigProblem(line, "(syntax)", f"not valid TOML: {exc}")]) from None
+    index = LineIndex(text)
+    try:
+        config = AdminConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = _clean_loc(error["loc"])
+            problems.append(ConfigProblem(index.line_of(loc), _key_name(loc), _message(dict(error))))
+        problems.sort(key=lambda p: (p.line or 0, p.key))
+        raise ConfigError(source, problems) from None
+    builtin = validate_prompts(PROMPTS)
+    if builtin:  # A broken built-in prompt is a bug, but it must still stop the bot.
+        raise ConfigError(source, [ConfigProblem(None, "built-in prompts", m) for m in builtin])
+    return config
+
+
+def load_config(path: Path | None) -> AdminConfig:
+    """Load `path`, or built-in defaults when `path` is None."""
+    if path is None:
+        return parse_config("", "built-in defaults")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), [ConfigProblem(None, "(file)", f"cannot read: {exc.strerror}")]) from None
+    return parse_config(text, str(path))

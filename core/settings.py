@@ -1,0 +1,115 @@
+"""Runtime settings from the environment and `.env` (CONTRACT §2).
+
+One place reads the environment. Secrets are kept out of `repr()` so they never reach logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from core.config import AdminConfig, load_config
+
+DEFAULT_DATABASE_URL = "sqlite:///checkins.db"
+DEFAULT_CONFIG_PATH = Path("checkins.toml")
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class SettingsError(Exception):
+    """A missing or malformed environment setting; the message says what to set and where."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str | None = field(default=None, repr=False)
+    signing_secret: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)
+    api_url: str | None = None
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)
+    config_path: Path | None = None
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
+        if env is None:
+            if dotenv:
+                # override=False: a variable already set in the real environment wins.
+                load_dotenv(Path.cwd() / ".env", override=False)
+            env = os.environ
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        config_path: Path | None
+        if get("CHECKINS_CONFIG"):
+            config_path = Path(get("CHECKINS_CONFIG") or "")
+        else:
+            config_path = DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
+        log_level = (get("LOG_LEVEL") or "INFO").upper()
+        if log_level not in _LOG_LEVELS:
+            raise SettingsError(f"LOG_LEVEL={log_level!r} is not one of {', '.join(_LOG_LEVELS)}")
+        settings = cls(
+            bot_token=get("SLACK_BOT_TOKEN"),
+            signing_secret=get("SLACK_SIGNING_SECRET"),
+            app_token=get("SLACK_APP_TOKEN"),
+            api_url=get("SLACK_API_URL"),
+            database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            config_path=config_path,
+            log_level=log_level,
+        )
+        settings._check_shapes()
+        return settings
+
+    def _check_shapes(self) -> None:
+        # Catch the classic mix-up of pasting one token into the other's variable.
+        if self.bot_token and not self.bot_token.startswith("xoxb-"):
+            raise SettingsError("SLACK_BOT_TOKEN must be the bot token that starts with 'xoxb-' "
+                                "(Slack app settings > OAuth & Permissions)")
+        if self.app_token and not self.app_token.startswith("xapp-"):
+            raise SettingsError("SLACK_APP_TOKEN must be the app-level token that starts with 'xapp-' "
+                                "(Slack app settings > Basic Information > App-Level Tokens)")
+        if self.api_url and not self.api_url.startswith(("http://", "https://")):
+            raise SettingsError("SLACK_API_URL must be an http(s) URL such as https://slack.com/api/")
+
+    def require_bot_token(self) -> str:
+        if not self.bot_token:
+            raise SettingsError(
+                "SLACK_BOT_TOKEN is not set. Put the bot token (xoxb-...) from your Slack app's "
+                "OAuth & Permissions page in .env or the environment; see .env.example"
+            )
+        return self.bot_token
+
+    def require_signing_secret(self) -> str:
+        if not self.signing_secret:
+            raise SettingsError(
+                "SLACK_SIGNING_SECRET is not set. HTTP mode needs it to check request signatures: "
+                "copy it from your Slack app's Basic Information page into .env; see .env.example"
+            )
+        return self.signing_secret
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+    def load_admin_config(self) -> AdminConfig:
+        return load_config(self.config_path)
+
+    def configure_logging(self) -> None:
+        logging.basicConfig(
+            level=getattr(logging, self.log_level),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+
+
+def redact(text: str, settings: Settings) -> str:
+    """Remove any secret from `text` before it is logged or shown."""
+    for secret in (settings.bot_token, settings.signing_secret, settings.app_token):
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return text

@@ -1,0 +1,38 @@
+"""The per-request bundle slash subcommands receive, so each one stays a small function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack
+from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
+
+from core.services import Services
+from handlers.slash import Command
+
+
+@dataclass
+class SlashContext:
+    services: Services
+    ack: Ack
+    respond: Respond
+    client: WebClient
+    user_id: str
+    trigger_id: str | None
+    command: Command
+
+    @property
+    def team_id(self) -> str:
+        return self.services.team_id
+
+    def reply(self, text: str, blocks: list[Any] | None = None) -> None:
+        """Acknowledge with a private (ephemeral) reply only the caller sees."""
+        self.ack(response_type="ephemeral", text=text, blocks=blocks)
+
+
+SubcommandHandler = Callable[[SlashContext], None]
+
+REFUSAL = "Sorry, I can't share that with you."

@@ -1,0 +1,89 @@
+"""The check-in DM and its follow-ups (reminder, thank-you)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    Option,
+    SectionBlock,
+    StaticSelectElement,
+)
+
+from coaching.prompts import NO_GOAL_PROMPT, render_prompt
+from handlers.render import message, metadata
+from handlers.text import escape, excerpt, quote_goal
+
+ANSWER, SKIP, SNOOZE, PICK_GOAL, ADD_GOAL = (
+    "checkin_answer", "checkin_skip", "checkin_snooze", "checkin_pick_goal", "goal_add_open")
+
+
+def prompt_text(template: str | None, goal_text: str | None) -> str:
+    if goal_text is None or template is None:
+        return NO_GOAL_PROMPT
+    return render_prompt(template, quote_goal(goal_text))
+
+
+def plain_prompt(template: str | None, goal_text: str | None) -> str:
+    """The same question without mrkdwn, for notification text."""
+    if goal_text is None or template is None:
+        return NO_GOAL_PROMPT.replace("`", "")
+    return render_prompt(template, goal_text)
+
+
+def buttons(checkin_id: int, with_goal: bool) -> list[Block]:
+    value = str(checkin_id)
+    elements = [
+        ButtonElement(text="Answer", action_id=ANSWER, value=value, style="primary"),
+        ButtonElement(text="Skip this one", action_id=SKIP, value=value),
+        ButtonElement(text="Snooze 2h", action_id=SNOOZE, value=value),
+    ]
+    if not with_goal:
+        elements.append(ButtonElement(text="Add a goal", action_id=ADD_GOAL, value=value))
+    return [ActionsBlock(block_id=f"checkin_actions_{checkin_id}", elements=elements)]
+
+
+def goal_picker(checkin_id: int, goals: list[tuple[int, str]], current: int | None) -> list[Block]:
+    others = [(gid, text) for gid, text in goals if gid != current]
+    if not others:
+        return []
+    options = [Option(value=f"{checkin_id}:{gid}", text=excerpt(text, 75)) for gid, text in others[:100]]
+    return [ActionsBlock(block_id=f"checkin_pick_{checkin_id}", elements=[
+        StaticSelectElement(action_id=PICK_GOAL, placeholder="Talk about another goal", options=options)])]
+
+
+def checkin_prompt(checkin_id: int, rep_id: str, goal: tuple[int, str] | None, template: str | None,
+                   other_goals: list[tuple[int, str]], channel: str | None = None) -> dict[str, Any]:
+    goal_id, goal_text = goal if goal else (None, None)
+    question = prompt_text(template, goal_text)
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=question))]
+    blocks += [ContextBlock(elements=[MarkdownTextObject(
+        text="Reply in this DM or tap *Answer*. A sentence or two is plenty; skipping is always fine.")])]
+    blocks += buttons(checkin_id, with_goal=goal is not None)
+    blocks += goal_picker(checkin_id, other_goals, goal_id)
+    return message(channel or rep_id, f"Check-in: {plain_prompt(template, goal_text)}", blocks,
+                   metadata("checkin_prompt", checkin_id=checkin_id, rep=rep_id, goal_id=goal_id))
+
+
+def reminder(checkin_id: int, rep_id: str, goal_id: int | None, channel: str, thread_ts: str | None) -> dict[str, Any]:
+    text = ("A gentle nudge: your check-in is still open whenever you have a minute. "
+            "Skipping is fine too.")
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text)), *buttons(checkin_id, True)]
+    extra = {"thread_ts": thread_ts} if thread_ts else {}
+    return message(channel, text, blocks,
+                   metadata("checkin_reminder", checkin_id=checkin_id, rep=rep_id, goal_id=goal_id), **extra)
+
+
+def closed_blocks(question: str, note: str) -> list[Block]:
+    """What the original check-in message becomes once answered, skipped or snoozed (no buttons)."""
+    return [SectionBlock(text=MarkdownTextObject(text=question)),
+            ContextBlock(elements=[MarkdownTextObject(text=note)])]
+
+
+def answer_quote(text: str) -> str:
+    return "> " + escape(excerpt(text, 2500)).replace("\n", "\n> ")

@@ -1,0 +1,31 @@
+"""A local Slack workspace emulator: the test double for Slack used by the tests and `checkin-bot demo`.
+
+    with Sandbox.start() as sb:
+        sb.add_user("U0REP1", name="ana", tz="America/Los_Angeles")
+        web = WebClient(token=sb.bot_token, base_url=sb.api_url)
+        slack = sb.client("http://127.0.0.1:3000/slack/events", signing_secret)
+        slack.slash("help", user="U0REP1")
+        sb.assert_no_violations()
+"""
+
+from sandbox.checks import Violation
+from sandbox.client import Response, SlackClientSim, Transport, bolt_transport
+from sandbox.faults import Faults
+from sandbox.models import Ephemeral, Message, UploadedFile, User
+from sandbox.records import Call
+from sandbox.server import Sandbox
+
+__all__ = [
+    "Call",
+    "Ephemeral",
+    "Faults",
+    "Message",
+    "Response",
+    "Sandbox",
+    "SlackClientSim",
+    "Transport",
+    "UploadedFile",
+    "User",
+    "Violation",
+    "bolt_transport",
+]

@@ -1,0 +1,73 @@
+"""Run the real bot against the sandbox: the same factory, listeners, server and dispatch pass.
+
+Used by the end-to-end tests and by `checkin-bot demo`. Nothing here changes how the bot
+behaves; it only wires the production pieces to a local workspace and a movable clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from types import TracebackType
+from typing import Any
+
+from core.app import build_app, build_services
+from core.config import AdminConfig, parse_config
+from core.server import make_server
+from core.services import Clock, system_clock
+from core.settings import Settings
+from sandbox.client import SlackClientSim, bolt_transport
+from sandbox.server import Sandbox
+
+SIGNING_SECRET = "sandbox-signing-secret"
+BOT_TOKEN = "xoxb-sandbox-bot-token"
+
+
+class BotHarness:
+    """The bot wired to `sandbox`. With `http=True` requests go through the real waitress server."""
+
+    def __init__(self, sandbox: Sandbox, database_url: str, config: AdminConfig | None = None,
+                 clock: Clock = system_clock, http: bool = True, process_before_response: bool = True) -> None:
+        self.sandbox = sandbox
+        self.settings = Settings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=sandbox.api_url,
+                                 database_url=database_url)
+        self.services = build_services(self.settings, config or parse_config(""), clock=clock)
+        # Finishing each listener before responding makes tests deterministic; production acks first.
+        self.app = build_app(self.services, process_before_response=process_before_response)
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        if http:
+            self._server = make_server(self.app, self.services.engine, port=0, host="127.0.0.1", threads=4)
+            self._thread = threading.Thread(target=self._server.run, name="bot-http", daemon=True)
+            self._thread.start()
+            self.slack: SlackClientSim = sandbox.client(self.url, SIGNING_SECRET)
+        else:
+            self.slack = sandbox.client(bolt_transport(self.app), SIGNING_SECRET)
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("this harness runs in-process (http=False)")
+        return f"http://127.0.0.1:{self._server.effective_port}/slack/events"
+
+    @property
+    def base_url(self) -> str:
+        return self.url.removesuffix("/slack/events")
+
+    def dispatch(self, now: dt.datetime | None = None) -> Any:
+        from scheduling.dispatch import run_pass
+
+        return run_pass(self.services, now)
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        self.services.engine.dispose()
+
+    def __enter__(self) -> BotHarness:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

@@ -1,0 +1,178 @@
+"""In-memory state of the sandbox Slack workspace: users, conversations, messages, files.
+
+Every public method takes the workspace lock, so the HTTP server threads, the simulated client
+and the test thread can all touch it at once. Objects handed out to tests are copies.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sandbox.models import (
+    BOT_ID,
+    BOT_NAME,
+    BOT_USER_ID,
+    Channel,
+    Ephemeral,
+    Message,
+    ResponseTarget,
+    SlackError,
+    UploadedFile,
+    User,
+    fill_ids,
+)
+
+
+class Workspace:
+    """The workspace state. `clock` gives the wall time used for message timestamps."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.lock = threading.RLock()
+        self.clock = clock
+        self.users: dict[str, User] = {}
+        self.channels: dict[str, Channel] = {}
+        self.messages: dict[str, list[Message]] = {}
+        self.ephemerals: list[Ephemeral] = []
+        self.files: dict[str, UploadedFile] = {}
+        self.response_targets: dict[str, ResponseTarget] = {}
+        self._last_ts = 0.0
+        self._ids = itertools.count(1)
+        self.users[BOT_USER_ID] = User(BOT_USER_ID, BOT_NAME, "Check-in Coach", is_bot=True)
+
+    # ---- ids and timestamps -------------------------------------------------------------------
+    def new_id(self, prefix: str) -> str:
+        with self.lock:
+            return f"{prefix}0{next(self._ids):07d}{secrets.token_hex(2).upper()}"
+
+    def next_ts(self) -> str:
+        """A message ts: the clock's time, but always strictly increasing (Slack ts are unique)."""
+        with self.lock:
+            now = round(self.clock(), 6)
+            self._last_ts = now if now > self._last_ts else round(self._last_ts + 0.000001, 6)
+            return f"{self._last_ts:.6f}"
+
+    # ---- users and conversations --------------------------------------------------------------
+    def add_user(self, user_id: str, name: str | None = None, tz: str = "UTC", is_admin: bool = False,
+                 real_name: str | None = None, deleted: bool = False, email: str | None = None) -> User:
+        with self.lock:
+            user = User(user_id, name or user_id.lower(), real_name or name or user_id, tz, is_admin,
+                        deleted=deleted, email=email)
+            self.users[user_id] = user
+            return copy.deepcopy(user)
+
+    def user(self, user_id: str) -> User:
+        with self.lock:
+            found = self.users.get(user_id)
+            if found is None:
+                raise SlackError("user_not_found")
+            return found
+
+    def add_channel(self, channel_id: str, name: str, members: list[str] | None = None,
+                    bot_is_member: bool = True) -> Channel:
+        with self.lock:
+            chan = Channel(channel_id, name, members=set(members or []))
+            if bot_is_member:
+                chan.members.add(BOT_USER_ID)
+            self.channels[channel_id] = chan
+            self.messages.setdefault(channel_id, [])
+            return chan
+
+    def im_for(self, user_id: str) -> str:
+        """The IM channel between the bot and a user, opened on first use (as conversations.open)."""
+        with self.lock:
+            user = self.users.get(user_id)
+            if user is None:
+                raise SlackError("user_not_found")
+            if user.is_bot:
+                raise SlackError("cannot_dm_bot")
+            channel_id = "D" + user_id[1:]
+            if channel_id not in self.channels:
+                self.channels[channel_id] = Channel(channel_id, user_id, is_im=True, im_user=user_id,
+                                                    members={user_id, BOT_USER_ID})
+                self.messages[channel_id] = []
+            return channel_id
+
+    def im_owner(self, channel_id: str) -> str | None:
+        with self.lock:
+            chan = self.channels.get(channel_id)
+            return chan.im_user if chan is not None and chan.is_im else None
+
+    def resolve_channel(self, channel: str, allow_user: bool = True, for_write: bool = True) -> Channel:
+        """A conversation by ID; a user ID means that user's IM with the bot (as Slack allows)."""
+        with self.lock:
+            if allow_user and channel[:1] in ("U", "W") and channel not in self.channels:
+                if channel not in self.users:
+                    raise SlackError("channel_not_found")
+                if self.users[channel].deleted and for_write:
+                    # A deactivated user's IM is archived.
+                    raise SlackError("is_archived")
+                return self.channels[self.im_for(channel)]
+            chan = self.channels.get(channel)
+            if chan is None:
+                raise SlackError("channel_not_found")
+            if for_write and chan.is_im and chan.im_user and self.users[chan.im_user].deleted:
+                raise SlackError("is_archived")
+            if BOT_USER_ID not in chan.members:
+                raise SlackError("not_in_channel")
+            return chan
+
+    # ---- messages -----------------------------------------------------------------------------
+    def post(self, channel: str, user: str, text: str, blocks: list[dict[str, Any]] | None = None,
+             metadata: dict[str, Any] | None = None, thread_ts: str | None = None, by_bot: bool = True,
+             client_msg_id: str | None = None) -> Message:
+        with self.lock:
+            parent = None
+            if thread_ts:
+                parent = self.find(channel, thread_ts)
+                if parent is None:
+                    raise SlackError("thread_not_found" if by_bot else "message_not_found")
+                if parent.thread_ts and parent.thread_ts != parent.ts:
+                    parent = self.find(channel, parent.thread_ts) or parent
+                    thread_ts = parent.ts
+            msg = Message(channel, self.next_ts(), user, text, fill_ids(blocks or []),
+                          copy.deepcopy(metadata), thread_ts, BOT_ID if by_bot else None,
+                          client_msg_id=client_msg_id)
+            if parent is not None:
+                parent.reply_ts.append(msg.ts)
+                msg.parent_user_id = parent.user
+            self.messages.setdefault(channel, []).append(msg)
+            return msg
+
+    def find(self, channel: str, ts: str) -> Message | None:
+        with self.lock:
+            for msg in self.messages.get(channel, []):
+                if msg.ts == ts and not msg.deleted:
+                    return msg
+            return None
+
+    def all_messages(self, channel: str | None = None, include_deleted: bool = False) -> list[Message]:
+        with self.lock:
+            chans = [channel] if channel is not None else list(self.messages)
+            out = [m for c in chans for m in self.messages.get(c, []) if include_deleted or not m.deleted]
+            return copy.deepcopy(sorted(out, key=lambda m: float(m.ts)))
+
+    def add_ephemeral(self, channel: str, user: str, text: str, blocks: list[dict[str, Any]] | None,
+                      source: str, thread_ts: str | None = None) -> Ephemeral:
+        with self.lock:
+            eph = Ephemeral(channel, user, text, fill_ids(blocks or []), self.next_ts(), source, thread_ts)
+            self.ephemerals.append(eph)
+            return eph
+
+    def find_ephemeral(self, ts: str) -> Ephemeral | None:
+        with self.lock:
+            return next((e for e in self.ephemerals if e.ts == ts), None)
+
+    # ---- response urls ------------------------------------------------------------------------
+    def new_response_target(self, channel: str, user: str, message_ts: str | None = None,
+                            ephemeral_ts: str | None = None) -> ResponseTarget:
+        with self.lock:
+            token = secrets.token_urlsafe(12)
+            target = ResponseTarget(token, channel, user, message_ts, ephemeral_ts, created=self.clock())
+            self.response_targets[token] = target
+            return target

@@ -1,0 +1,226 @@
+"""One dispatch pass: plan, claim due check-ins atomically, send, follow up. Safe to repeat.
+
+`serve`'s APScheduler job and the `dispatch` command both call `run_pass`. Work is claimed with
+a conditional UPDATE (state 'scheduled' -> 'sending', stamped with this pass's token), so two
+processes running at once never claim the same row; a crash after the Slack send leaves the row
+'sending', and a later pass finds the message by its metadata instead of sending again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from coaching.prompts import choose_prompt
+from core.services import Services
+from handlers.render.checkin import checkin_prompt
+from scheduling.cadence import is_allowed
+from scheduling.plan import plan_next, schedule_for
+from scheduling.sender import SendResult, post
+from storage.goals import active_goals, pick_goal
+from storage.models import CheckIn, Goal, User
+from storage.people import sync_config_teams
+
+log = logging.getLogger(__name__)
+
+# A check-in whose time passed while the bot was down is still worth sending within this window.
+MAX_LATENESS = dt.timedelta(hours=12)
+BATCH = 500
+CONCURRENCY = 16
+MAX_ATTEMPTS = 5
+
+PassStep = Callable[[Services, dt.datetime, "PassReport"], None]
+# Later features (reminders, warnings, digests) add their steps here, in order.
+EXTRA_STEPS: list[PassStep] = []
+
+
+@dataclass
+class PassReport:
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, key: str, n: int = 1) -> None:
+        if n:
+            self.counts[key] = self.counts.get(key, 0) + n
+
+    def get(self, key: str) -> int:
+        return self.counts.get(key, 0)
+
+    def summary(self) -> str:
+        if not self.counts:
+            return "dispatch: nothing was due"
+        return "dispatch: " + ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
+
+
+@dataclass(frozen=True)
+class Job:
+    checkin_id: int
+    rep_id: str
+    kwargs: dict[str, Any]
+
+
+def pass_token() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def run_pass(services: Services, now: dt.datetime | None = None, concurrency: int = CONCURRENCY) -> PassReport:
+    from scheduling import followups
+
+    now = now or services.now()
+    report = PassReport()
+    with services.sessions.begin() as session:
+        sync_config_teams(session, services.team_id, services.config, now)
+    followups.refresh_zones(services, now, report)
+    with services.sessions.begin() as session:
+        report.add("planned", plan_next(session, services.config, services.team_id, now))
+    followups.recover_stuck(services, now, report)
+    send_due(services, now, report, concurrency)
+    followups.send_reminders(services, now, report)
+    for step in EXTRA_STEPS:
+        step(services, now, report)
+    log.info("%s", report.summary())
+    return report
+
+
+def claim_batch(session: Session, team_id: str, now: dt.datetime, token: str, limit: int = BATCH,
+                rep_id: str | None = None) -> list[int]:
+    """Atomically claim up to `limit` due check-ins for this pass. Returns the claimed ids."""
+    due = (select(CheckIn.id)
+           .where(CheckIn.team_id == team_id, CheckIn.state == "scheduled", CheckIn.due_at <= now,
+                  # A row released after a transient error this pass waits for the next pass.
+                  (CheckIn.claimed_at.is_(None)) | (CheckIn.claimed_at < now))
+           .order_by(CheckIn.due_at, CheckIn.id).limit(limit))
+    if rep_id is not None:
+        due = due.where(CheckIn.rep_id == rep_id)
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    session.execute(
+        update(CheckIn).where(CheckIn.id.in_(due.scalar_subquery()), CheckIn.state == "scheduled")
+        .values(state="sending", claimed_by=token, claimed_at=now, attempts=CheckIn.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return list(session.scalars(
+        select(CheckIn.id).where(CheckIn.claimed_by == token, CheckIn.state == "sending").order_by(CheckIn.id)))
+
+
+def send_due(services: Services, now: dt.datetime, report: PassReport, concurrency: int = CONCURRENCY,
+             rep_id: str | None = None) -> None:
+    """Send everything due (or, with `rep_id`, only that rep's), in claimed batches."""
+    token = pass_token()
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="dispatch") as pool:
+        while True:
+            with services.sessions.begin() as session:
+                ids = claim_batch(session, services.team_id, now, token, rep_id=rep_id)
+                if not ids:
+                    return
+                jobs = prepare(session, services, ids, now, report)
+            results = list(pool.map(lambda job: post(services.client, **job.kwargs), jobs))
+            with services.sessions.begin() as session:
+                fatal = apply_results(session, jobs, results, now, report)
+            if fatal:
+                log.error("Slack refused the bot token (%s); stopping this pass", fatal)
+                return
+
+
+def _close(row: CheckIn, state: str, now: dt.datetime, report: PassReport, reason: str | None = None) -> None:
+    row.state, row.closed_at, row.claimed_by = state, now, None
+    if reason:
+        row.last_error = reason
+    report.add(state)
+
+
+def prepare(session: Session, services: Services, ids: list[int], now: dt.datetime,
+            report: PassReport) -> list[Job]:
+    """Decide, for each claimed row, to send, expire or hold it; fix the goal and prompt before sending."""
+    rows = list(session.scalars(select(CheckIn).where(CheckIn.id.in_(ids))))
+    users = {u.slack_id: u for u in session.scalars(
+        select(User).where(User.team_id == services.team_id, User.slack_id.in_({r.rep_id for r in rows})))}
+    jobs: list[Job] = []
+    for row in rows:
+        user = users.get(row.rep_id)
+        if user is None or user.parked_reason:
+            _close(row, "expired", now, report, reason=user.parked_reason if user else "unknown_user")
+            continue
+        if user.paused_until and user.paused_until > now and row.kind == "scheduled":
+            _close(row, "paused", now, report)
+            continue
+        schedule = schedule_for(session, services.config, user)
+        on_time = now - row.due_at <= MAX_LATENESS
+        # The rep asked for this one themselves, so their quiet hours don't hold it back.
+        allowed = row.kind == "rep_now" or is_allowed(now, schedule.cadence, schedule.zone)
+        if not (on_time and allowed):
+            _close(row, "expired", now, report, reason="late" if not on_time else "outside_allowed_hours")
+            continue
+        jobs.append(_build_job(session, services, row, user, now))
+    return jobs
+
+
+def _build_job(session: Session, services: Services, row: CheckIn, user: User, now: dt.datetime) -> Job:
+    goals = active_goals(session, row.team_id, row.rep_id)
+    goal: Goal | None = next((g for g in goals if g.id == row.goal_id), None) or pick_goal(goals)
+    if row.prompt is None:
+        templates = services.config.all_prompts()
+        row.prompt = choose_prompt(user.slack_id, user.prompt_sequence, templates)
+        user.prompt_sequence += 1
+    row.goal_id = goal.id if goal else None
+    if goal is not None:
+        goal.last_discussed_at = now
+    kwargs = checkin_prompt(row.id, row.rep_id, (goal.id, goal.text) if goal else None, row.prompt,
+                            [(g.id, g.text) for g in goals])
+    return Job(checkin_id=row.id, rep_id=row.rep_id, kwargs=kwargs)
+
+
+def apply_results(session: Session, jobs: list[Job], results: list[SendResult], now: dt.datetime,
+                  report: PassReport) -> str | None:
+    fatal: str | None = None
+    rows = {r.id: r for r in session.scalars(select(CheckIn).where(CheckIn.id.in_([j.checkin_id for j in jobs])))}
+    for job, result in zip(jobs, results, strict=True):
+        row = rows[job.checkin_id]
+        if result.outcome == "ok":
+            row.state, row.channel, row.message_ts, row.sent_at = "sent", result.channel, result.ts, now
+            row.claimed_by = None
+            _expire_older_open(session, row, now)
+            report.add("sent")
+        elif result.outcome == "permanent":
+            park(session, row.team_id, row.rep_id, result.error or "unreachable", now)
+            _close(row, "expired", now, report, reason=result.error)
+            report.add("parked")
+        else:
+            # Transient (or the token failed): release the claim; the next pass tries again.
+            row.state, row.claimed_by, row.last_error = "scheduled", None, result.error
+            if row.attempts >= MAX_ATTEMPTS:
+                _close(row, "expired", now, report, reason=f"gave up: {result.error}")
+            else:
+                report.add("retry_later")
+            if result.outcome == "fatal":
+                fatal = result.error
+    return fatal
+
+
+def _expire_older_open(session: Session, row: CheckIn, now: dt.datetime) -> None:
+    """A new check-in supersedes an older unanswered one, so only one is ever open."""
+    session.execute(
+        update(CheckIn).where(CheckIn.team_id == row.team_id, CheckIn.rep_id == row.rep_id,
+                              CheckIn.state == "sent", CheckIn.id != row.id)
+        .values(state="expired", closed_at=now, last_error="superseded")
+        .execution_options(synchronize_session=False)
+    )
+
+
+def park(session: Session, team_id: str, rep_id: str, reason: str, now: dt.datetime) -> None:
+    """Stop scheduling a rep Slack says we can't reach; logged once, when it first happens."""
+    result = session.execute(
+        update(User).where(User.team_id == team_id, User.slack_id == rep_id, User.parked_reason.is_(None))
+        .values(parked_reason=reason, parked_at=now).execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0):
+        log.warning("parked the schedule of %s: Slack said %s", rep_id, reason)

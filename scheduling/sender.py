@@ -1,0 +1,85 @@
+"""Posting to Slack from the dispatcher, telling permanent errors from transient ones.
+
+The WebClient already retries 429 (honouring Retry-After), 5xx and connection resets; what still
+fails here after those retries is classified so the caller can park, retry later, or stop.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+
+log = logging.getLogger(__name__)
+
+# The rep can't be messaged until a person changes something: stop trying and park the schedule.
+PERMANENT_USER_ERRORS = frozenset({
+    "user_not_found", "account_inactive", "cannot_dm_bot", "user_disabled", "users_not_found",
+    "channel_not_found", "is_archived", "not_in_channel", "user_is_restricted",
+})
+# The whole app can't post: every send would fail the same way.
+FATAL_ERRORS = frozenset({"invalid_auth", "token_revoked", "account_inactive_app", "not_authed",
+                          "missing_scope", "no_permission", "token_expired"})
+
+Outcome = Literal["ok", "permanent", "transient", "fatal"]
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    channel: str | None = None
+    ts: str | None = None
+    error: str | None = None
+
+
+def classify_error(exc: Exception) -> tuple[Outcome, str]:
+    if isinstance(exc, SlackApiError):
+        error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+        if error in PERMANENT_USER_ERRORS:
+            return "permanent", error
+        if error in FATAL_ERRORS:
+            return "fatal", error
+        return "transient", error
+    return "transient", type(exc).__name__
+
+
+def post(client: WebClient, **kwargs: Any) -> SendResult:
+    try:
+        response = client.chat_postMessage(**kwargs)
+    except (SlackApiError, SlackRequestError, URLError, TimeoutError, OSError, json.JSONDecodeError) as exc:
+        outcome, error = classify_error(exc)
+        return SendResult(outcome, error=error)
+    return SendResult("ok", channel=response.get("channel"), ts=response.get("ts"))
+
+
+def find_sent(client: WebClient, user_id: str, event_type: str, key: str, value: int,
+              oldest: float) -> tuple[str, str] | None:
+    """Look in the rep's DM for a message we already posted (by its metadata), after a crash.
+
+    Returns (channel, ts) if found. Errors count as "not found", which makes the caller wait for
+    the next pass rather than risk a duplicate.
+    """
+    try:
+        channel = client.conversations_open(users=user_id)["channel"]["id"]
+        cursor = None
+        for _ in range(5):  # at most 5 pages: the message was posted minutes ago
+            page = client.conversations_history(channel=channel, include_all_metadata=True,
+                                                oldest=f"{oldest:.6f}", limit=100, cursor=cursor)
+            messages: list[dict[str, Any]] = page.get("messages") or []
+            for message in messages:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == event_type and str(payload.get(key)) == str(value):
+                    return channel, str(message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+    except (SlackApiError, SlackRequestError, URLError, TimeoutError, OSError) as exc:
+        log.warning("could not look for an earlier send to %s: %s", user_id, classify_error(exc)[1])
+        raise LookupError(user_id) from exc
+    return None

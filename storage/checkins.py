@@ -1,0 +1,122 @@
+"""Check-in state changes driven by the rep: answers, skips, snoozes, pauses. Idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.models import Answer, CheckIn, ProcessedEvent, User
+
+# States in which the rep can still answer a check-in.
+ANSWERABLE = ("sent", "answered", "skipped", "expired")
+MAX_ANSWER_CHARS = 3000
+
+
+class CheckInError(ValueError):
+    """A polite reason the change was refused; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    answer: Answer
+    created: bool  # False when the same answer was already stored (a retried event)
+
+
+def first_delivery(session: Session, team_id: str, event_id: str, now: dt.datetime) -> bool:
+    """Record a Slack event ID; False if we have seen it before (Slack retries deliver it again)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (insert(ProcessedEvent).values(event_id=event_id, team_id=team_id, received_at=now)
+                 .on_conflict_do_nothing().returning(ProcessedEvent.event_id))
+    return session.execute(statement).scalar_one_or_none() is not None
+
+
+def own_checkin(session: Session, team_id: str, rep_id: str, checkin_id: int) -> CheckIn | None:
+    """The check-in if it is this rep's; another's is treated exactly like a missing one."""
+    checkin = session.get(CheckIn, checkin_id)
+    if checkin is None or checkin.team_id != team_id or checkin.rep_id != rep_id:
+        return None
+    return checkin
+
+
+def open_checkin(session: Session, team_id: str, rep_id: str) -> CheckIn | None:
+    """The rep's most recent check-in awaiting an answer, if any."""
+    return session.scalar(
+        select(CheckIn).where(CheckIn.team_id == team_id, CheckIn.rep_id == rep_id, CheckIn.state == "sent")
+        .order_by(CheckIn.sent_at.desc(), CheckIn.id.desc()).limit(1))
+
+
+def checkin_by_message(session: Session, team_id: str, rep_id: str, ts: str) -> CheckIn | None:
+    return session.scalar(select(CheckIn).where(
+        CheckIn.team_id == team_id, CheckIn.rep_id == rep_id, CheckIn.message_ts == ts))
+
+
+def record_answer(session: Session, checkin: CheckIn, text: str, source: str, now: dt.datetime,
+                  event_id: str | None = None, confidence: int | None = None,
+                  help_wanted: bool = False) -> Recorded:
+    """Store (or, when the rep edits, update) the one answer of a check-in."""
+    text = text.strip()
+    if not text:
+        raise CheckInError("Your answer was empty, so I didn't save anything.")
+    if len(text) > MAX_ANSWER_CHARS:
+        raise CheckInError(f"That answer is {len(text)} characters; the limit is {MAX_ANSWER_CHARS}. "
+                           "Nothing was saved; please shorten it a little.")
+    if confidence is not None and not 1 <= confidence <= 5:
+        raise CheckInError("Confidence is a number from 1 to 5.")
+    existing = session.scalar(select(Answer).where(Answer.checkin_id == checkin.id))
+    if existing is not None:
+        if event_id is not None and existing.event_id == event_id:
+            return Recorded(existing, created=False)
+        existing.text, existing.updated_at, existing.source = text, now, source
+        existing.confidence = confidence if confidence is not None else existing.confidence
+        existing.help_wanted = help_wanted or existing.help_wanted
+        existing.event_id = event_id or existing.event_id
+        return Recorded(existing, created=False)
+    answer = Answer(team_id=checkin.team_id, checkin_id=checkin.id, rep_id=checkin.rep_id,
+                    goal_id=checkin.goal_id, text=text, confidence=confidence, help_wanted=help_wanted,
+                    source=source, event_id=event_id, created_at=now, updated_at=now)
+    session.add(answer)
+    checkin.state, checkin.closed_at = "answered", now
+    session.flush()
+    return Recorded(answer, created=True)
+
+
+def skip(session: Session, checkin: CheckIn, now: dt.datetime) -> bool:
+    """Skip an open or upcoming check-in. False if it was already closed."""
+    result = session.execute(
+        update(CheckIn).where(CheckIn.id == checkin.id, CheckIn.state.in_(("sent", "scheduled")))
+        .values(state="skipped", closed_at=now, claimed_by=None).execution_options(synchronize_session=False))
+    session.refresh(checkin)
+    return bool(getattr(result, "rowcount", 0))
+
+
+def snooze(session: Session, checkin: CheckIn, until: dt.datetime, now: dt.datetime) -> bool:
+    """Bring an open check-in back later: it becomes scheduled again, same goal and question."""
+    result = session.execute(
+        update(CheckIn).where(CheckIn.id == checkin.id, CheckIn.state == "sent")
+        .values(state="scheduled", due_at=until, snoozed_until=until, snooze_count=CheckIn.snooze_count + 1,
+                claimed_by=None, claimed_at=None, reminder_sent_at=None)
+        .execution_options(synchronize_session=False))
+    session.refresh(checkin)
+    return bool(getattr(result, "rowcount", 0))
+
+
+def next_checkin(session: Session, team_id: str, rep_id: str) -> CheckIn | None:
+    """The open check-in if there is one, else the next scheduled one."""
+    return open_checkin(session, team_id, rep_id) or session.scalar(
+        select(CheckIn).where(CheckIn.team_id == team_id, CheckIn.rep_id == rep_id,
+                              CheckIn.state == "scheduled").order_by(CheckIn.due_at).limit(1))
+
+
+def pause(session: Session, user: User, until: dt.datetime) -> None:
+    user.paused_until = until
+
+
+def resume(session: Session, user: User) -> bool:
+    was_paused = user.paused_until is not None
+    user.paused_until = None
+    return was_paused

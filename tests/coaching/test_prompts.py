@@ -1,0 +1,88 @@
+"""Behaviour of the built-in coaching prompt library (coaching.prompts)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from coaching.prompts import NO_GOAL_PROMPT, PROMPTS, choose_prompt, render_prompt, validate_prompts
+from coaching.tone import classify
+
+
+def test_the_library_has_at_least_24_distinct_prompts_each_with_one_goal() -> None:
+    assert len(PROMPTS) >= 24
+    assert len(set(PROMPTS)) == len(PROMPTS)
+    assert all(template.count("{goal}") == 1 for template in PROMPTS)
+
+
+@pytest.mark.parametrize("template", PROMPTS)
+def test_every_built_in_prompt_reads_as_coaching(template: str) -> None:
+    assert classify(render_prompt(template, "*Close 3 new logos this quarter*")).label == "coaching"
+    assert classify(template).label == "coaching"
+
+
+def test_the_built_in_library_passes_validation() -> None:
+    assert validate_prompts(PROMPTS) == []
+
+
+def test_render_substitutes_the_goal_literally() -> None:
+    # Braces in a goal must not be read as format fields.
+    rendered = render_prompt("What would help you with {goal}?", "*Grow {region} by 10%*")
+    assert rendered == "What would help you with *Grow {region} by 10%*?"
+
+
+def test_no_goal_prompt_invites_a_goal_and_reads_as_coaching() -> None:
+    assert "/checkin goal add" in NO_GOAL_PROMPT
+    assert "{goal}" not in NO_GOAL_PROMPT
+    assert classify(NO_GOAL_PROMPT).label == "coaching"
+
+
+def test_validate_flags_a_status_demand_custom_prompt() -> None:
+    problems = validate_prompts(["What would help you with {goal}?", "Update your pipeline for {goal}"])
+    assert len(problems) == 1
+    assert problems[0].startswith('prompt 2 "Update your pipeline for {goal}" reads as status demand')
+
+
+@pytest.mark.parametrize(
+    ("template", "fragment"),
+    [
+        ("What's the status of {goal}?", "reads as status demand"),
+        ("Why didn't you hit {goal}?", "reads as blame"),
+        ("You need to finish {goal} today.", "reads as directive"),
+        ("What would help you most this week?", "does not contain {goal}"),
+        ("How is {goal} going, and what would help with {goal}?", "contains {goal} 2 times"),
+        ("   ", "must be non-empty"),
+    ],
+)
+def test_validate_explains_each_bad_prompt(template: str, fragment: str) -> None:
+    problems = validate_prompts([template])
+    assert len(problems) == 1 and fragment in problems[0]
+
+
+def test_validate_accepts_an_open_custom_prompt() -> None:
+    assert validate_prompts(["Which customer conversation about {goal} taught you the most?"]) == []
+
+
+def test_choose_prompt_is_deterministic_per_rep() -> None:
+    assert choose_prompt("U0REP1", 7) == choose_prompt("U0REP1", 7)
+    firsts = {choose_prompt(f"U{i:04d}", 0) for i in range(50)}
+    assert len(firsts) > 5  # reps do not all start on the same prompt
+
+
+@given(st.text(min_size=1, max_size=20), st.integers(min_value=0, max_value=10_000),
+       st.integers(min_value=2, max_value=40))
+def test_choose_prompt_never_repeats_in_a_row_and_covers_the_library(rep: str, start: int, size: int) -> None:
+    templates = [f"Prompt {i} about {{goal}}?" for i in range(size)]
+    picks = [choose_prompt(rep, start + step, templates) for step in range(size + 1)]
+    assert all(a != b for a, b in zip(picks, picks[1:], strict=False))
+    assert set(picks[:size]) == set(templates)
+
+
+def test_choose_prompt_copes_with_duplicates_and_one_template() -> None:
+    templates = ["A {goal}?", "B {goal}?", "A {goal}?"]
+    picks = [choose_prompt("U1", i, templates) for i in range(6)]
+    assert all(a != b for a, b in zip(picks, picks[1:], strict=False))
+    assert choose_prompt("U1", 3, ["Only {goal}?"]) == "Only {goal}?"
+    with pytest.raises(ValueError):
+        choose_prompt("U1", 0, [])

@@ -1,0 +1,113 @@
+"""Shared fixtures. Tests that use `database_url` run on SQLite, and again on PostgreSQL when
+TEST_DATABASE_URL points at one (scripts/test-postgres.sh does that with `-m db`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.config import AdminConfig, parse_config
+from sandbox import Sandbox
+from sandbox.harness import BotHarness
+from scheduling.clock import ManualClock
+from storage.db import make_engine, make_session_factory, upgrade
+from storage.models import Base
+
+SPEC_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "slack-spec"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "database_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "db: touches the database (re-run on PostgreSQL)")
+
+
+def _reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        _reset_postgres(url)
+        return url
+    return f"sqlite:///{tmp_path / 'checkins.db'}"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    # A Monday morning in UTC; tests move it explicitly.
+    return ManualClock(dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC))
+
+
+@pytest.fixture
+def sandbox(clock: ManualClock) -> Iterator[Sandbox]:
+    # The workspace's message timestamps follow the simulated clock.
+    with Sandbox.start(clock=lambda: clock().timestamp()) as sb:
+        yield sb
+
+
+@pytest.fixture
+def admin_config() -> AdminConfig:
+    """Override in a test module to give the bot a different config."""
+    return parse_config(DEFAULT_TEST_CONFIG, "test config")
+
+
+@pytest.fixture
+def bot(sandbox: Sandbox, database_url: str, clock: ManualClock, admin_config: AdminConfig) -> Iterator[BotHarness]:
+    for user_id, name, tz in TEST_PEOPLE:
+        sandbox.add_user(user_id, name=name, tz=tz)
+    with BotHarness(sandbox, database_url, admin_config, clock=clock) as harness:
+        yield harness
+
+
+# A small team used by most end-to-end tests.
+TEST_PEOPLE = [
+    ("U0MANAGER", "maya", "America/New_York"),
+    ("U0REP1", "ana", "America/Los_Angeles"),
+    ("U0REP2", "ben", "Europe/Berlin"),
+    ("U0REP3", "chen", "Australia/Sydney"),
+    ("U0OTHERMGR", "omar", "UTC"),
+    ("U0ADMIN", "ada", "UTC"),
+]
+DEFAULT_TEST_CONFIG = """
+admins = ["U0ADMIN"]
+
+[[teams]]
+name = "West"
+manager = "U0MANAGER"
+members = ["U0REP1", "U0REP2", "U0REP3"]
+
+[[teams]]
+name = "East"
+manager = "U0OTHERMGR"
+members = []
+"""

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import pytest
+
+from core.config import ConfigError, parse_config
+
+GOOD = """
+default_timezone = "Europe/Berlin"
+admins = ["U0ADMIN"]
+
+[cadence]
+every = "week"
+day = "tue"
+time = "09:30"
+
+[guard]
+max_touches_per_rep_per_week = 4
+
+[[teams]]
+name = "West"
+manager = "U0MANAGER"
+members = ["U0REP1", "U0REP2"]
+cadence = { day = "wed", time = "11:00" }
+"""
+
+
+def problems(text: str) -> list[tuple[int | None, str, str]]:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "checkins.toml")
+    return [(p.line, p.key, p.message) for p in caught.value.problems]
+
+
+def test_it_accepts_an_empty_config_with_the_contract_defaults() -> None:
+    config = parse_config("")
+    assert config.default_timezone == "UTC"
+    assert config.cadence.every == "week" and config.cadence.day == "mon" and config.cadence.time == "10:00"
+    assert config.cadence.quiet_hours.start == "18:00" and config.cadence.quiet_hours.end == "09:00"
+    assert config.cadence.reminder_after_hours == 24
+    assert config.guard.max_touches_per_rep_per_week == 3
+    assert config.guard.status_demand_share == 0.5
+    assert config.guard.contact_gap_days == 14 and config.guard.warning_cooldown_days == 7
+
+
+def test_team_overrides_merge_over_the_defaults() -> None:
+    config = parse_config(GOOD)
+    team = config.teams[0]
+    effective = config.team_cadence(team)
+    assert (effective.every, effective.day, effective.time) == ("week", "wed", "11:00")
+    assert config.team_cadence(None).day == "tue"
+
+
+def test_it_names_the_line_of_an_unknown_key() -> None:
+    found = problems('[cadence]\nevery = "week"\nfrequency = 3\n')
+    assert found == [(3, "cadence.frequency", found[0][2])]
+    assert "unknown key" in found[0][2]
+
+
+def test_it_reports_every_error_with_its_line() -> None:
+    text = (
+        'default_timezone = "Mars/Olympus"\n'   # 1
+        '[cadence]\n'                           # 2
+        'day = "monday"\n'                      # 3
+        'time = "25:00"\n'                      # 4
+        'holidays = ["2026-13-01"]\n'           # 5
+        '[guard]\n'                             # 6
+        'max_touches_per_rep_per_week = "3"\n'  # 7
+        '[[teams]]\n'                           # 8
+        'name = "West"\n'                       # 9
+        'manager = "U0M"\n'                     # 10
+        'cadence = { day = "someday" }\n'       # 11
+    )
+    found = problems(text)
+    lines = {key: line for line, key, _ in found}
+    assert lines["default_timezone"] == 1
+    assert lines["cadence.day"] == 3
+    assert lines["cadence.time"] == 4
+    assert lines["cadence.holidays"] == 5
+    assert lines["guard.max_touches_per_rep_per_week"] == 7
+    assert lines["teams[0].cadence.day"] == 11
+
+
+def test_it_rejects_quiet_hours_that_cover_every_working_hour() -> None:
+    found = problems('[cadence]\nquiet_hours = { start = "09:00", end = "08:30" }\n')
+    assert found[0][0] == 2
+    assert "cover every working hour" in found[0][2]
+
+
+def test_it_rejects_a_custom_prompt_that_reads_as_a_status_demand() -> None:
+    found = problems('prompts = ["Update your pipeline for {goal} now"]\n')
+    assert found[0][:2] == (1, "prompts")
+
+
+def test_it_reports_toml_syntax_errors_with_the_line() -> None:
+    found = problems('[cadence]\nevery = "week\n')
+    assert found[0][0] == 2
+
+
+def test_it_rejects_a_bad_weekday_in_working_days() -> None:
+    found = problems('[cadence]\nworking_days = ["mon", "funday"]\n')
+    assert found[0][0] == 2 and "funday" in found[0][2]
+
+
+def test_it_converts_to_a_schedulable_cadence() -> None:
+    cadence = parse_config(GOOD).cadence.to_cadence()
+    assert cadence.day == "tue" and cadence.time.hour == 9 and cadence.time.minute == 30
