@@ -105,6 +105,9 @@ class Settings:
             level=getattr(logging, self.log_level),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        # Alembic narrates plugin set-up and each migration at INFO; that is noise on every start.
+        if self.log_level != "DEBUG":
+            logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def redact(text: str, settings: Settings) -> str:
