@@ -50,3 +50,17 @@ def make_server(app: App, engine: Engine, port: int, host: str = "0.0.0.0", thre
 
     return create_server(WsgiApp(app, engine), host=host, port=port, threads=threads,
                          ident="checkin-coach")
+
+
+def stop_server(server: Any) -> None:
+    """Stop a waitress server from another thread.
+
+    Closing its sockets from outside races the select() in the serving thread (EBADF); asking
+    the loop itself to close every dispatcher empties its map, and the loop then returns.
+    """
+    def close_all() -> None:
+        for dispatcher in list(server._map.values()):
+            dispatcher.close()
+
+    server.task_dispatcher.shutdown()
+    server.trigger.pull_trigger(close_all)

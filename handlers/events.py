@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.services import Services
 from handlers.checkin_flow import answered
-from handlers.text import escape, excerpt
+from handlers.text import escape, excerpt, unescape
 from storage import checkins
 from storage.models import CheckIn
 
@@ -28,7 +28,7 @@ def register(app: App, services: Services) -> None:
     def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient, say: Say) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # edits, joins and bots' messages are not answers
-        user_id, text = event.get("user"), event.get("text") or ""
+        user_id, text = event.get("user"), unescape(event.get("text") or "")
         if not user_id:
             return
         event_id = str(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}")

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from core.config import parse_hhmm
+from handlers.text import unescape
 from scheduling.cadence import WEEKDAYS
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -95,7 +96,7 @@ def parse(text: str) -> Command:
         goal = raw_rest[len(rest[0]):].strip()
         if not goal:
             raise ParseError(f"Please write the goal after `goal add`. Usage: {USAGE['goal']}")
-        return Command("goal_add", text=goal)
+        return Command("goal_add", text=unescape(goal))
     if head == "pause":
         return _parse_pause(rest)
     if head == "summary":
@@ -105,7 +106,7 @@ def parse(text: str) -> Command:
         question = raw_rest[len(rest[0]):].strip()
         if not words or not question:
             raise ParseError(f"Please write the question after the name. Usage: {USAGE['ask']}")
-        return Command("ask", reps=(rep,), text=question)
+        return Command("ask", reps=(rep,), text=unescape(question))
     if head == "cadence":
         return _parse_cadence(rest)
     if head == "team":

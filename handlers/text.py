@@ -14,6 +14,11 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def unescape(text: str) -> str:
+    """Slack sends message and command text with `&`, `<`, `>` encoded; store what the person typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def excerpt(text: str, limit: int) -> str:
     """Shorten for display (never for storage), marking the cut."""
     text = " ".join(text.split())

@@ -13,7 +13,7 @@ from typing import Any
 
 from core.app import build_app, build_services
 from core.config import AdminConfig, parse_config
-from core.server import make_server
+from core.server import make_server, stop_server
 from core.services import Clock, system_clock
 from core.settings import Settings
 from sandbox.client import SlackClientSim, bolt_transport
@@ -61,7 +61,9 @@ class BotHarness:
 
     def close(self) -> None:
         if self._server is not None:
-            self._server.close()
+            stop_server(self._server)
+            if self._thread is not None:
+                self._thread.join(timeout=5)
             self._server = None
         self.services.engine.dispose()
 
