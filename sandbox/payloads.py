@@ -142,6 +142,17 @@ def state_value(element: dict[str, Any], raw: Any) -> dict[str, Any]:
     return out
 
 
+def _initial(element: dict[str, Any]) -> Any:
+    if "initial_option" in element and element["initial_option"]:
+        return element["initial_option"].get("value")
+    if element.get("initial_options"):
+        return [o.get("value") for o in element["initial_options"]]
+    for key in ("initial_value", "initial_user", "initial_conversation", "initial_date", "initial_time"):
+        if element.get(key) is not None:
+            return element[key]
+    return None
+
+
 def state_values(view: dict[str, Any], values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """`state.values` for a view's input blocks; `values` keys are action_ids, block_ids, or
     block_ids mapping to {action_id: value}. Unknown keys raise KeyError (a typo in a test)."""
@@ -163,6 +174,9 @@ def state_values(view: dict[str, Any], values: Mapping[str, Any]) -> dict[str, d
         elif block_id in values:
             raw = values[block_id]
             used.add(block_id)
+        else:
+            # Slack reports an untouched input with its initial value, not as empty.
+            raw = _initial(element)
         state[block_id] = {action_id: state_value(element, raw)}
     unknown = set(values) - used
     if unknown:
