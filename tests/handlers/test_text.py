@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from handlers.text import escape, excerpt, local_time, quote_goal, unescape
+
+
+def test_escape_neutralises_mentions_links_and_broadcasts() -> None:
+    text = escape("<!channel> <@U123> <https://evil|click> & co")
+    assert "<" not in text and ">" not in text
+    assert text == "&lt;!channel&gt; &lt;@U123&gt; &lt;https://evil|click&gt; &amp; co"
+
+
+def test_unescape_undoes_slacks_encoding_once() -> None:
+    assert unescape("AT&amp;T &lt;b&gt; &amp;lt;") == "AT&T <b> &lt;"
+
+
+def test_quote_goal_bolds_escaped_text_without_letting_stars_break_out() -> None:
+    assert quote_goal("Win *big* <now>") == "*Win ∗big∗ &lt;now&gt;*"
+
+
+def test_excerpt_marks_the_cut() -> None:
+    assert excerpt("a  b\nc", 10) == "a b c"
+    assert excerpt("x" * 20, 10) == "x" * 9 + "…"
+
+
+def test_local_time_shows_the_recipients_zone() -> None:
+    moment = dt.datetime(2026, 3, 9, 17, 0, tzinfo=dt.UTC)
+    assert local_time(moment, "America/Los_Angeles") == "Mon 09 Mar, 10:00 PDT"
