@@ -26,7 +26,7 @@ from scheduling.plan import schedule_for
 from storage import checkins
 from storage.goals import GoalError, active_goals, archive_goal, move_goal, own_goal
 from storage.models import Answer, User
-from storage.people import ensure_user
+from storage.people import enroll_rep
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def register(app: App, services: Services) -> None:
         ack()
         user_id = body["user"]["id"]
         with services.sessions.begin() as session:
-            ensure_user(session, team(), user_id, services.now())
+            enroll_rep(session, team(), user_id, services.now())
             goals = [(g.id, g.text) for g in active_goals(session, team(), user_id)]
         client.views_open(trigger_id=body["trigger_id"], view=goals_modal(goals))
 

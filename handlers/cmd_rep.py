@@ -14,11 +14,11 @@ from scheduling.plan import insert_checkin_once, schedule_for, zone_of
 from storage import checkins
 from storage.goals import GoalError, active_goals, add_goal
 from storage.models import User
-from storage.people import ensure_user
+from storage.people import enroll_rep
 
 
 def _user(session: Session, ctx: SlashContext) -> User:
-    return ensure_user(session, ctx.team_id, ctx.user_id, ctx.services.now())
+    return enroll_rep(session, ctx.team_id, ctx.user_id, ctx.services.now())
 
 
 def handle_goal_add(ctx: SlashContext) -> None:

@@ -91,7 +91,8 @@ def home_view(session: Session, services: Services, user: User) -> View:
 
 def publish_home(services: Services, user_id: str) -> None:
     with services.sessions.begin() as session:
-        user = ensure_user(session, services.team_id, user_id, services.now())
+        # Opening the Home tab is not opting in to check-ins.
+        user = ensure_user(session, services.team_id, user_id, services.now(), role="guest")
         view = home_view(session, services, user)
     try:
         services.client.views_publish(user_id=user_id, view=view)

@@ -19,7 +19,7 @@ from handlers.render import answer as answer_view
 from handlers.render import goals as goals_view
 from storage import checkins
 from storage.goals import GoalError, add_goal, archive_goal, edit_goal
-from storage.people import ensure_user
+from storage.people import enroll_rep
 
 log = logging.getLogger(__name__)
 NOT_SAVED = "I couldn't save this just now; your text is still here. Please press Save again in a minute."
@@ -60,7 +60,7 @@ def register(app: App, services: Services) -> None:
         now = services.now()
         try:
             with services.sessions.begin() as session:
-                ensure_user(session, services.team_id, user_id, now)
+                enroll_rep(session, services.team_id, user_id, now)
                 for goal_id, text in edits.items():
                     if text.strip():
                         edit_goal(session, services.team_id, user_id, goal_id, text)

@@ -48,6 +48,14 @@ def ensure_user(session: Session, team_id: str, slack_id: str, now: dt.datetime,
     return user
 
 
+def enroll_rep(session: Session, team_id: str, slack_id: str, now: dt.datetime) -> User:
+    """A person who adds goals or asks for a check-in has opted in to check-ins as a rep."""
+    user = ensure_user(session, team_id, slack_id, now)
+    if user.role == "guest":
+        user.role = "rep"
+    return user
+
+
 def sync_config_teams(session: Session, team_id: str, config: AdminConfig, now: dt.datetime) -> None:
     """Make the database's config-sourced teams match the admin config (idempotent)."""
     ensure_workspace(session, team_id, now)

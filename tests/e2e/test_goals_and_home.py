@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 
 from sandbox.harness import BotHarness
-from storage.models import Goal
+from scheduling.clock import ManualClock
+from storage.models import CheckIn, Goal
 
 
 def goal_texts(bot: BotHarness, user: str) -> list[str]:
@@ -78,3 +81,16 @@ def test_pause_and_resume_from_app_home(bot: BotHarness) -> None:
     assert "Paused until" in str(bot.sandbox.home_of("U0REP1"))
     bot.slack.click("home_resume", user="U0REP1")
     assert "Paused until" not in str(bot.sandbox.home_of("U0REP1"))
+
+
+def test_opening_app_home_does_not_enroll_anyone_in_checkins(bot: BotHarness, clock: ManualClock) -> None:
+    bot.slack.open_home("U0ADMIN")
+    bot.dispatch()
+    clock.advance(dt.timedelta(days=8))
+    bot.dispatch()
+    with bot.services.sessions.begin() as session:
+        assert session.scalars(select(CheckIn).where(CheckIn.rep_id == "U0ADMIN")).all() == []
+    bot.slack.slash("goal add Mentor two new reps", user="U0ADMIN")
+    bot.dispatch()
+    with bot.services.sessions.begin() as session:
+        assert session.scalars(select(CheckIn).where(CheckIn.rep_id == "U0ADMIN")).all() != []
