@@ -209,3 +209,29 @@ def test_limits_get_a_clear_message_and_save_nothing(bot: BotHarness, text: str,
 def test_an_eleventh_goal_is_refused(bot: BotHarness) -> None:
     add_goals(bot, "U0REP1", *[f"Goal {i}" for i in range(10)])
     assert "10 active goals" in bot.slack.slash("goal add one more", user="U0REP1").text
+
+
+def test_the_rep_can_pick_another_goal_for_the_open_checkin(bot: BotHarness, clock: ManualClock) -> None:
+    add_goals(bot, "U0REP1", "Acme renewal", "Globex upsell")
+    sent = run_until_sent(bot, clock, "U0REP1")
+    with bot.services.sessions.begin() as session:
+        from storage.models import Goal
+
+        other = session.scalar(select(Goal).where(Goal.rep_id == "U0REP1", Goal.id != sent.goal_id))
+    bot.slack.click("checkin_pick_goal", user="U0REP1", value=f"{sent.id}:{other.id}")
+    with bot.services.sessions.begin() as session:
+        assert session.get(CheckIn, sent.id).goal_id == other.id
+    update = bot.sandbox.calls_to("chat.update")[-1]
+    assert f"*{other.text}*" in str(update.args["blocks"])
+    bot.sandbox.assert_no_violations()
+
+
+def test_a_forged_click_on_another_reps_checkin_is_refused(bot: BotHarness, clock: ManualClock) -> None:
+    add_goals(bot, "U0REP1", "Acme renewal")
+    sent = run_until_sent(bot, clock, "U0REP1")
+    # U0REP2 forges a click on U0REP1's check-in: refused, nothing changes, nothing revealed.
+    bot.slack.click("checkin_skip", user="U0REP2", value=str(sent.id), message=prompts_to(bot, "U0REP1")[0])
+    with bot.services.sessions.begin() as session:
+        assert session.get(CheckIn, sent.id).state == "sent"
+    refusal = bot.sandbox.ephemerals_to("U0REP2")[-1]
+    assert "can't share" in refusal.text and "Acme" not in refusal.text
