@@ -1,7 +1,203 @@
-"""Subcommands (filled in by the feature that owns them)."""
+"""Manager subcommands: summary, team add, cadence; and the manager/admin App Home section.
+
+Each acknowledges at once and answers through `respond` (ephemeral), so the slash command never
+waits on the database or Slack. Anyone asking about a rep who isn't theirs gets the same short
+refusal as someone who isn't a manager at all: it never tells whether that rep exists.
+"""
 
 from __future__ import annotations
 
-from handlers.context import SubcommandHandler
+import datetime as dt
 
-ROUTES: dict[str, SubcommandHandler] = {}
+from slack_sdk.models.blocks import Block
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coaching.summary import summarise_team
+from core.config import CadenceConfig
+from core.services import Services
+from handlers.context import REFUSAL, SlashContext, SubcommandHandler
+from handlers.notify import dm, fill_names
+from handlers.render import message, metadata
+from handlers.render.manager import cadence_proposal, home_blocks, team_invite
+from handlers.render.summary import name_of, org_home_blocks, org_page, summary_pages
+from scheduling.plan import schedule_for, zone_of
+from storage.models import CadenceAgreement, Membership, Team, User
+from storage.people import ensure_user, get_user, manages, reps_of_manager, role_of
+from storage.summary import next_checkins, org_figures, rep_facts
+
+HOME_WEEKS = 4
+HOME_AWAITING = 5
+
+
+def _say(ctx: SlashContext, text: str, blocks: list[Block] | None = None) -> None:
+    ctx.respond(text=text, blocks=blocks, response_type="ephemeral")
+
+
+def handle_summary(ctx: SlashContext) -> None:
+    services, user_id, weeks = ctx.services, ctx.user_id, ctx.command.weeks
+    named = list(ctx.command.reps)
+    # The permission check is a few indexed lookups, so a refusal goes in the ack itself; the
+    # summary's heavier queries run after the ack and arrive through response_url.
+    with services.sessions.begin() as session:
+        role = role_of(session, services.config, ctx.team_id, user_id)
+        mine = reps_of_manager(session, ctx.team_id, user_id)
+    admin_view = not named and not role.is_manager and role.is_admin
+    if not admin_view and not (role.is_manager and all(rep in mine for rep in named)):
+        ctx.reply(REFUSAL)
+        return
+    reps = named or mine
+    if not admin_view and not reps:
+        ctx.reply("No one has confirmed joining your team yet. Add someone with `/checkin team add @rep`; "
+                  "they confirm before anything is shared with you.")
+        return
+    ctx.ack()
+    now = services.now()
+    if admin_view:
+        with services.sessions.begin() as session:
+            org_view = org_page(org_figures(session, ctx.team_id, weeks, now))
+        _say(ctx, org_view.text, org_view.blocks)
+        return
+    fill_names(services, reps)
+    with services.sessions.begin() as session:
+        facts = rep_facts(session, services.config, ctx.team_id, user_id, reps, now - dt.timedelta(weeks=weeks), now)
+    team = summarise_team(facts, weeks, now)
+    span = f"last {weeks} week{'s' if weeks != 1 else ''}"
+    title = f"Your team, {span}" if not named else f"{len(reps)} of your reps, {span}"
+    pages = summary_pages(team, title)
+    if len(pages) == 1:
+        _say(ctx, pages[0].text, pages[0].blocks)
+        return
+    _say(ctx, f"Your summary covers {len(reps)} reps, so I've sent it to our DM in {len(pages)} parts.")
+    for number, page in enumerate(pages, 1):
+        dm(ctx.client, message(user_id, page.text, page.blocks,
+                               metadata("team_digest", manager=user_id, page=number, pages=len(pages))))
+
+
+def _command_team(session: Session, team_id: str, manager_id: str) -> Team:
+    """The manager's own team for reps added by command (one per manager)."""
+    name = f"cmd:{manager_id}"
+    team = session.scalar(select(Team).where(Team.team_id == team_id, Team.name == name))
+    if team is None:
+        team = Team(team_id=team_id, name=name, manager_id=manager_id, source="command")
+        session.add(team)
+        session.flush()
+    return team
+
+
+def handle_team_add(ctx: SlashContext) -> None:
+    ctx.ack()
+    services, manager = ctx.services, ctx.user_id
+    now = services.now()
+    invites: list[tuple[str, int]] = []
+    notes: list[str] = []
+    names = fill_names(services, [manager, *ctx.command.reps])
+    with services.sessions.begin() as session:
+        ensure_user(session, ctx.team_id, manager, now, role="manager")
+        for rep in ctx.command.reps:
+            who = name_of(names.get(rep, rep))
+            if rep == manager or rep == services.bot_user_id:
+                notes.append("You can't add yourself (or me) to your own team.")
+                continue
+            existing = session.scalar(select(Membership.status).join(Team, Team.id == Membership.team_pk).where(
+                Team.team_id == ctx.team_id, Team.manager_id == manager, Membership.rep_id == rep).limit(1))
+            if existing == "active":
+                notes.append(f"{who} is already on your team.")
+                continue
+            if existing == "pending":
+                notes.append(f"I'm still waiting for {who} to confirm.")
+                continue
+            ensure_user(session, ctx.team_id, rep, now)
+            membership = Membership(team_id=ctx.team_id, team_pk=_command_team(session, ctx.team_id, manager).id,
+                                    rep_id=rep, status="pending", created_at=now)
+            session.add(membership)
+            session.flush()
+            invites.append((rep, membership.id))
+    for rep, membership_id in invites:
+        who = name_of(names.get(rep, rep))
+        if dm(ctx.client, team_invite(rep, manager, names.get(manager, manager), membership_id)) is None:
+            with services.sessions.begin() as session:
+                found = session.get(Membership, membership_id)
+                if found is not None:
+                    session.delete(found)
+            notes.append(f"I couldn't reach {who}, so nothing changed.")
+        else:
+            notes.append(f"I've asked {who} to confirm. Nothing is shared with you until they do.")
+    _say(ctx, "\n".join(notes) or "Nothing to do.")
+
+
+def rhythm(cadence: CadenceConfig) -> str:
+    when = {"day": "every working day", "week": f"every week on {cadence.day.title()}",
+            "2 weeks": f"every 2 weeks on {cadence.day.title()}", "month": "every month"}[cadence.every]
+    return f"{when} at {cadence.time} local time"
+
+
+def proposed_cadence(base: CadenceConfig, every: str, day: str | None, time: str | None) -> CadenceConfig:
+    changes: dict[str, str] = {"every": every}
+    if day:
+        changes["day"] = day
+    if time:
+        changes["time"] = time
+    return CadenceConfig.model_validate({**base.model_dump(), **changes})
+
+
+def handle_cadence(ctx: SlashContext) -> None:
+    services, manager, command = ctx.services, ctx.user_id, ctx.command
+    rep = command.reps[0]
+    now = services.now()
+    agreement_id = None
+    with services.sessions.begin() as session:
+        user = get_user(session, ctx.team_id, rep)
+        if user is not None and command.every is not None and manages(session, ctx.team_id, manager, rep):
+            current = schedule_for(session, services.config, user).agreed
+            proposed = proposed_cadence(current, command.every, command.day, command.time)
+            agreement = CadenceAgreement(team_id=ctx.team_id, rep_id=rep, manager_id=manager, every=command.every,
+                                         day=command.day, time=command.time, status="proposed", created_at=now)
+            session.add(agreement)
+            session.flush()
+            agreement_id = agreement.id
+    if agreement_id is None:
+        ctx.reply(REFUSAL)
+        return
+    ctx.ack()  # the DM to the rep and the reply to the manager follow
+    names = fill_names(services, [manager, rep])
+    sent = dm(ctx.client, cadence_proposal(rep, manager, names[manager], agreement_id, rhythm(proposed),
+                                           rhythm(current)))
+    if sent is None:
+        with services.sessions.begin() as session:
+            found = session.get(CadenceAgreement, agreement_id)
+            if found is not None:
+                found.status, found.decided_at = "declined", now
+        _say(ctx, f"I couldn't reach {name_of(names[rep])} just now, so nothing changed.")
+        return
+    _say(ctx, f"I've proposed {rhythm(proposed)} to {name_of(names[rep])}. It takes effect only if they accept; "
+              "I'll tell you what they decide.")
+
+
+def home_section(session: Session, services: Services, user: User) -> list[Block]:
+    """HOME_SECTIONS entry: a manager's team overview; an admin's org-wide aggregates."""
+    role = role_of(session, services.config, user.team_id, user.slack_id)
+    now = services.now()
+    blocks: list[Block] = []
+    if role.is_manager:
+        reps = reps_of_manager(session, user.team_id, user.slack_id)
+        facts = rep_facts(session, services.config, user.team_id, user.slack_id, reps,
+                          now - dt.timedelta(weeks=HOME_WEEKS), now)
+        team = summarise_team(facts, HOME_WEEKS, now)
+        awaiting = sorted((a for f in facts for a in f.answers
+                           if not (a.thanked_by_manager or a.noted_by_manager)),
+                          key=lambda a: a.created_at, reverse=True)[:HOME_AWAITING]
+        names = {f.rep_id: f.name for f in facts}
+        upcoming = next_checkins(session, user.team_id, reps)
+        zone = zone_of(user, services.config).key
+        blocks += home_blocks(team, awaiting, names, upcoming, zone)
+    if role.is_admin:
+        blocks += org_home_blocks(org_figures(session, user.team_id, HOME_WEEKS, now))
+    return blocks
+
+
+ROUTES: dict[str, SubcommandHandler] = {
+    "summary": handle_summary,
+    "team_add": handle_team_add,
+    "cadence": handle_cadence,
+}

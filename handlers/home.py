@@ -33,7 +33,7 @@ from scheduling.plan import zone_of
 from storage import checkins
 from storage.goals import active_goals
 from storage.models import Answer, User
-from storage.people import ensure_user
+from storage.people import ensure_user, managers_of_rep
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +81,13 @@ def rep_section(session: Session, services: Services, user: User) -> list[Block]
 
 
 def home_view(session: Session, services: Services, user: User) -> View:
-    blocks = rep_section(session, services, user)
-    for section in HOME_SECTIONS:
-        extra = section(session, services, user)
-        if extra:
-            blocks += [DividerBlock(), *extra]
+    others = [found for section in HOME_SECTIONS if (found := section(session, services, user))]
+    # A manager who isn't also a rep (no goals of their own) sees just their manager sections.
+    is_rep = (user.role in ("rep", "guest") or bool(active_goals(session, user.team_id, user.slack_id))
+              or bool(managers_of_rep(session, user.team_id, user.slack_id)))
+    blocks: list[Block] = rep_section(session, services, user) if is_rep or not others else []
+    for extra in others:
+        blocks += [DividerBlock(), *extra] if blocks else extra
     return View(type="home", blocks=blocks[:MAX_HOME_BLOCKS])
 
 

@@ -1,11 +1,290 @@
-"""Listeners (filled in by the feature that owns them)."""
+"""Buttons and modals of the manager features: thanks and notes on answers, team invitations,
+cadence proposals and the forget confirmation.
+
+Every handler re-checks in the database that the clicking user owns what the payload names. A
+forged payload (another answer's, invitation's or proposal's ID) gets the same short refusal as a
+missing one, so it reveals nothing.
+"""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
 
+from slack_bolt import Ack, App
+from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from core.config import AdminConfig
 from core.services import Services
+from handlers.checkin_flow import ANSWER_HOOKS
+from handlers.cmd_manager import home_section, rhythm
+from handlers.context import REFUSAL
+from handlers.home import HOME_SECTIONS, publish_home
+from handlers.notify import dm, fill_names, refresh_relays, relay_answer
+from handlers.notify import install as install_digests
+from handlers.render import manager as render
+from handlers.render.summary import name_of
+from handlers.text import local_time
+from scheduling.cadence import next_due
+from scheduling.dispatch import MAX_LATENESS
+from scheduling.plan import RepSchedule, schedule_for
+from storage.data_rights import forget_answers
+from storage.models import Answer, CadenceAgreement, CheckIn, CoachingNote, Goal, Membership, Team
+from storage.people import get_user, manages
+
+log = logging.getLogger(__name__)
+MAX_NOTE_STORED = 3000
+
+
+def _value(body: dict[str, Any]) -> int:
+    text = str(((body.get("actions") or [{}])[0]).get("value") or "")
+    return int(text) if text.isdigit() and len(text) < 12 else -1
+
+
+def _refuse(body: dict[str, Any], respond: Respond) -> None:
+    if body.get("response_url"):  # clicks in the Home tab have nowhere to reply; they just do nothing
+        respond(text=REFUSAL, response_type="ephemeral", replace_original=False)
+
+
+def _settle(body: dict[str, Any], respond: Respond, text: str) -> None:
+    """Replace the message the button was on with a one-line outcome (buttons gone)."""
+    if body.get("response_url"):
+        respond(text=text, blocks=render.closed(text), replace_original=True)
+
+
+def managed_answer(session: Session, team_id: str, manager_id: str, answer_id: int) -> Answer | None:
+    """The answer if `manager_id` currently manages its rep; anything else looks like a missing one."""
+    answer = session.get(Answer, answer_id)
+    if answer is None or answer.team_id != team_id or not manages(session, team_id, manager_id, answer.rep_id):
+        return None
+    return answer
+
+
+def _next_checkin_text(session: Session, team_id: str, rep_id: str, schedule: RepSchedule,
+                       now: dt.datetime) -> str:
+    """When the rep's next scheduled check-in comes, planned the way `plan_next` will plan it."""
+    planned = session.scalar(select(CheckIn.due_at).where(
+        CheckIn.team_id == team_id, CheckIn.rep_id == rep_id, CheckIn.kind == "scheduled",
+        CheckIn.state == "scheduled").order_by(CheckIn.due_at).limit(1))
+    if planned is None:
+        latest = session.scalar(select(CheckIn.due_at).where(
+            CheckIn.team_id == team_id, CheckIn.rep_id == rep_id, CheckIn.kind == "scheduled")
+            .order_by(CheckIn.due_at.desc()).limit(1))
+        after = now if latest is None else max(latest, now - MAX_LATENESS)
+        planned = next_due(schedule.cadence, schedule.zone, after, schedule.anchor)
+    return "shortly" if planned <= now else local_time(planned, schedule.zone.key)
+
+
+@dataclass(frozen=True)
+class CadenceOutcome:
+    manager_id: str
+    agreement_id: int
+    description: str  # the rhythm now in force and the next check-in, for both people
+    already: bool = False  # the rep had already answered this proposal
+
+
+def decide_cadence(session: Session, config: AdminConfig, team_id: str, rep_id: str, agreement_id: int,
+                   accept: bool, now: dt.datetime) -> CadenceOutcome | None:
+    """Apply the rep's answer to a proposal of theirs; None when it isn't theirs (or doesn't exist)."""
+    agreement = session.get(CadenceAgreement, agreement_id)
+    rep = get_user(session, team_id, rep_id)
+    if agreement is None or rep is None or agreement.team_id != team_id or agreement.rep_id != rep_id:
+        return None
+    if agreement.status != "proposed":
+        return CadenceOutcome(agreement.manager_id, agreement.id, "", already=True)
+    agreement.decided_at = now
+    if accept:
+        agreement.status = "accepted"
+        agreement.anchor = now.astimezone(schedule_for(session, config, rep).zone).date()
+        session.execute(update(CadenceAgreement).where(
+            CadenceAgreement.team_id == team_id, CadenceAgreement.rep_id == rep_id,
+            CadenceAgreement.status == "accepted", CadenceAgreement.id != agreement.id)
+            .values(status="superseded").execution_options(synchronize_session=False))
+        # The planned-but-unsent check-in follows the old rhythm; the next pass re-plans it.
+        session.execute(delete(CheckIn).where(
+            CheckIn.team_id == team_id, CheckIn.rep_id == rep_id, CheckIn.kind == "scheduled",
+            CheckIn.state == "scheduled").execution_options(synchronize_session=False))
+    else:
+        agreement.status = "declined"
+    schedule = schedule_for(session, config, rep)
+    upcoming = _next_checkin_text(session, team_id, rep_id, schedule, now)
+    return CadenceOutcome(agreement.manager_id, agreement.id, f"{rhythm(schedule.agreed)}; next check-in {upcoming}")
 
 
 def register(app: App, services: Services) -> None:
-    return None
+    # Module-level lists outlive one app (tests build several): append each function once.
+    if relay_answer not in ANSWER_HOOKS:
+        ANSWER_HOOKS.append(relay_answer)
+    install_digests()
+    if home_section not in HOME_SECTIONS:
+        HOME_SECTIONS.append(home_section)
+    team = lambda: services.team_id  # noqa: E731 - read at call time (auth.test may set it later)
+
+    def after_response(body: dict[str, Any], manager: str, answer_id: int, done: str, respond: Respond) -> None:
+        refresh_relays(services, services.client, answer_id, manager)
+        if (body.get("container") or {}).get("type") == "view" or body.get("view"):
+            publish_home(services, manager)
+        elif body.get("response_url"):
+            respond(text=done, response_type="ephemeral", replace_original=False)
+
+    @app.action(render.ANSWER_THANKS)
+    def thanks(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        manager, answer_id = body["user"]["id"], _value(body)
+        with services.sessions.begin() as session:
+            answer = managed_answer(session, team(), manager, answer_id)
+            if answer is not None:
+                rep, checkin_id, goal_id = answer.rep_id, answer.checkin_id, answer.goal_id
+                already = session.scalar(select(CoachingNote.id).where(
+                    CoachingNote.answer_id == answer_id, CoachingNote.manager_id == manager,
+                    CoachingNote.kind == "thanks").limit(1)) is not None
+                if not already:
+                    session.add(CoachingNote(team_id=team(), answer_id=answer_id, manager_id=manager, rep_id=rep,
+                                             kind="thanks", text=None, created_at=services.now()))
+        if answer is None:
+            _refuse(body, respond)
+            return
+        names = fill_names(services, [manager, rep])
+        if not already:
+            dm(client, render.thanks_to_rep(rep, manager, names[manager], checkin_id, goal_id))
+        after_response(body, manager, answer_id, f"Thanks sent to {name_of(names[rep])}.", respond)
+
+    @app.action(render.ANSWER_REPLY)
+    def open_note(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        manager, answer_id = body["user"]["id"], _value(body)
+        with services.sessions.begin() as session:
+            answer = managed_answer(session, team(), manager, answer_id)
+            found = (answer.rep_id, answer.text) if answer is not None else None
+        if found is None:
+            _refuse(body, respond)
+            return
+        names = fill_names(services, [found[0]])
+        client.views_open(trigger_id=body["trigger_id"], view=render.note_modal(answer_id, names[found[0]], found[1]))
+
+    @app.view(render.NOTE_CALLBACK)
+    def submit_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        manager = body["user"]["id"]
+        meta = str(view.get("private_metadata") or "")
+        answer_id = int(meta) if meta.isdigit() and len(meta) < 12 else -1
+        note = render.read_note((view.get("state") or {}).get("values") or {})
+        if not note or len(note) > MAX_NOTE_STORED:
+            ack(response_action="errors", errors={render.NOTE_BLOCK: "Please write a short note, or press Cancel."})
+            return
+        with services.sessions.begin() as session:
+            answer = managed_answer(session, team(), manager, answer_id)
+            if answer is not None:
+                rep, checkin_id, goal_id = answer.rep_id, answer.checkin_id, answer.goal_id
+                goal = session.get(Goal, goal_id) if goal_id is not None else None
+                goal_text = goal.text if goal is not None else None
+                session.add(CoachingNote(team_id=team(), answer_id=answer_id, manager_id=manager, rep_id=rep,
+                                         kind="note", text=note, created_at=services.now()))
+        if answer is None:
+            ack(response_action="errors", errors={render.NOTE_BLOCK: REFUSAL})
+            return
+        ack()
+        names = fill_names(services, [manager])
+        dm(client, render.note_to_rep(rep, manager, names[manager], checkin_id, goal_id, goal_text, note))
+        refresh_relays(services, client, answer_id, manager)
+        publish_home(services, manager)
+
+    def _membership(session: Session, user: str, membership_id: int) -> Membership | None:
+        found = session.get(Membership, membership_id)
+        return found if found is not None and found.team_id == team() and found.rep_id == user else None
+
+    def _decide_invite(body: dict[str, Any], client: WebClient, respond: Respond, accept: bool) -> None:
+        user = body["user"]["id"]
+        manager = None
+        with services.sessions.begin() as session:
+            membership = _membership(session, user, _value(body))
+            pending = membership is not None and membership.status == "pending"
+            if membership is not None and pending:
+                owner = session.get(Team, membership.team_pk)
+                manager = owner.manager_id if owner is not None else None
+                if accept:
+                    membership.status = "active"
+                else:
+                    session.delete(membership)
+        if membership is None:
+            _refuse(body, respond)
+            return
+        if manager is None:
+            _settle(body, respond, "You've already answered this invitation.")
+            return
+        names = fill_names(services, [user, manager])
+        if accept:
+            _settle(body, respond, f"Done: {name_of(names[manager])} now sees your check-in answers and summaries.")
+            text = f"{name_of(names[user])} confirmed: they're on your team now."
+        else:
+            _settle(body, respond, "No problem; nothing is shared.")
+            text = f"{name_of(names[user])} chose not to join your team for now."
+        dm(client, render.to_manager(manager, user, "manager_question", text))
+
+    @app.action(render.TEAM_ACCEPT)
+    def join_team(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        _decide_invite(body, client, respond, accept=True)
+
+    @app.action(render.TEAM_DECLINE)
+    def decline_team(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        _decide_invite(body, client, respond, accept=False)
+
+    def _decide_cadence(body: dict[str, Any], client: WebClient, respond: Respond, accept: bool) -> None:
+        user = body["user"]["id"]
+        with services.sessions.begin() as session:
+            outcome = decide_cadence(session, services.config, team(), user, _value(body), accept, services.now())
+        if outcome is None:
+            _refuse(body, respond)
+            return
+        if outcome.already:
+            _settle(body, respond, "You've already answered this proposal.")
+            return
+        names = fill_names(services, [user, outcome.manager_id])
+        who = name_of(names[user])
+        if accept:
+            _settle(body, respond, f"Accepted. Your check-ins are now {outcome.description}.")
+            text = f"{who} accepted your proposed rhythm: {outcome.description}."
+        else:
+            _settle(body, respond, f"Kept as it was: {outcome.description}.")
+            text = f"{who} would rather keep the current rhythm for now ({outcome.description})."
+        dm(client, render.to_manager(outcome.manager_id, user, "cadence_proposal", text,
+                                     agreement_id=outcome.agreement_id))
+
+    @app.action(render.CADENCE_ACCEPT)
+    def accept_cadence(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        _decide_cadence(body, client, respond, accept=True)
+
+    @app.action(render.CADENCE_DECLINE)
+    def decline_cadence(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        _decide_cadence(body, client, respond, accept=False)
+
+    @app.action(render.FORGET_CONFIRM)
+    def forget(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        user = body["user"]["id"]  # only ever the clicking rep's own answers: nothing to forge
+        with services.sessions.begin() as session:
+            count, copies = forget_answers(session, team(), user)
+        names = fill_names(services, [user])
+        text, blocks = render.deleted_answer_blocks(names[user])
+        for channel, ts in copies:  # take the answer text out of managers' DMs too
+            try:
+                client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            except SlackApiError as exc:
+                log.info("could not retract a passed-on answer: %s", exc.response.get("error"))
+        _settle(body, respond, f"Deleted {count} answer{'s' if count != 1 else ''}. Your manager's summaries "
+                               "no longer include them.")
+        publish_home(services, user)
+
+    @app.action(render.FORGET_CANCEL)
+    def keep(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        _settle(body, respond, "Nothing was deleted.")

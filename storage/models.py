@@ -82,7 +82,8 @@ class User(Base):
     display_name: Mapped[str | None]
     tz: Mapped[str | None] = mapped_column(String(64))  # IANA zone name from users.info
     tz_refreshed_at: Mapped[dt.datetime | None]
-    role: Mapped[str] = mapped_column(String(16), default="rep")  # rep | manager | admin
+    # rep (gets check-ins) | manager | guest (seen, e.g. opened App Home, but not opted in)
+    role: Mapped[str] = mapped_column(String(16), default="rep")
     paused_until: Mapped[dt.datetime | None]
     # A permanent Slack error (user_not_found, account_inactive...) parks the rep's schedule.
     parked_reason: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,180 @@
+"""Block Kit for team summaries and admin aggregates, paginated within Slack's limits.
+
+Limits (https://api.slack.com/reference/block-kit/blocks): 50 blocks per message, 3000
+characters per section text, 150 per header. Each rep is one section whose text is capped after
+escaping, and pages are cut by `coaching.summary.paginate`, so no team size breaks a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from coaching.summary import OrgAggregates, RepSummary, TeamSummary, paginate, percent
+from handlers.text import escape
+
+MAX_SECTION_CHARS = 3000
+ROWS_PER_PAGE = 40  # plus a header, the team section, a divider and a footer: well under 50 blocks
+CHARS_PER_PAGE = 20000
+FALLBACK_CHARS = 2500
+NAME_CHARS = 60
+EXCERPT_CHARS = 240
+
+
+@dataclass(frozen=True)
+class Page:
+    text: str  # the plain-text fallback
+    blocks: list[Block]
+
+
+def safe(text: str, limit: int) -> str:
+    """Escape `text` and shorten it so the *escaped* form fits in `limit` characters."""
+    text = " ".join(text.split())
+    whole = escape(text)
+    if len(whole) <= limit:
+        return whole
+    out: list[str] = []
+    used = 0
+    for char in text:
+        piece = escape(char)
+        if used + len(piece) > limit - 1:
+            return "".join(out).rstrip() + "…"
+        out.append(piece)
+        used += len(piece)
+    return "".join(out)
+
+
+def fit(mrkdwn: str, limit: int = MAX_SECTION_CHARS) -> str:
+    """Last-resort cap for already-escaped text, never cutting inside an `&amp;`-style entity."""
+    if len(mrkdwn) <= limit:
+        return mrkdwn
+    cut = mrkdwn[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
+
+
+def goal(text: str, limit: int = 600) -> str:
+    """A goal in bold, like `quote_goal`, but capped (escaping can grow it up to fivefold)."""
+    return "*" + safe(text, limit).replace("*", "∗") + "*"
+
+
+def name_of(name: str) -> str:
+    return safe(name, NAME_CHARS)
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def contact_text(days: int | None) -> str:
+    if days is None:
+        return "no check-in sent yet"
+    if days == 0:
+        return "today"
+    return f"{_count(days, 'day')} ago"
+
+
+def confidence_text(row: RepSummary) -> str | None:
+    if not row.confidences:
+        return None
+    values = " → ".join(str(v) for v in row.confidences)
+    return f"Confidence (1–5): {values}" + (f" ({row.trend})" if row.trend else "")
+
+
+def rep_row(row: RepSummary) -> str:
+    status = " · _paused for now_" if row.paused_now else ""
+    lines = [f"*{name_of(row.name)}*{status}",
+             f"{_count(row.sent, 'check-in')} sent · {row.answered} answered · {row.skipped} skipped · "
+             f"{row.paused} paused"]
+    if row.goal_text:
+        lines.append(f"Focus: {goal(row.goal_text)}")
+    if row.latest_answer:
+        lines.append("> " + safe(row.latest_answer, EXCERPT_CHARS))
+    confidence = confidence_text(row)
+    if confidence:
+        lines.append(confidence)
+    if row.help_open:
+        lines.append(f":raising_hand: {_count(row.help_open, 'open request')} for help")
+    lines.append(f"Last contact: {contact_text(row.days_since_contact)}")
+    return fit("\n".join(lines))
+
+
+def team_section(team: TeamSummary) -> str:
+    pace = (f"*Your touches:* {team.touches_per_rep_per_week:.1f} per rep per week "
+            f"(agreed cadence: {team.agreed_per_rep_per_week:.1f})")
+    responses = (f"*Your responses:* thanked {team.acknowledged} and replied to {team.replied} "
+                 f"of {_count(team.answers, 'answer')}")
+    lines = [f"*Participation:* {percent(team.participation)} ({team.answered} of "
+             f"{_count(team.sent, 'check-in')} answered) across {_count(len(team.reps), 'rep')}",
+             pace, responses]
+    if team.help_open:
+        lines.append(f"*Open requests for help:* {team.help_open}")
+    return "\n".join(lines)
+
+
+def _fallback(team: TeamSummary, rows: tuple[RepSummary, ...], page: int, pages: int) -> str:
+    head = (f"Team summary, last {_count(team.weeks, 'week')}: participation {percent(team.participation)}, "
+            f"{_count(len(team.reps), 'rep')}" + (f" (page {page} of {pages})" if pages > 1 else ""))
+    lines = [head]
+    used = len(head)
+    for row in rows:
+        line = f"{name_of(row.name)}: {row.sent} sent, {row.answered} answered"
+        if used + len(line) + 1 > FALLBACK_CHARS:
+            lines.append("…")
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return "\n".join(lines)
+
+
+def summary_pages(team: TeamSummary, title: str) -> list[Page]:
+    """The summary as one or more messages; the first carries the team header."""
+    rendered = [rep_row(r) for r in team.reps]
+    ranges = paginate([len(r) for r in rendered], ROWS_PER_PAGE, CHARS_PER_PAGE)
+    pages: list[Page] = []
+    for number, (start, end) in enumerate(ranges, 1):
+        blocks: list[Block] = []
+        if number == 1:
+            blocks += [HeaderBlock(text=title[:150]),
+                       SectionBlock(text=MarkdownTextObject(text=team_section(team))), DividerBlock()]
+        blocks += [SectionBlock(text=MarkdownTextObject(text=text)) for text in rendered[start:end]]
+        if not rendered and number == 1:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text="No reps to show yet.")))
+        footer = "Counts cover check-ins sent, answered, skipped or paused; skipping and pausing are always fine."
+        if len(ranges) > 1:
+            footer = f"Page {number} of {len(ranges)}. " + footer
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
+        pages.append(Page(_fallback(team, team.reps[start:end], number, len(ranges)), blocks))
+    return pages
+
+
+def org_page(org: OrgAggregates) -> Page:
+    """Admins see org-wide participation only: no names, no answers."""
+    text = (f"*Participation:* {percent(org.participation)} ({org.answered} of "
+            f"{_count(org.sent, 'check-in')} answered)\n"
+            f"*Skipped:* {org.skipped} · *Paused:* {org.paused}\n"
+            f"*Reps enrolled:* {org.reps} · *Teams:* {org.teams}")
+    blocks: list[Block] = [
+        HeaderBlock(text=f"Organisation check-ins, last {_count(org.weeks, 'week')}"),
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ContextBlock(elements=[MarkdownTextObject(
+            text="Admins see aggregates only; individual answers stay between each rep and their manager.")]),
+    ]
+    fallback = (f"Organisation check-ins, last {_count(org.weeks, 'week')}: participation "
+                f"{percent(org.participation)}, {org.answered} of {org.sent} answered, {org.reps} reps")
+    return Page(fallback, blocks)
+
+
+def org_home_blocks(org: OrgAggregates) -> list[Block]:
+    """The admin's App Home section: the same org-wide aggregates as `/checkin summary`."""
+    return org_page(org).blocks
