@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 
 from core.services import Services
 from handlers.render.checkin import ANSWER, plain_prompt, prompt_text
+from handlers.text import escape
 from storage.goals import own_goal
 from storage.models import CheckIn
 
@@ -33,6 +34,11 @@ ANSWER_HOOKS: list[Callable[[Services, WebClient, int, bool], None]] = []
 
 def question_of(services: Services, checkin: CheckIn) -> tuple[str, str]:
     """(mrkdwn, plain) question text of a check-in, as the rep saw it."""
+    if checkin.kind == "adhoc" and checkin.prompt is not None:
+        # A manager's ad-hoc question: its prompt is the literal question, not a template. Escaped
+        # in both forms, since the "plain" one becomes a message's `text` fallback.
+        question = escape(checkin.prompt)
+        return question, question
     with services.sessions.begin() as session:
         goal = own_goal(session, checkin.team_id, checkin.rep_id, checkin.goal_id) if checkin.goal_id else None
         goal_text = goal.text if goal else None

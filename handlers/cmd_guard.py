@@ -1,7 +1,157 @@
-"""Subcommands (filled in by the feature that owns them)."""
+"""`/checkin ask` (through the tone check and the touch budget) and `/checkin health`.
+
+A manager may ask only their own reps; anything else gets the same refusal as a rep who does not
+exist. Every question is stored, sent or not, so the health report and the drift guard see it.
+"""
 
 from __future__ import annotations
 
-from handlers.context import SubcommandHandler
+import logging
+from dataclasses import dataclass
+from typing import Literal
 
-ROUTES: dict[str, SubcommandHandler] = {}
+from slack_sdk.models.blocks import Block
+
+from coaching.drift import PRESSURE_LABELS
+from coaching.drift_signals import describe_cadence
+from coaching.tone import classify
+from core.services import Services
+from handlers.context import REFUSAL, SlashContext, SubcommandHandler
+from handlers.render import guard as render
+from handlers.render.guard_health import admin_blocks, health_blocks
+from scheduling.plan import schedule_for
+from scheduling.sender import post
+from scheduling.warnings import org_states, rep_health
+from storage import guard
+from storage.models import ManagerQuestion
+from storage.people import ensure_user
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1500
+
+
+@dataclass(frozen=True)
+class Delivery:
+    outcome: Literal["sent", "gone", "failed"]  # gone = no longer held (already sent or cancelled)
+    rep: str = ""
+    text: str = ""
+
+
+def deliver(services: Services, question_id: int, *, use_suggestion: bool, overridden: bool) -> Delivery:
+    """Send a held question (or its coaching rewrite) to the rep as an ad-hoc check-in, once."""
+    now = services.now()
+    with services.sessions.begin() as session:
+        question = session.get(ManagerQuestion, question_id)
+        if question is None:
+            return Delivery("gone")
+        text = question.suggestion if use_suggestion and question.suggestion else question.text
+        rep, manager = question.rep_id, question.manager_id
+        if not guard.claim_question(session, question_id, now, overridden=overridden,
+                                    used_suggestion=use_suggestion):
+            return Delivery("gone")
+        checkin_id = guard.open_adhoc_checkin(session, question.team_id, rep, text, now)
+    result = post(services.client, **render.question_dm(checkin_id, rep, manager, text))
+    with services.sessions.begin() as session:
+        if result.outcome == "ok":
+            guard.question_delivered(session, question_id, checkin_id, result.channel, result.ts, now)
+            return Delivery("sent", rep, text)
+        log.warning("could not send question %s to %s: %s", question_id, rep, result.error)
+        guard.release_question(session, question_id)
+        guard.drop_adhoc_checkin(session, checkin_id)
+    return Delivery("failed", rep, text)
+
+
+_DAYS = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
+         "sat": "Saturday", "sun": "Sunday"}
+
+
+def _cadence(every: str, day: str, time: str, per_week: float) -> str:
+    name = _DAYS.get(day, day)
+    when = {"day": "each working day", "week": f"{name}s", "2 weeks": f"every other {name}",
+            "month": "once a month"}.get(every, every)
+    return f"{describe_cadence(per_week)} ({when} at {time}, the rep's time)"
+
+
+def handle_ask(ctx: SlashContext) -> None:
+    services, rep = ctx.services, ctx.command.reps[0]
+    text = render.plain_from_slack(ctx.command.text).strip()
+    if len(text) > MAX_QUESTION_CHARS:
+        ctx.reply(f"That question is {len(text)} characters; please keep it under {MAX_QUESTION_CHARS}. "
+                  "Nothing was sent.")
+        return
+    now = services.now()
+    tone = classify(text)
+    limit = services.config.guard.max_touches_per_rep_per_week
+    with services.sessions.begin() as session:
+        if rep not in guard.manager_reps(session, services.config, ctx.team_id, ctx.user_id):
+            ctx.reply(REFUSAL)
+            return
+        user = ensure_user(session, ctx.team_id, rep, now)
+        schedule = schedule_for(session, services.config, user)
+        touches = guard.touches_last_week(session, ctx.team_id, rep, now)
+        paused = user.paused_until if user.paused_until and user.paused_until > now else None
+        reasons = [name for name, holds in (("tone", tone.label in PRESSURE_LABELS),
+                                            ("budget", touches + 1 > limit),
+                                            ("paused", paused is not None)) if holds]
+        question = guard.add_question(session, ctx.team_id, ctx.user_id, rep, text, tone.label,
+                                      tone.suggestion, reasons, now)
+        question_id = question.id
+        agreed = schedule.agreed
+        cadence = _cadence(agreed.every, agreed.day, agreed.time, schedule.touches_per_week)
+        paused_text = paused.astimezone(schedule.zone).date().isoformat() if paused else None
+    if reasons:
+        reply_text, blocks = render.held_reply(render.Held(
+            question_id=question_id, rep=rep, text=text, label=tone.label, suggestion=tone.suggestion,
+            reasons=tone.reasons, hold_reasons=tuple(reasons), touches=touches, limit=limit, cadence=cadence,
+            paused_until=paused_text))
+        ctx.reply(reply_text, blocks)
+        return
+    delivery = deliver(services, question_id, use_suggestion=False, overridden=False)
+    if delivery.outcome == "sent":
+        ctx.reply(render.sent_note(rep, text))
+    else:
+        _cancel_quietly(services, question_id)
+        ctx.reply("Slack didn't accept the message just now, so nothing was sent. Please try again in a minute.")
+
+
+def _cancel_quietly(services: Services, question_id: int) -> None:
+    with services.sessions.begin() as session:
+        guard.cancel_question(session, question_id)
+
+
+def health_report(services: Services, user_id: str, page: int = 0) -> tuple[str, list[Block]] | None:
+    """The caller's own report (managers) and/or org aggregates (admins); None for anyone else."""
+    now = services.now()
+    with services.sessions.begin() as session:
+        reps = guard.manager_reps(session, services.config, services.team_id, user_id)
+        is_admin = user_id in services.config.admins
+        items = rep_health(session, services.config, services.team_id, user_id, reps, now) if reps else None
+        org = org_states(session, services.config, services.team_id, now) if is_admin else None
+    if items is None and org is None:
+        return None
+    texts: list[str] = []
+    blocks: list[Block] = []
+    if items is not None:
+        text, own = health_blocks(items, page)
+        texts.append(text)
+        blocks += own
+    if org is not None:
+        text, aggregate = admin_blocks(org)
+        texts.append(text)
+        blocks += aggregate
+    return " ".join(texts), blocks
+
+
+def handle_health(ctx: SlashContext) -> None:
+    report = health_report(ctx.services, ctx.user_id)
+    if report is None:
+        ctx.reply(REFUSAL)
+        return
+    ctx.reply(*report)
+
+
+ROUTES: dict[str, SubcommandHandler] = {
+    "ask": handle_ask,
+    "health": handle_health,
+}

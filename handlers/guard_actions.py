@@ -1,11 +1,165 @@
-"""Listeners (filled in by the feature that owns them)."""
+"""Buttons of the drift guard: the held question's three choices, the warning DM's buttons, the
+health report's pages, and the App Home health meter.
+
+Every button re-checks who clicked: a held question answers only to the manager who asked it (and
+who still manages the rep), so a forged payload gets the same refusal as a missing question.
+"""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import logging
+from typing import Any, Literal
+
+from slack_bolt import Ack, App
+from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import Block
+from sqlalchemy.orm import Session
 
 from core.services import Services
+from handlers.cmd_guard import deliver, health_report
+from handlers.context import REFUSAL
+from handlers.home import HOME_SECTIONS
+from handlers.render import guard as render
+from handlers.render.guard_health import (
+    HEALTH_NEXT,
+    HEALTH_PREV,
+    health_modal,
+    home_admin_section,
+    home_manager_section,
+)
+from handlers.text import mention
+from scheduling.plan import schedule_for
+from scheduling.warnings import org_states, rep_health
+from storage import guard
+from storage.models import User
+from storage.people import ensure_user
+
+log = logging.getLogger(__name__)
+
+Choice = Literal["suggestion", "send", "cancel"]
+
+
+def _value(body: dict[str, Any]) -> str:
+    return str(((body.get("actions") or [{}])[0]).get("value") or "")
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+def _refuse(respond: Respond | None) -> None:
+    if respond is not None:
+        respond(text=REFUSAL, response_type="ephemeral", replace_original=False)
+
+
+def _replace(respond: Respond | None, text: str) -> None:
+    if respond is not None:
+        respond(text=text, blocks=render.resolved(text), replace_original=True)
+
+
+def resolve_held(services: Services, user_id: str, question_id: int | None, choice: Choice,
+                 respond: Respond | None) -> None:
+    """Carry out the manager's choice on a held question, after checking it is theirs to make."""
+    with services.sessions.begin() as session:
+        question = guard.own_question(session, services.team_id, user_id, question_id or -1)
+        if question is None or question.rep_id not in guard.manager_reps(
+                session, services.config, services.team_id, user_id):
+            _refuse(respond)
+            return
+        status, rep, reasons = question.status, question.rep_id, guard.hold_reasons(question)
+        changed = False
+        rewrite = "tone" in reasons and bool(question.suggestion)
+        if choice == "cancel" or (choice == "suggestion" and not rewrite):
+            # Without a rewrite (a budget or pause hold) the coaching advice is to wait.
+            changed = guard.cancel_question(session, question.id, used_suggestion=choice == "suggestion")
+    if status != "held":
+        _replace(respond, f"That question to {mention(rep)} was already {status}.")
+        return
+    if choice == "cancel":
+        _replace(respond, "Not sent. Nothing reached your rep." if changed else "That question was already handled.")
+        return
+    if choice == "suggestion" and not rewrite:
+        _replace(respond, f"Not sent. Bring it up at {mention(rep)}'s next check-in or 1:1, where it can "
+                          "sit alongside their goals." if changed else "That question was already handled.")
+        return
+    if choice == "send":
+        # Sending past a hold is the manager's call; it is recorded (overridden) for their health report.
+        log.info("manager %s overrode a hold (%s) on question %s", user_id, ",".join(reasons), question_id)
+    delivery = deliver(services, question_id or -1, use_suggestion=choice == "suggestion",
+                       overridden=choice == "send" or bool(set(reasons) - {"tone"}))
+    if delivery.outcome == "sent":
+        _replace(respond, render.sent_note(delivery.rep, delivery.text))
+    elif delivery.outcome == "gone":
+        _replace(respond, "That question was already handled.")
+    elif respond is not None:
+        respond(text="Slack didn't accept the message just now, so nothing was sent. Please try again in a "
+                     "minute.", response_type="ephemeral", replace_original=False)
+
+
+def guard_home_section(session: Session, services: Services, user: User) -> list[Block]:
+    """App Home: a manager's health meter; for admins, the organisation-wide counts."""
+    now = services.now()
+    blocks: list[Block] = []
+    reps = guard.manager_reps(session, services.config, services.team_id, user.slack_id)
+    if reps:
+        blocks += home_manager_section(
+            rep_health(session, services.config, services.team_id, user.slack_id, reps, now, trend=False))
+    if user.slack_id in services.config.admins:
+        blocks += home_admin_section(org_states(session, services.config, services.team_id, now))
+    return blocks
 
 
 def register(app: App, services: Services) -> None:
-    return None
+    # The warning step itself is installed by scheduling.dispatch.run_pass, which `dispatch` runs
+    # without building an app.
+    if guard_home_section not in HOME_SECTIONS:
+        HOME_SECTIONS.append(guard_home_section)
+
+    def held(choice: Choice) -> Any:
+        def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+            ack()
+            resolve_held(services, body["user"]["id"], _int(_value(body)), choice, respond)
+
+        return listener
+
+    app.action(render.USE_SUGGESTION)(held("suggestion"))
+    app.action(render.SEND_ANYWAY)(held("send"))
+    app.action(render.CANCEL)(held("cancel"))
+
+    @app.action(render.CADENCE_HINT)
+    def cadence_hint(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        user_id, rep = body["user"]["id"], _value(body)
+        with services.sessions.begin() as session:
+            if rep not in guard.manager_reps(session, services.config, services.team_id, user_id):
+                _refuse(respond)
+                return
+            user = ensure_user(session, services.team_id, rep, services.now())
+            agreed = schedule_for(session, services.config, user).agreed
+            name = user.display_name
+        respond(text=render.cadence_hint(rep, name, agreed.every, agreed.day, agreed.time),
+                response_type="ephemeral", replace_original=False)
+
+    @app.action(render.SHOW_HEALTH)
+    def show_health(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        report = health_report(services, body["user"]["id"])
+        if report is None:
+            _refuse(respond)
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=health_modal(report[1]))
+
+    def page(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        report = health_report(services, body["user"]["id"], _int(_value(body)) or 0)
+        view = body.get("view") or {}
+        if report is None:
+            _refuse(respond)
+        elif view.get("type") == "modal":
+            client.views_update(view_id=view["id"], hash=view.get("hash"), view=health_modal(report[1]))
+        elif respond is not None:
+            respond(text=report[0], blocks=report[1], replace_original=True)
+
+    app.action(HEALTH_PREV)(page)
+    app.action(HEALTH_NEXT)(page)

@@ -1,0 +1,226 @@
+"""Drift-guard storage: who a manager may ask, the touch budget, ad-hoc questions, and warnings.
+The drift history itself is built in `storage.guard_history`.
+
+Functions take a `Session`; the caller owns the transaction. Every state change that could race (a
+double-clicked button, two dispatch passes) is a conditional UPDATE or an insert guarded by a unique
+key, and reports whether it won.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from coaching.drift import PriorWarning, Signal
+from core.config import AdminConfig
+from scheduling.plan import insert_checkin_once
+from storage.models import CheckIn, ManagerQuestion, Membership, Team, User, WarningClaim, WarningSent
+from storage.people import reps_of_manager
+
+# What counts against a rep's weekly budget: scheduled check-ins and managers' ad-hoc questions.
+# A rep's own `/checkin now` (kind "rep_now") and reminders never do.
+TOUCH_KINDS = ("scheduled", "adhoc")
+BUDGET_WINDOW = dt.timedelta(days=7)
+# An ad-hoc check-in row is "asking" between its insert and Slack accepting the DM: no other part
+# of the bot reads that state, so a crash in between leaves a harmless row that never counts.
+ASKING = "asking"
+
+
+# ---- Who manages whom -----------------------------------------------------------------------------
+
+def manager_reps(session: Session, config: AdminConfig, team_id: str, manager_id: str) -> list[str]:
+    """The manager's active reps: teams in the database, plus config teams not yet synced to it.
+
+    Config teams are synced at each dispatch pass; reading the config as well means a manager can
+    ask their configured reps before the first pass has run.
+    """
+    reps = set(reps_of_manager(session, team_id, manager_id))
+    for team in config.teams_of_manager(manager_id):
+        reps.update(team.members)
+    return sorted(reps)
+
+
+def all_pairs(session: Session, config: AdminConfig, team_id: str) -> list[tuple[str, str]]:
+    """Every (manager, rep) pair with an active membership, database and config together.
+
+    Reps Slack can't reach (parked: deactivated, or gone) are left out: there is nothing to coach.
+    """
+    rows = session.execute(
+        select(Team.manager_id, Membership.rep_id).join(Membership, Membership.team_pk == Team.id)
+        .where(Team.team_id == team_id, Membership.status == "active")
+    )
+    pairs = {(manager, rep) for manager, rep in rows}
+    pairs.update((team.manager, rep) for team in config.teams for rep in team.members)
+    parked = set(session.scalars(select(User.slack_id).where(User.team_id == team_id,
+                                                             User.parked_reason.is_not(None))))
+    return sorted((m, r) for m, r in pairs if m != r and r not in parked)
+
+
+# ---- The touch budget -----------------------------------------------------------------------------
+
+def touches_last_week(session: Session, team_id: str, rep_id: str, now: dt.datetime) -> int:
+    """Scheduled check-ins and ad-hoc questions the rep was sent in the last 7 days, from any manager."""
+    return int(session.scalar(
+        select(func.count()).select_from(CheckIn)
+        .where(CheckIn.team_id == team_id, CheckIn.rep_id == rep_id, CheckIn.kind.in_(TOUCH_KINDS),
+               CheckIn.sent_at > now - BUDGET_WINDOW, CheckIn.sent_at <= now)
+    ) or 0)
+
+
+# ---- Ad-hoc questions -----------------------------------------------------------------------------
+
+def add_question(session: Session, team_id: str, manager_id: str, rep_id: str, text: str, label: str,
+                 suggestion: str | None, hold_reasons: list[str], now: dt.datetime) -> ManagerQuestion:
+    """Store a question as held; the caller sends it at once (claim_question) when nothing holds it."""
+    question = ManagerQuestion(team_id=team_id, manager_id=manager_id, rep_id=rep_id, text=text, label=label,
+                               suggestion=suggestion, status="held",
+                               hold_reasons=",".join(hold_reasons) or None, overridden=False,
+                               used_suggestion=False, created_at=now)
+    session.add(question)
+    session.flush()
+    return question
+
+
+def own_question(session: Session, team_id: str, manager_id: str, question_id: int) -> ManagerQuestion | None:
+    """The question if this manager asked it; another's is treated exactly like a missing one."""
+    question = session.get(ManagerQuestion, question_id)
+    if question is None or question.team_id != team_id or question.manager_id != manager_id:
+        return None
+    return question
+
+
+def hold_reasons(question: ManagerQuestion) -> list[str]:
+    return [r for r in (question.hold_reasons or "").split(",") if r]
+
+
+def _changed(result: object) -> bool:
+    return bool(getattr(result, "rowcount", 0))
+
+
+def claim_question(session: Session, question_id: int, now: dt.datetime, overridden: bool,
+                   used_suggestion: bool) -> bool:
+    """held -> sent, only if still held: a double click or a second process sends nothing twice."""
+    return _changed(session.execute(
+        update(ManagerQuestion).where(ManagerQuestion.id == question_id, ManagerQuestion.status == "held")
+        .values(status="sent", sent_at=now, overridden=overridden, used_suggestion=used_suggestion)
+        .execution_options(synchronize_session=False)))
+
+
+def release_question(session: Session, question_id: int) -> None:
+    """Slack refused the DM: the question is held again, as if the click never happened."""
+    session.execute(
+        update(ManagerQuestion).where(ManagerQuestion.id == question_id, ManagerQuestion.status == "sent")
+        .values(status="held", sent_at=None, overridden=False, used_suggestion=False)
+        .execution_options(synchronize_session=False))
+
+
+def cancel_question(session: Session, question_id: int, used_suggestion: bool = False) -> bool:
+    """held -> cancelled. `used_suggestion` records a manager who took the advice to wait."""
+    return _changed(session.execute(
+        update(ManagerQuestion).where(ManagerQuestion.id == question_id, ManagerQuestion.status == "held")
+        .values(status="cancelled", used_suggestion=used_suggestion)
+        .execution_options(synchronize_session=False)))
+
+
+def open_adhoc_checkin(session: Session, team_id: str, rep_id: str, prompt: str, now: dt.datetime) -> int:
+    """The check-in row a sent question becomes, so the rep answers it like any check-in.
+
+    check-ins are unique per (rep, kind, due_at); two questions to one rep in the same microsecond
+    (a test clock, or two managers at once) get due_at nudged by a microsecond each.
+    """
+    for nudge in range(1000):
+        checkin_id = insert_checkin_once(session, {
+            "team_id": team_id, "rep_id": rep_id, "kind": "adhoc", "due_at": now + dt.timedelta(microseconds=nudge),
+            "state": ASKING, "attempts": 1, "snooze_count": 0, "prompt": prompt, "created_at": now,
+        })
+        if checkin_id is not None:
+            return checkin_id
+    raise RuntimeError(f"could not find a free due_at for an ad-hoc check-in of {rep_id}")
+
+
+def question_delivered(session: Session, question_id: int, checkin_id: int, channel: str | None,
+                       ts: str | None, now: dt.datetime) -> None:
+    session.execute(update(CheckIn).where(CheckIn.id == checkin_id)
+                    .values(state="sent", channel=channel, message_ts=ts, sent_at=now)
+                    .execution_options(synchronize_session=False))
+    session.execute(update(ManagerQuestion).where(ManagerQuestion.id == question_id)
+                    .values(channel=channel, message_ts=ts).execution_options(synchronize_session=False))
+
+
+def drop_adhoc_checkin(session: Session, checkin_id: int) -> None:
+    session.execute(delete(CheckIn).where(CheckIn.id == checkin_id, CheckIn.state == ASKING))
+
+
+# ---- Warnings -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Prior:
+    warning_id: int
+    prior: PriorWarning
+
+
+def warning_priors(session: Session, team_id: str, since: dt.datetime) -> dict[tuple[str, str, str], Prior]:
+    """The latest warning per (manager, rep, signal) sent after `since`.
+
+    Older ones need not be read: past twice the cooldown `should_warn` treats a prior like none.
+    """
+    rows = session.scalars(
+        select(WarningSent).where(WarningSent.team_id == team_id, WarningSent.sent_at > since,
+                                  WarningSent.rep_id.is_not(None))
+        .order_by(WarningSent.sent_at, WarningSent.id))
+    latest: dict[tuple[str, str, str], Prior] = {}
+    for row in rows:
+        signal: Signal = row.signal  # type: ignore[assignment]  # only drift signals are stored
+        latest[(row.manager_id, row.rep_id or "", row.signal)] = Prior(
+            row.id, PriorWarning(signal=signal, sent_at=row.sent_at, rearmed=row.rearmed))
+    return latest
+
+
+def recently_warned(session: Session, team_id: str, since: dt.datetime) -> set[tuple[str, str]]:
+    """(manager, signal) pairs warned after `since`: at most one warning per manager and signal per
+    cooldown, whichever rep it was about."""
+    rows = session.execute(select(WarningSent.manager_id, WarningSent.signal).where(
+        WarningSent.team_id == team_id, WarningSent.sent_at > since))
+    return {(manager, signal) for manager, signal in rows}
+
+
+def mark_rearmed(session: Session, warning_id: int) -> None:
+    session.execute(update(WarningSent).where(WarningSent.id == warning_id).values(rearmed=True)
+                    .execution_options(synchronize_session=False))
+
+
+def claim_warning(session: Session, team_id: str, manager_id: str, kind: str, now: dt.datetime) -> int | None:
+    """Insert today's claim for this manager and kind; None if another pass already holds it."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (insert(WarningClaim).values(team_id=team_id, manager_id=manager_id, kind=kind,
+                                             day=now.astimezone(dt.UTC).date(), created_at=now)
+                 .on_conflict_do_nothing().returning(WarningClaim.id))
+    return session.execute(statement).scalar_one_or_none()
+
+
+def record_warnings(session: Session, team_id: str, manager_id: str, items: list[tuple[str, str, float]],
+                    now: dt.datetime) -> list[int]:
+    """One `warnings_sent` row per (rep, signal, value) the DM covers."""
+    rows = [WarningSent(team_id=team_id, manager_id=manager_id, rep_id=rep, signal=signal, value=value,
+                        rearmed=False, sent_at=now) for rep, signal, value in items]
+    session.add_all(rows)
+    session.flush()
+    return [row.id for row in rows]
+
+
+def warning_delivered(session: Session, claim_id: int, warning_ids: list[int], ts: str | None) -> None:
+    session.execute(update(WarningClaim).where(WarningClaim.id == claim_id).values(message_ts=ts)
+                    .execution_options(synchronize_session=False))
+    session.execute(update(WarningSent).where(WarningSent.id.in_(warning_ids)).values(message_ts=ts)
+                    .execution_options(synchronize_session=False))
+
+
+def release_warning(session: Session, claim_id: int, warning_ids: list[int]) -> None:
+    """The DM did not go out: forget the claim and the rows, so the next pass tries again."""
+    session.execute(delete(WarningSent).where(WarningSent.id.in_(warning_ids)))
+    session.execute(delete(WarningClaim).where(WarningClaim.id == claim_id))
