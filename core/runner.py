@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -31,7 +34,19 @@ def start_scheduler(services: Services) -> BackgroundScheduler:
     return scheduler
 
 
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def exit_on_sigterm() -> None:
+    """Platforms stop a process with SIGTERM: end `serve` as Ctrl-C does, so `finally` blocks run
+    and the exit code is 0 rather than death by signal."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop)
+
+
 def serve(settings: Settings, config: AdminConfig, http: bool, port: int, scheduler: bool) -> int:
+    exit_on_sigterm()
     services = build_services(settings, config)
     app = build_app(services)
     background = start_scheduler(services) if scheduler else None

@@ -75,7 +75,12 @@ def socket_app(sb: Sandbox) -> Iterator[list[Any]]:
     handler.connect()
     yield seen
     sb.socket_server.drop_connections()  # else the builtin client waits out its 3 s receive timeout
-    handler.close()
+    try:
+        handler.close()
+    except AttributeError:
+        # slack_sdk's builtin Connection.close() races its own receive thread once the server has
+        # dropped the socket (`sock` may already be None); the connection is closed either way.
+        pass
 
 
 def test_socket_mode_envelopes_are_acknowledged(sb: Sandbox, socket_app: list[Any]) -> None:
