@@ -35,6 +35,7 @@ class Decision:
     """What the server should do with one call."""
 
     delay: float = 0.0
+    reply_delay: float = 0.0  # sleep this long after carrying the call out, before answering
     timeout: float = 0.0  # sleep this long first (longer than the client waits)
     apply_after_timeout: bool = False
     status: int = 200
@@ -51,11 +52,18 @@ class Faults:
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
         self._latency: dict[str | None, float] = {}
+        self._reply_delay: dict[str | None, float] = {}
 
     def latency(self, seconds: float, method: str | None = None) -> None:
         """Add a fixed delay to every call (of `method`, or of all methods)."""
         with self._lock:
             self._latency[method] = seconds
+
+    def slow_reply(self, seconds: float, method: str | None = None) -> None:
+        """Carry every call (of `method`, or of all methods) out at once but answer `seconds` later:
+        a window in which Slack has done the work and the client doesn't know yet (crash tests)."""
+        with self._lock:
+            self._reply_delay[method] = seconds
 
     def rate_limit(self, method: str | None, times: int = 1, retry_after: int = 1) -> None:
         """Answer the next `times` calls with HTTP 429, `Retry-After: retry_after`, error `ratelimited`."""
@@ -82,6 +90,7 @@ class Faults:
         with self._lock:
             self._rules.clear()
             self._latency.clear()
+            self._reply_delay.clear()
 
     def _add(self, rule: _Rule) -> None:
         with self._lock:
@@ -91,7 +100,8 @@ class Faults:
         """Use up the matching faults for one call and say what to do."""
         with self._lock:
             self._rules = [r for r in self._rules if r.remaining is None or r.remaining > 0]
-            decision = Decision(delay=self._latency.get(method, self._latency.get(None, 0.0)))
+            decision = Decision(delay=self._latency.get(method, self._latency.get(None, 0.0)),
+                                reply_delay=self._reply_delay.get(method, self._reply_delay.get(None, 0.0)))
             for kind in ("timeout", "server_error", "rate_limit", "slack_error"):
                 rule = next((r for r in self._rules if r.kind == kind and r.matches(method, targets)), None)
                 if rule is None:

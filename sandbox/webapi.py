@@ -150,6 +150,8 @@ class WebApi:
             body = self._rejection(method, found) or self._handle(method, args)
         self.recorder.call(Call(method, {k: v for k, v in args.items() if k != "token"}, body,
                                 self.ctx.ws.clock(), reply.status if reply else 200))
+        if decision.reply_delay:
+            self.stopping.wait(decision.reply_delay)
         return reply or json_reply(body)
 
     def _handle(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -229,7 +231,12 @@ def make_server(api: WebApi, host: str = "127.0.0.1") -> ThreadingHTTPServer:
         do_POST = _serve
         do_GET = _serve
 
-    server = ThreadingHTTPServer((host, 0), Handler)
+    class Server(ThreadingHTTPServer):
+        # socketserver's default listen backlog is 5: a bot posting with more threads than that
+        # has connections dropped and retried by TCP a second later, which Slack never does.
+        request_queue_size = 128
+
+    server = Server((host, 0), Handler)
     server.daemon_threads = True
     server.block_on_close = False
     return server

@@ -13,8 +13,8 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,9 +25,9 @@ from coaching.prompts import choose_prompt
 from core.services import Services
 from handlers.render.checkin import checkin_prompt
 from scheduling.cadence import is_allowed
-from scheduling.plan import plan_next, schedule_for
+from scheduling.plan import plan_next, schedules_for
 from scheduling.sender import SendResult, post
-from storage.goals import active_goals, pick_goal
+from storage.goals import pick_goal
 from storage.models import CheckIn, Goal, User
 from storage.people import sync_config_teams
 
@@ -35,7 +35,9 @@ log = logging.getLogger(__name__)
 
 # A check-in whose time passed while the bot was down is still worth sending within this window.
 MAX_LATENESS = dt.timedelta(hours=12)
-BATCH = 500
+# Rows claimed per transaction. Small enough that a claimed batch is posted well within
+# followups.CLAIM_LEASE; large enough that the per-batch queries cost little per check-in.
+BATCH = 256
 CONCURRENCY = 16
 MAX_ATTEMPTS = 5
 
@@ -69,12 +71,14 @@ class Job:
 
 
 def pass_token() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    # claimed_by is 64 characters; container host names alone can be 63.
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def run_pass(services: Services, now: dt.datetime | None = None, concurrency: int = CONCURRENCY) -> PassReport:
-    from scheduling import followups
+    from scheduling import followups, warnings
 
+    warnings.install()  # the drift guard's step; idempotent, and `dispatch` builds no app to do it
     now = now or services.now()
     report = PassReport()
     with services.sessions.begin() as session:
@@ -92,8 +96,12 @@ def run_pass(services: Services, now: dt.datetime | None = None, concurrency: in
 
 
 def claim_batch(session: Session, team_id: str, now: dt.datetime, token: str, limit: int = BATCH,
-                rep_id: str | None = None) -> list[int]:
-    """Atomically claim up to `limit` due check-ins for this pass. Returns the claimed ids."""
+                rep_id: str | None = None, claimed_at: dt.datetime | None = None) -> list[int]:
+    """Atomically claim up to `limit` check-ins due at `now`. Returns the claimed ids.
+
+    `claimed_at` (default `now`) starts the claim's lease: a later batch of a long pass is stamped
+    with the time it was really claimed, so other passes don't take it for a crashed one.
+    """
     due = (select(CheckIn.id)
            .where(CheckIn.team_id == team_id, CheckIn.state == "scheduled", CheckIn.due_at <= now,
                   # A row released after a transient error this pass waits for the next pass.
@@ -102,33 +110,65 @@ def claim_batch(session: Session, team_id: str, now: dt.datetime, token: str, li
     if rep_id is not None:
         due = due.where(CheckIn.rep_id == rep_id)
     if session.get_bind().dialect.name == "postgresql":
+        # Another pass's rows stay locked until it commits its claim: skip them, don't wait.
         due = due.with_for_update(skip_locked=True)
-    session.execute(
-        update(CheckIn).where(CheckIn.id.in_(due.scalar_subquery()), CheckIn.state == "scheduled")
-        .values(state="sending", claimed_by=token, claimed_at=now, attempts=CheckIn.attempts + 1)
-        .execution_options(synchronize_session=False)
+    # Two statements, not UPDATE ... WHERE id IN (SELECT ... LIMIT n): PostgreSQL may run such a
+    # subquery more than once and update more than `limit` rows. The SELECT's row locks
+    # (PostgreSQL) or the write lock taken by BEGIN IMMEDIATE (SQLite) hold until commit.
+    ids = list(session.scalars(due))
+    if not ids:
+        return []
+    # RETURNING gives exactly this batch's rows (earlier batches of the pass may still be 'sending').
+    claimed = session.scalars(
+        update(CheckIn).where(CheckIn.id.in_(ids), CheckIn.state == "scheduled")
+        .values(state="sending", claimed_by=token, claimed_at=claimed_at or now, attempts=CheckIn.attempts + 1)
+        .returning(CheckIn.id).execution_options(synchronize_session=False)
     )
-    return list(session.scalars(
-        select(CheckIn.id).where(CheckIn.claimed_by == token, CheckIn.state == "sending").order_by(CheckIn.id)))
+    return sorted(claimed)
+
+
+@dataclass
+class _Batch:
+    jobs: list[Job]
+    futures: list[Future[SendResult]]
 
 
 def send_due(services: Services, now: dt.datetime, report: PassReport, concurrency: int = CONCURRENCY,
              rep_id: str | None = None) -> None:
-    """Send everything due (or, with `rep_id`, only that rep's), in claimed batches."""
+    """Send everything due (or, with `rep_id`, only that rep's), in claimed batches.
+
+    Pipelined: while one batch is being posted, the previous batch's results are written and the
+    next batch is claimed and prepared, so the posting threads never wait for the database.
+    """
     token = pass_token()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="dispatch") as pool:
+        in_flight: _Batch | None = None
         while True:
             with services.sessions.begin() as session:
-                ids = claim_batch(session, services.team_id, now, token, rep_id=rep_id)
-                if not ids:
-                    return
-                jobs = prepare(session, services, ids, now, report)
-            results = list(pool.map(lambda job: post(services.client, **job.kwargs), jobs))
-            with services.sessions.begin() as session:
-                fatal = apply_results(session, jobs, results, now, report)
+                ids = claim_batch(session, services.team_id, now, token, rep_id=rep_id,
+                                  claimed_at=max(now, services.now()))
+                jobs = prepare(session, services, ids, now, report) if ids else []
+            batch = _Batch(jobs, [pool.submit(post, services.client, **job.kwargs) for job in jobs])
+            fatal = _finish(services, in_flight, now, report) if in_flight else None
             if fatal:
+                for future in batch.futures:
+                    future.cancel()  # not started yet: released below, unsent
+                _finish(services, batch, now, report)
                 log.error("Slack refused the bot token (%s); stopping this pass", fatal)
                 return
+            if not ids:
+                return
+            in_flight = batch
+
+
+def _finish(services: Services, batch: _Batch, now: dt.datetime, report: PassReport) -> str | None:
+    """Wait for a batch's posts and record the outcomes. Returns a fatal error, if Slack gave one."""
+    results = [SendResult("transient", error="not sent: pass stopped") if f.cancelled() else f.result()
+               for f in batch.futures]
+    if not batch.jobs:
+        return None
+    with services.sessions.begin() as session:
+        return apply_results(session, batch.jobs, results, now, report)
 
 
 def _close(row: CheckIn, state: str, now: dt.datetime, report: PassReport, reason: str | None = None) -> None:
@@ -140,10 +180,23 @@ def _close(row: CheckIn, state: str, now: dt.datetime, report: PassReport, reaso
 
 def prepare(session: Session, services: Services, ids: list[int], now: dt.datetime,
             report: PassReport) -> list[Job]:
-    """Decide, for each claimed row, to send, expire or hold it; fix the goal and prompt before sending."""
-    rows = list(session.scalars(select(CheckIn).where(CheckIn.id.in_(ids))))
+    """Decide, for each claimed row, to send, expire or hold it; fix the goal and prompt before sending.
+
+    A handful of queries per batch, not per row: users, schedules and goals are loaded together.
+    """
+    rows = list(session.scalars(select(CheckIn).where(CheckIn.id.in_(ids)).order_by(CheckIn.id)))
+    rep_ids = {r.rep_id for r in rows}
     users = {u.slack_id: u for u in session.scalars(
-        select(User).where(User.team_id == services.team_id, User.slack_id.in_({r.rep_id for r in rows})))}
+        select(User).where(User.team_id == services.team_id, User.slack_id.in_(rep_ids)))}
+    schedules = schedules_for(session, services.config, [u for u in users.values() if not u.parked_reason])
+    goals: dict[str, list[Goal]] = {}
+    # storage.goals.active_goals, for every rep of the batch at once (same filter and order).
+    for goal in session.scalars(
+        select(Goal).where(Goal.team_id == services.team_id, Goal.rep_id.in_(rep_ids), Goal.archived_at.is_(None))
+        .order_by(Goal.position, Goal.id)
+    ):
+        goals.setdefault(goal.rep_id, []).append(goal)
+    templates = services.config.all_prompts()
     jobs: list[Job] = []
     for row in rows:
         user = users.get(row.rep_id)
@@ -153,22 +206,20 @@ def prepare(session: Session, services: Services, ids: list[int], now: dt.dateti
         if user.paused_until and user.paused_until > now and row.kind == "scheduled":
             _close(row, "paused", now, report)
             continue
-        schedule = schedule_for(session, services.config, user)
+        schedule = schedules[user.slack_id]
         on_time = now - row.due_at <= MAX_LATENESS
         # The rep asked for this one themselves, so their quiet hours don't hold it back.
         allowed = row.kind == "rep_now" or is_allowed(now, schedule.cadence, schedule.zone)
         if not (on_time and allowed):
             _close(row, "expired", now, report, reason="late" if not on_time else "outside_allowed_hours")
             continue
-        jobs.append(_build_job(session, services, row, user, now))
+        jobs.append(_build_job(row, user, goals.get(row.rep_id, []), templates, now))
     return jobs
 
 
-def _build_job(session: Session, services: Services, row: CheckIn, user: User, now: dt.datetime) -> Job:
-    goals = active_goals(session, row.team_id, row.rep_id)
+def _build_job(row: CheckIn, user: User, goals: list[Goal], templates: Sequence[str], now: dt.datetime) -> Job:
     goal: Goal | None = next((g for g in goals if g.id == row.goal_id), None) or pick_goal(goals)
     if row.prompt is None:
-        templates = services.config.all_prompts()
         row.prompt = choose_prompt(user.slack_id, user.prompt_sequence, templates)
         user.prompt_sequence += 1
     row.goal_id = goal.id if goal else None
@@ -183,13 +234,19 @@ def apply_results(session: Session, jobs: list[Job], results: list[SendResult], 
                   report: PassReport) -> str | None:
     fatal: str | None = None
     rows = {r.id: r for r in session.scalars(select(CheckIn).where(CheckIn.id.in_([j.checkin_id for j in jobs])))}
+    newest: dict[str, int] = {}  # rep -> the check-in just sent to them
     for job, result in zip(jobs, results, strict=True):
         row = rows[job.checkin_id]
         if result.outcome == "ok":
             row.state, row.channel, row.message_ts, row.sent_at = "sent", result.channel, result.ts, now
             row.claimed_by = None
-            _expire_older_open(session, row, now)
+            newest[row.rep_id] = max(newest.get(row.rep_id, 0), row.id)
             report.add("sent")
+        elif result.outcome == "unknown":
+            # Slack may have posted it (the answer was lost): keep the row 'sending' so that, once
+            # the claim lease runs out, recover_stuck looks for the message before any new post.
+            row.claimed_by, row.last_error = None, result.error
+            report.add("unconfirmed")
         elif result.outcome == "permanent":
             park(session, row.team_id, row.rep_id, result.error or "unreachable", now)
             _close(row, "expired", now, report, reason=result.error)
@@ -203,14 +260,17 @@ def apply_results(session: Session, jobs: list[Job], results: list[SendResult], 
                 report.add("retry_later")
             if result.outcome == "fatal":
                 fatal = result.error
+    if newest:
+        _expire_older_open(session, next(iter(rows.values())).team_id, newest, now)
     return fatal
 
 
-def _expire_older_open(session: Session, row: CheckIn, now: dt.datetime) -> None:
-    """A new check-in supersedes an older unanswered one, so only one is ever open."""
+def _expire_older_open(session: Session, team_id: str, newest: dict[str, int], now: dt.datetime) -> None:
+    """A new check-in supersedes an older unanswered one, so only one is ever open (one UPDATE a batch)."""
+    session.flush()
     session.execute(
-        update(CheckIn).where(CheckIn.team_id == row.team_id, CheckIn.rep_id == row.rep_id,
-                              CheckIn.state == "sent", CheckIn.id != row.id)
+        update(CheckIn).where(CheckIn.team_id == team_id, CheckIn.rep_id.in_(newest), CheckIn.state == "sent",
+                              CheckIn.id.not_in(newest.values()))
         .values(state="expired", closed_at=now, last_error="superseded")
         .execution_options(synchronize_session=False)
     )

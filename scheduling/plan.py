@@ -8,6 +8,7 @@ ON CONFLICT DO NOTHING on (team, rep, kind, due_at), so two planners racing inse
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,6 +21,7 @@ from scheduling.cadence import Cadence, next_due
 from storage.models import CadenceAgreement, CheckIn, Membership, Team, User
 
 OPEN_STATES = ("scheduled", "sending")
+PLAN_CHUNK = 500  # reps planned per query round (and rows per INSERT)
 
 
 @dataclass(frozen=True)
@@ -49,28 +51,58 @@ def zone_of(user: User, config: AdminConfig) -> ZoneInfo:
 
 def schedule_for(session: Session, config: AdminConfig, user: User) -> RepSchedule:
     """Admin default, then the rep's first config team override, then an accepted agreement."""
-    team_names = session.scalars(
-        select(Team.name).join(Membership, Membership.team_pk == Team.id)
-        .where(Team.team_id == user.team_id, Membership.rep_id == user.slack_id,
-               Membership.status == "active").order_by(Team.name)
-    ).all()
-    team = next((t for t in config.teams if t.name in team_names), None)
-    base = config.team_cadence(team)
-    source = f"team {team.name}" if team else "default"
-    zone = zone_of(user, config)
-    anchor = user.created_at.astimezone(zone).date()
-    agreement = latest_agreement(session, user.team_id, user.slack_id)
-    if agreement is not None:
-        changes: dict[str, str] = {"every": agreement.every}
-        if agreement.day:
-            changes["day"] = agreement.day
-        if agreement.time:
-            changes["time"] = agreement.time
-        base = CadenceConfig.model_validate({**base.model_dump(), **changes})
-        anchor = agreement.anchor or anchor
-        source = "agreement"
-    return RepSchedule(cadence=base.to_cadence(), reminder_after_hours=base.reminder_after_hours,
-                       anchor=anchor, zone=zone, agreed=base, source=source)
+    return schedules_for(session, config, [user])[user.slack_id]
+
+
+def schedules_for(session: Session, config: AdminConfig, users: Sequence[User]) -> dict[str, RepSchedule]:
+    """`schedule_for` for many reps of one workspace at once, in two queries (a dispatch batch)."""
+    if not users:
+        return {}
+    team_id = users[0].team_id
+    ids = {u.slack_id for u in users}
+    team_names: dict[str, list[str]] = {}
+    for name, rep_id in session.execute(
+        select(Team.name, Membership.rep_id).join(Membership, Membership.team_pk == Team.id)
+        .where(Team.team_id == team_id, Membership.rep_id.in_(ids), Membership.status == "active")
+        .order_by(Team.name)
+    ):
+        team_names.setdefault(rep_id, []).append(name)
+    agreements: dict[str, CadenceAgreement] = {}
+    for accepted in session.scalars(
+        select(CadenceAgreement)
+        .where(CadenceAgreement.team_id == team_id, CadenceAgreement.rep_id.in_(ids),
+               CadenceAgreement.status == "accepted")
+        .order_by(CadenceAgreement.decided_at.desc(), CadenceAgreement.id.desc())
+    ):
+        agreements.setdefault(accepted.rep_id, accepted)  # the first is the latest
+    # Reps of the same team share a cadence: build each distinct one once.
+    bases: dict[str | None, tuple[CadenceConfig, Cadence]] = {}
+    out: dict[str, RepSchedule] = {}
+    for user in users:
+        names = team_names.get(user.slack_id, [])
+        team = next((t for t in config.teams if t.name in names), None)
+        key = team.name if team else None
+        if key not in bases:
+            merged = config.team_cadence(team)
+            bases[key] = (merged, merged.to_cadence())
+        base, cadence = bases[key]
+        source = f"team {team.name}" if team else "default"
+        zone = zone_of(user, config)
+        anchor = user.created_at.astimezone(zone).date()
+        agreement = agreements.get(user.slack_id)
+        if agreement is not None:
+            changes: dict[str, str] = {"every": agreement.every}
+            if agreement.day:
+                changes["day"] = agreement.day
+            if agreement.time:
+                changes["time"] = agreement.time
+            base = CadenceConfig.model_validate({**base.model_dump(), **changes})
+            cadence = base.to_cadence()
+            anchor = agreement.anchor or anchor
+            source = "agreement"
+        out[user.slack_id] = RepSchedule(cadence=cadence, reminder_after_hours=base.reminder_after_hours,
+                                         anchor=anchor, zone=zone, agreed=base, source=source)
+    return out
 
 
 def latest_agreement(session: Session, team_id: str, rep_id: str) -> CadenceAgreement | None:
@@ -84,10 +116,18 @@ def latest_agreement(session: Session, team_id: str, rep_id: str) -> CadenceAgre
 
 def insert_checkin_once(session: Session, values: dict[str, object]) -> int | None:
     """Insert a check-in unless one exists for the same rep, kind and moment. Returns its id if new."""
+    ids = insert_checkins_once(session, [values])
+    return ids[0] if ids else None
+
+
+def insert_checkins_once(session: Session, rows: list[dict[str, object]]) -> list[int]:
+    """Insert many check-ins in one statement, skipping any that exist already. Returns the new ids."""
+    if not rows:
+        return []
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(CheckIn).values(**values).on_conflict_do_nothing().returning(CheckIn.id)
-    return session.execute(statement).scalar_one_or_none()
+    statement = insert(CheckIn).values(rows).on_conflict_do_nothing().returning(CheckIn.id)
+    return list(session.execute(statement).scalars())
 
 
 def enrolled_reps(session: Session, team_id: str) -> list[User]:
@@ -110,21 +150,22 @@ def plan_next(session: Session, config: AdminConfig, team_id: str, now: dt.datet
         select(CheckIn.rep_id, func.max(CheckIn.due_at))
         .where(CheckIn.team_id == team_id, CheckIn.kind == "scheduled").group_by(CheckIn.rep_id)
     ).all())
+    unplanned = [u for u in enrolled_reps(session, team_id) if u.slack_id not in pending]
     created = 0
-    for user in enrolled_reps(session, team_id):
-        if user.slack_id in pending:
-            continue
-        schedule = schedule_for(session, config, user)
-        latest = last_due.get(user.slack_id)
-        # A rep's first check-in comes at their next slot from now; later ones follow the last one,
-        # and a slot missed while nothing was planned is not back-filled.
-        after = now if latest is None else max(_utc(latest), now - dt.timedelta(hours=12))
-        due = next_due(schedule.cadence, schedule.zone, after, schedule.anchor)
-        if insert_checkin_once(session, {
-            "team_id": team_id, "rep_id": user.slack_id, "kind": "scheduled", "due_at": due,
-            "state": "scheduled", "attempts": 0, "snooze_count": 0, "created_at": now,
-        }) is not None:
-            created += 1
+    for start in range(0, len(unplanned), PLAN_CHUNK):
+        chunk = unplanned[start:start + PLAN_CHUNK]
+        schedules = schedules_for(session, config, chunk)
+        rows: list[dict[str, object]] = []
+        for user in chunk:
+            schedule = schedules[user.slack_id]
+            latest = last_due.get(user.slack_id)
+            # A rep's first check-in comes at their next slot from now; later ones follow the last
+            # one, and a slot missed while nothing was planned is not back-filled.
+            after = now if latest is None else max(_utc(latest), now - dt.timedelta(hours=12))
+            due = next_due(schedule.cadence, schedule.zone, after, schedule.anchor)
+            rows.append({"team_id": team_id, "rep_id": user.slack_id, "kind": "scheduled", "due_at": due,
+                         "state": "scheduled", "attempts": 0, "snooze_count": 0, "created_at": now})
+        created += len(insert_checkins_once(session, rows))
     return created
 
 

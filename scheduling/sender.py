@@ -2,10 +2,13 @@
 
 The WebClient already retries 429 (honouring Retry-After), 5xx and connection resets; what still
 fails here after those retries is classified so the caller can park, retry later, or stop.
+A post whose answer never came (a read timeout, a dropped connection) is "unknown": Slack may
+well have posted it, so the caller must look for it before posting again.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 from dataclasses import dataclass
@@ -26,7 +29,7 @@ PERMANENT_USER_ERRORS = frozenset({
 FATAL_ERRORS = frozenset({"invalid_auth", "token_revoked", "account_inactive_app", "not_authed",
                           "missing_scope", "no_permission", "token_expired"})
 
-Outcome = Literal["ok", "permanent", "transient", "fatal"]
+Outcome = Literal["ok", "permanent", "transient", "fatal", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,10 @@ class SendResult:
 
 def classify_error(exc: Exception) -> tuple[Outcome, str]:
     if isinstance(exc, SlackApiError):
-        error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+        status = exc.response.status_code
+        # A 5xx body is an HTML page that slack_sdk turns into a long "error"; keep a short code,
+        # which also fits checkins.last_error (128 characters, enforced by PostgreSQL).
+        error = f"http_{status}" if status >= 500 else str(exc.response.get("error") or f"http_{status}")[:100]
         if error in PERMANENT_USER_ERRORS:
             return "permanent", error
         if error in FATAL_ERRORS:
@@ -51,7 +57,14 @@ def classify_error(exc: Exception) -> tuple[Outcome, str]:
 def post(client: WebClient, **kwargs: Any) -> SendResult:
     try:
         response = client.chat_postMessage(**kwargs)
-    except (SlackApiError, SlackRequestError, URLError, TimeoutError, OSError, json.JSONDecodeError) as exc:
+    except URLError as exc:
+        # urllib wraps failures while connecting or sending the request: Slack never got it whole.
+        return SendResult("transient", error=classify_error(exc)[1])
+    except (TimeoutError, OSError, http.client.HTTPException, json.JSONDecodeError) as exc:
+        # The request went out but no usable answer came back (read timeout, connection dropped,
+        # garbled reply): Slack may have posted it. Retrying blindly could post it twice.
+        return SendResult("unknown", error=type(exc).__name__)
+    except (SlackApiError, SlackRequestError) as exc:
         outcome, error = classify_error(exc)
         return SendResult(outcome, error=error)
     return SendResult("ok", channel=response.get("channel"), ts=response.get("ts"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -95,7 +95,20 @@ def skip(session: Session, checkin: CheckIn, now: dt.datetime) -> bool:
 
 
 def snooze(session: Session, checkin: CheckIn, until: dt.datetime, now: dt.datetime) -> bool:
-    """Bring an open check-in back later: it becomes scheduled again, same goal and question."""
+    """Bring an open check-in back later: it becomes scheduled again, same goal and question.
+
+    A snooze into quiet hours lands where the window opens, which can be exactly the rep's next
+    scheduled slot (a 09:00 cadence). The snoozed check-in then stands in for that slot: an
+    upcoming one due no later than `until` and never sent is dropped. Otherwise the rep would get
+    two at once, and the unique (rep, kind, due_at) row would make the snooze fail outright.
+    """
+    if checkin.state != "sent":
+        return False
+    session.execute(
+        delete(CheckIn).where(CheckIn.team_id == checkin.team_id, CheckIn.rep_id == checkin.rep_id,
+                              CheckIn.kind == checkin.kind, CheckIn.id != checkin.id, CheckIn.state == "scheduled",
+                              CheckIn.due_at <= until, CheckIn.message_ts.is_(None))
+        .execution_options(synchronize_session=False))
     result = session.execute(
         update(CheckIn).where(CheckIn.id == checkin.id, CheckIn.state == "sent")
         .values(state="scheduled", due_at=until, snoozed_until=until, snooze_count=CheckIn.snooze_count + 1,
