@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers.context import SlashContext
+from handlers.text import escape
 from storage.people import role_of
 
 REP = [
@@ -33,11 +34,11 @@ def help_text(role_name: str) -> str:
              "without status chasing."]
     if role_name in ("manager", "admin"):
         lines.append("\n*For managers*")
-        lines += [f"• `/checkin {usage}`: {what}" for usage, what in MANAGER]
+        lines += [f"• `/checkin {escape(usage)}`: {what}" for usage, what in MANAGER]
     if role_name in ("rep", "admin") or role_name == "manager":
         title = "*For reps*" if role_name != "manager" else "*If you're also a rep*"
         lines.append(f"\n{title}")
-        lines += [f"• `/checkin {usage}`: {what}" for usage, what in REP]
+        lines += [f"• `/checkin {escape(usage)}`: {what}" for usage, what in REP]
     if role_name == "admin":
         lines.append("\n*For admins*\n" + ADMIN_NOTE)
     lines.append("\nCheck-ins arrive as a direct message at your agreed time, never in quiet hours, on "

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from core.config import parse_hhmm
-from handlers.text import unescape
+from handlers.text import escape, unescape
 from scheduling.cadence import WEEKDAYS
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -46,14 +46,20 @@ class Command:
 
 
 USAGE = {
-    "goal": "`/checkin goal add <text>`",
-    "pause": "`/checkin pause <YYYY-MM-DD | Nd | Nw>`, for example `/checkin pause 2w`",
+    # Shown in mrkdwn, where a bare <...> would be read as a link: hence &lt; and &gt;.
+    "goal": "`/checkin goal add &lt;text&gt;`",
+    "pause": "`/checkin pause &lt;YYYY-MM-DD | Nd | Nw&gt;`, for example `/checkin pause 2w`",
     "summary": "`/checkin summary [@rep ...] [Nw]`, for example `/checkin summary @ana 2w`",
-    "ask": "`/checkin ask @rep <question>`",
-    "cadence": "`/checkin cadence @rep <day|week|2 weeks|month> [mon..sun] [HH:MM]`",
+    "ask": "`/checkin ask @rep &lt;question&gt;`",
+    "cadence": "`/checkin cadence @rep &lt;day|week|2 weeks|month&gt; [mon..sun] [HH:MM]`",
     "team": "`/checkin team add @rep`",
 }
 SIMPLE = {"help", "goals", "now", "skip", "resume", "health", "export", "forget", "home"}
+
+
+def _echo(token: str, limit: int = 40) -> str:
+    """A user's word quoted back in mrkdwn: shortened, and unable to mention or link."""
+    return escape(unescape(token)[:limit])
 
 
 def mention_id(token: str) -> str | None:
@@ -74,7 +80,7 @@ def _need_mention(tokens: list[str], usage: str) -> tuple[str, list[str]]:
         raise ParseError(f"Please name a rep. Usage: {usage}")
     rep = mention_id(tokens[0])
     if rep is None:
-        raise ParseError(f"I couldn't read `{tokens[0][:40]}` as a person; mention them with @. Usage: {usage}")
+        raise ParseError(f"I couldn't read `{_echo(tokens[0])}` as a person; mention them with @. Usage: {usage}")
     return rep, tokens[1:]
 
 
@@ -116,7 +122,7 @@ def parse(text: str) -> Command:
         if not reps or leftover:
             raise ParseError(f"Please mention each rep with @. Usage: {USAGE['team']}")
         return Command("team_add", reps=tuple(reps))
-    raise ParseError(f"I don't know `{tokens[0][:40]}`. Try `/checkin help` to see what I can do.")
+    raise ParseError(f"I don't know `{_echo(tokens[0])}`. Try `/checkin help` to see what I can do.")
 
 
 def _parse_pause(rest: list[str]) -> Command:
@@ -132,7 +138,7 @@ def _parse_pause(rest: list[str]) -> Command:
     try:
         until = dt.date.fromisoformat(value)
     except ValueError:
-        raise ParseError(f"I couldn't read `{rest[0][:40]}` as a date or length. Usage: {USAGE['pause']}") from None
+        raise ParseError(f"I couldn't read `{_echo(rest[0])}` as a date or length. Usage: {USAGE['pause']}") from None
     return Command("pause", pause_until=until)
 
 
@@ -142,7 +148,7 @@ def _parse_summary(rest: list[str]) -> Command:
     if leftover:
         match = _WEEKS.match(leftover[0].lower())
         if not match or len(leftover) > 1:
-            raise ParseError(f"I couldn't read `{' '.join(leftover)[:40]}`. Usage: {USAGE['summary']}")
+            raise ParseError(f"I couldn't read `{_echo(' '.join(leftover))}`. Usage: {USAGE['summary']}")
         weeks = int(match.group(1))
         if not 1 <= weeks <= MAX_SUMMARY_WEEKS:
             raise ParseError(f"Choose between 1w and {MAX_SUMMARY_WEEKS}w. Usage: {USAGE['summary']}")
@@ -160,7 +166,7 @@ def _parse_cadence(rest: list[str]) -> Command:
     elif words[0] in EVERY_ALIASES:
         every, words = EVERY_ALIASES[words[0]], words[1:]
     if every is None:
-        raise ParseError(f"I couldn't read `{words[0][:20]}` as a cadence. Usage: {USAGE['cadence']}")
+        raise ParseError(f"I couldn't read `{_echo(words[0], 20)}` as a cadence. Usage: {USAGE['cadence']}")
     day = time = None
     for word in words:
         if word[:3] in WEEKDAYS and day is None and word in (word[:3], _full_day(word[:3])):
@@ -169,9 +175,9 @@ def _parse_cadence(rest: list[str]) -> Command:
             try:
                 time = parse_hhmm(word.zfill(5)).strftime("%H:%M")
             except ValueError:
-                raise ParseError(f"`{word}` is not a 24-hour time. Usage: {USAGE['cadence']}") from None
+                raise ParseError(f"`{_echo(word, 20)}` is not a 24-hour time. Usage: {USAGE['cadence']}") from None
         else:
-            raise ParseError(f"I couldn't read `{word[:20]}`. Usage: {USAGE['cadence']}")
+            raise ParseError(f"I couldn't read `{_echo(word, 20)}`. Usage: {USAGE['cadence']}")
     if day is not None and every in ("day", "month"):
         raise ParseError(f"A day of the week only applies to weekly cadences. Usage: {USAGE['cadence']}")
     return Command("cadence", reps=(rep,), every=every, day=day, time=time)

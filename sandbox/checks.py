@@ -7,6 +7,7 @@ The limits are Slack's documented ones; Slack rejects payloads over them with `i
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,20 @@ class Violation:
 # kinds whose payload Slack itself would refuse
 BLOCK_KIT = "block_kit"
 TEXT_FALLBACK = "text_fallback"
+MRKDWN = "mrkdwn"
+# Everything Slack reads as markup after a "<": mentions, channels, specials, dates and links.
+# https://api.slack.com/reference/surfaces/formatting#escaping: any other "<" must be sent as &lt;.
+_MARKUP = re.compile(r"<(?:@[UW][A-Z0-9]+|#C[A-Z0-9]+|!(?:here|channel|everyone)|!subteam\^[A-Z0-9]+|"
+                     r"!date\^[^>|]+|(?:https?://|mailto:)[^>|\s]+)(?:\|[^>]*)?>")
+
+
+def markup_problem(text: str) -> str | None:
+    """A "<" in mrkdwn that isn't Slack markup shows as a broken link (user text not escaped?)."""
+    stripped = _MARKUP.sub("", text)
+    if "<" in stripped:
+        at = stripped.index("<")
+        return f"unescaped '<' in mrkdwn near {stripped[at:at + 30]!r}; send it as &lt;"
+    return None
 METADATA = "metadata"
 UNKNOWN_METHOD = "unknown_method"
 MISSING_ARGUMENT = "missing_argument"
@@ -107,6 +122,8 @@ class _Checker:
             self.fail(where, "text must be a non-empty string")
             return
         self.length(where, value, limit)
+        if obj.get("type") == "mrkdwn" and (problem := markup_problem(value)):
+            self.fail(where, problem)
 
     def options(self, where: str, options: Any, max_items: int) -> None:
         if not isinstance(options, list):
@@ -265,6 +282,8 @@ def check_message(method: str, args: dict[str, Any], need_text: bool = True) -> 
         out.append(Violation(method, TEXT_FALLBACK, "no non-empty top-level `text` fallback"))
     if isinstance(text, str) and len(text) > 40000:
         out.append(Violation(method, BLOCK_KIT, f"text: {len(text)} chars > 40000"))
+    if isinstance(text, str) and (problem := markup_problem(text)):
+        out.append(Violation(method, MRKDWN, f"text: {problem}"))
     out += [Violation(method, BLOCK_KIT, p) for p in check_blocks(args.get("blocks"), "message")]
     if "metadata" in args and args["metadata"] not in (None, ""):
         meta_problem = metadata_problem(args["metadata"])

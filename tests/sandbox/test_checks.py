@@ -167,3 +167,16 @@ def test_with_strict_off_bad_payloads_are_recorded_but_accepted() -> None:
         web = WebClient(token=sb.bot_token, base_url=sb.api_url)
         assert web.chat_postMessage(channel="U0REP1", text="x", blocks=[section(str(i)) for i in range(51)])["ok"]
         assert kinds(sb) == ["block_kit"] and len(sb.dms_to("U0REP1")) == 1
+
+
+def test_an_unescaped_angle_bracket_in_mrkdwn_is_a_violation() -> None:
+    from sandbox.checks import check_message
+
+    bad = check_message("chat.postMessage", {"channel": "D1", "text": "Use /checkin goal add <text>"})
+    assert [v.kind for v in bad] == ["mrkdwn"]
+    ok = check_message("chat.postMessage", {
+        "channel": "D1", "text": "<@U0REP1> <!here> <https://example.com|a link> &lt;text&gt; <#C012AB|sales>"})
+    assert ok == []
+    in_block = check_message("chat.postMessage", {"channel": "D1", "text": "fine", "blocks": [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "Goal: <Acme & co>"}}]})
+    assert [v.kind for v in in_block] == ["block_kit"] and "unescaped" in in_block[0].detail
