@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import App, Say
+from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 def register(app: App, services: Services) -> None:
     @app.event("message")
-    def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient, say: Say) -> None:
+    def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # edits, joins and bots' messages are not answers
         user_id, text = event.get("user"), unescape(event.get("text") or "")
@@ -43,19 +43,19 @@ def register(app: App, services: Services) -> None:
                     checkin = checkins.checkin_by_message(session, services.team_id, user_id, thread_ts)
                 checkin = checkin or checkins.open_checkin(session, services.team_id, user_id)
                 if checkin is None:
-                    say(text="Thanks for the message! There's no check-in open right now, so I haven't "
-                             "saved it. `/checkin now` starts one whenever you like.")
+                    _reply(client, event, "Thanks for the message! There's no check-in open right now, so I "
+                                          "haven't saved it. `/checkin now` starts one whenever you like.")
                     return
                 recorded = checkins.record_answer(session, checkin, text, "thread" if thread_ts else "dm",
                                                   now, event_id=event_id)
                 answer_id = recorded.answer.id
         except checkins.CheckInError as exc:
-            say(text=f"{exc}\n{_quote(text)}", thread_ts=thread_ts)
+            _reply(client, event, f"{exc}\n{_quote(text)}")
             return
         except SQLAlchemyError:
             log.exception("could not store a DM answer from %s", user_id)
-            say(text="Sorry, I couldn't save your answer just now. Here it is so nothing is lost; "
-                     f"please send it again in a minute:\n{_quote(text)}", thread_ts=thread_ts)
+            _reply(client, event, "Sorry, I couldn't save your answer just now. Here it is so nothing is lost; "
+                                  f"please send it again in a minute:\n{_quote(text)}")
             return
         _thank(client, event)  # an edit sent as a new DM is thanked too
         answered(services, client, checkin, answer_id, recorded.created)
@@ -67,6 +67,12 @@ def register(app: App, services: Services) -> None:
         from handlers.home import publish_home
 
         publish_home(services, str(event["user"]))
+
+
+def _reply(client: WebClient, event: dict[str, Any], text: str) -> None:
+    """A private reply in the DM (ephemeral): not a check-in message, so it carries no metadata."""
+    client.chat_postEphemeral(channel=event["channel"], user=event["user"], text=text,
+                              thread_ts=event.get("thread_ts"))
 
 
 def _quote(text: str) -> str:

@@ -292,6 +292,19 @@ def check_message(method: str, args: dict[str, Any], need_text: bool = True) -> 
     return out
 
 
+def metadata_type_problem(metadata: Any, allowed: frozenset[str]) -> str | None:
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            return "metadata is not valid JSON"
+    if not isinstance(metadata, dict):
+        return f"no message metadata; the app's contract requires one of {sorted(allowed)}"
+    if metadata.get("event_type") not in allowed:
+        return f"metadata event_type {metadata.get('event_type')!r} is not one of {sorted(allowed)}"
+    return None
+
+
 def metadata_problem(metadata: Any) -> str | None:
     if isinstance(metadata, str):
         try:

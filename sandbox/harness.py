@@ -16,6 +16,7 @@ from core.config import AdminConfig, parse_config
 from core.server import make_server, stop_server
 from core.services import Clock, system_clock
 from core.settings import Settings
+from handlers.render import EVENT_TYPES
 from sandbox.client import SlackClientSim, bolt_transport
 from sandbox.server import Sandbox
 
@@ -29,6 +30,7 @@ class BotHarness:
     def __init__(self, sandbox: Sandbox, database_url: str, config: AdminConfig | None = None,
                  clock: Clock = system_clock, http: bool = True, process_before_response: bool = True) -> None:
         self.sandbox = sandbox
+        sandbox.require_metadata(EVENT_TYPES)  # CONTRACT §4: every posted message carries one
         self.settings = Settings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=sandbox.api_url,
                                  database_url=database_url)
         self.services = build_services(self.settings, config or parse_config(""), clock=clock)

@@ -147,6 +147,10 @@ class Sandbox:
                  real_name: str | None = None, deleted: bool = False, email: str | None = None) -> User:
         return self.workspace.add_user(user_id, name, tz, is_admin, real_name, deleted, email)
 
+    def require_metadata(self, event_types: frozenset[str] | set[str]) -> None:
+        """Record a violation for any chat.postMessage without metadata of one of these types."""
+        self.web.metadata_types = frozenset(event_types)
+
     def deactivate_user(self, user_id: str) -> None:
         with self.workspace.lock:
             self.workspace.user(user_id).deleted = True

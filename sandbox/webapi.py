@@ -71,6 +71,9 @@ class WebApi:
         self.recorder = recorder
         self.strict = strict
         self.stopping = threading.Event()
+        # When set, every chat.postMessage must carry metadata with one of these event types
+        # (an app's own contract; Slack itself makes metadata optional).
+        self.metadata_types: frozenset[str] | None = None
 
     def _targets(self, args: dict[str, Any]) -> set[str]:
         found = {str(args[k]) for k in ("user", "user_id", "channel", "channel_id") if args.get(k)}
@@ -88,6 +91,10 @@ class WebApi:
             found.append(Violation(method, "channel_id", f"needs a conversation ID (D…), not the user ID {channel}"))
         if method in MESSAGE_METHODS:
             found += checks.check_message(method, args)
+        if method == "chat.postMessage" and self.metadata_types is not None:
+            problem = checks.metadata_type_problem(args.get("metadata"), self.metadata_types)
+            if problem:
+                found.append(Violation(method, checks.METADATA, problem))
         elif method in VIEW_METHODS and "view" in args:
             found += [Violation(method, checks.BLOCK_KIT, p) for p in checks.check_view(args["view"])]
         return found

@@ -48,7 +48,7 @@ def test_a_failed_dm_save_quotes_the_text_back(bot: BotHarness, clock: ManualClo
     _open_checkin(bot, clock)
     monkeypatch.setattr("storage.checkins.record_answer", _broken_store)
     bot.slack.dm("U0REP1", "Pricing <!channel> is the blocker & legal", event_id="Ev-fail")
-    last = bot.sandbox.dms_to("U0REP1")[-1]
+    last = bot.sandbox.ephemerals_to("U0REP1")[-1]
     assert "couldn't save" in last.text
     assert "Pricing &lt;!channel&gt; is the blocker &amp; legal" in last.text
     with bot.services.sessions.begin() as session:
