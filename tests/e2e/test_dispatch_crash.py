@@ -1,0 +1,138 @@
+"""A dispatch process killed between Slack's send and its own database commit sends nothing twice.
+
+For real: `checkin-bot dispatch` runs as a process; the sandbox carries each chat.postMessage out
+at once but answers it only 3 s later, and the process is SIGKILLed inside that window, once Slack
+holds the messages and the database still says 'sending'. A pass after the claim lease finds
+those messages in the DMs by their metadata (conversations.history) and marks the rows sent; the
+rows whose post never started are released and sent, once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.config import parse_config
+from sandbox import Sandbox
+from sandbox.harness import BotHarness
+from scheduling.clock import ManualClock
+from scheduling.dispatch import CONCURRENCY
+from scheduling.followups import CLAIM_LEASE
+from storage.models import CheckIn, User
+from storage.people import sync_config_teams
+
+REPS = [f"U0REP{i:02d}" for i in range(CONCURRENCY + 4)]  # four more than the process posts at once
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    # On the real clock: the killed process stamps its claims with the system time, and the
+    # recovery searches the DMs from there, so message timestamps must be on the same clock.
+    with Sandbox.start() as sb:
+        yield sb
+
+
+def config_text(now: dt.datetime) -> str:
+    # Every day a working day, and the one quiet minute twelve hours away from now.
+    start = (now + dt.timedelta(hours=12)).replace(second=0, microsecond=0)
+    members = ", ".join(f'"{r}"' for r in REPS)
+    return f"""
+[cadence]
+every = "day"
+working_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+quiet_hours = {{ start = "{start:%H:%M}", end = "{start + dt.timedelta(minutes=1):%H:%M}" }}
+
+[[teams]]
+name = "Crash"
+manager = "U0MANAGER"
+members = [{members}]
+"""
+
+
+def checkin_bot() -> list[str]:
+    script = Path(sys.executable).with_name("checkin-bot")
+    return [str(script)] if script.exists() else [sys.executable, str(Path(__file__).parents[2] / "bot.py")]
+
+
+def prompt_posts(sandbox: Sandbox) -> Counter[int]:
+    return Counter(c.args["metadata"]["event_payload"]["checkin_id"] for c in sandbox.calls_to("chat.postMessage")
+                   if c.ok and (c.args.get("metadata") or {}).get("event_type") == "checkin_prompt")
+
+
+def test_a_process_killed_after_the_send_and_before_the_commit_sends_nothing_twice(
+    sandbox: Sandbox, database_url: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    text = config_text(now)
+    config = parse_config(text, "crash")
+    (tmp_path / "checkins.toml").write_text(text)
+    sandbox.add_user("U0MANAGER", name="maya", tz="UTC")
+    for rep in REPS:
+        sandbox.add_user(rep, name=rep.lower(), tz="UTC")
+    with sessions.begin() as session:
+        sync_config_teams(session, sandbox.team_id, config, now)
+        session.execute(update(User).values(tz="UTC", tz_refreshed_at=now))
+        ids = sorted(session.scalars(insert(CheckIn).returning(CheckIn.id), [
+            {"team_id": sandbox.team_id, "rep_id": rep, "kind": "scheduled", "due_at": now - dt.timedelta(minutes=1),
+             "state": "scheduled", "attempts": 0, "snooze_count": 0, "created_at": now - dt.timedelta(days=1)}
+            for rep in REPS]).all())
+
+    sandbox.faults.slow_reply(3.0, "chat.postMessage")
+    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_API_URL": sandbox.api_url,
+           "DATABASE_URL": database_url, "CHECKINS_CONFIG": str(tmp_path / "checkins.toml"), "LOG_LEVEL": "WARNING"}
+    env.pop("SLACK_APP_TOKEN", None)
+    process = subprocess.Popen([*checkin_bot(), "dispatch"], cwd=tmp_path, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        # Every posting thread has had its message carried out by Slack and waits for the answer.
+        sandbox.wait_for(lambda: len(sandbox.calls_to("chat.postMessage")) >= CONCURRENCY
+                         or process.poll() is not None, timeout=30)
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        if process.stderr:
+            process.stderr.close()
+    assert process.returncode == -signal.SIGKILL
+
+    delivered = prompt_posts(sandbox)
+    assert len(delivered) == CONCURRENCY and set(delivered.values()) == {1}
+    with sessions.begin() as session:
+        states = Counter(session.scalars(select(CheckIn.state).where(CheckIn.id.in_(ids))))
+    assert states == Counter({"sending": len(REPS)}), "the process died before recording any send"
+
+    sandbox.faults.clear()
+    later = ManualClock(now + CLAIM_LEASE + dt.timedelta(minutes=1))
+    with BotHarness(sandbox, database_url, config, clock=later, http=False) as bot:
+        early = bot.dispatch(now + CLAIM_LEASE - dt.timedelta(seconds=5))
+        assert early.get("recovered") == early.get("released") == 0, "a claim is trusted for its lease"
+        assert prompt_posts(sandbox) == delivered
+        report = bot.dispatch()
+        again = bot.dispatch()
+
+    assert report.get("recovered") == CONCURRENCY
+    assert report.get("released") == report.get("sent") == len(REPS) - CONCURRENCY
+    assert again.get("sent") == again.get("recovered") == 0
+    posts = prompt_posts(sandbox)
+    assert posts == Counter({checkin_id: 1 for checkin_id in ids}), "each check-in posted exactly once"
+    lookups = sandbox.calls_to("conversations.history")
+    assert lookups and all(c.args.get("include_all_metadata") in (True, "true", "1", 1) for c in lookups)
+    messages = {m.event_payload["checkin_id"]: m for m in sandbox.messages() if m.event_type == "checkin_prompt"}
+    assert sorted(messages) == ids
+    with sessions.begin() as session:
+        for row in session.scalars(select(CheckIn).where(CheckIn.id.in_(ids))):
+            assert row.state == "sent", row.id
+            assert (row.channel, row.message_ts) == (messages[row.id].channel, messages[row.id].ts)
+    sandbox.assert_no_violations()
