@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -26,7 +27,12 @@ def system_clock() -> dt.datetime:
 
 
 def make_web_client(token: str, api_url: str | None, timeout: int = 10) -> WebClient:
-    """A Web API client that retries transient failures (429 honouring Retry-After, 5xx, resets)."""
+    """A Web API client that retries transient failures: 429 honouring Retry-After, 5xx, and
+    failures to connect.
+
+    A connection reset *after* the request went out is not retried: Slack may already have
+    posted the message, and a blind retry would post it twice (the dispatcher looks it up instead).
+    """
     base_url = WebClient.BASE_URL
     if api_url:
         base_url = api_url if api_url.endswith("/") else api_url + "/"
@@ -37,7 +43,7 @@ def make_web_client(token: str, api_url: str | None, timeout: int = 10) -> WebCl
         retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
-            ConnectionErrorRetryHandler(max_retry_count=2),
+            ConnectionErrorRetryHandler(max_retry_count=2, error_types=[URLError]),
         ],
     )
 

@@ -8,8 +8,6 @@ well have posted it, so the caller must look for it before posting again.
 
 from __future__ import annotations
 
-import copy
-import functools
 import http.client
 import json
 import logging
@@ -19,7 +17,6 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
 log = logging.getLogger(__name__)
 
@@ -57,28 +54,10 @@ def classify_error(exc: Exception) -> tuple[Outcome, str]:
     return "transient", type(exc).__name__
 
 
-@functools.lru_cache(maxsize=8)
-def posting_client(client: WebClient) -> WebClient:
-    """`client` without retries of a connection that broke after the request went out.
-
-    slack_sdk's ConnectionErrorRetryHandler also retries a reset or a close while waiting for the
-    answer, when Slack may already have posted: for chat.postMessage, a duplicate DM. Here those
-    are "unknown" instead (see `post`); failures to connect or to send (URLError) still retry.
-    """
-    if not hasattr(client, "retry_handlers"):
-        return client  # a test double
-    safe = copy.copy(client)
-    safe.retry_handlers = [
-        ConnectionErrorRetryHandler(max_retry_count=h.max_retry_count, interval_calculator=h.interval_calculator,
-                                    error_types=[URLError])
-        if isinstance(h, ConnectionErrorRetryHandler) else h
-        for h in client.retry_handlers]
-    return safe
-
-
 def post(client: WebClient, **kwargs: Any) -> SendResult:
     try:
-        response = posting_client(client).chat_postMessage(**kwargs)
+        # The client retries failures to connect only (core.services.make_web_client).
+        response = client.chat_postMessage(**kwargs)
     except URLError as exc:
         # urllib wraps failures while connecting or sending the request: Slack never got it whole.
         return SendResult("transient", error=classify_error(exc)[1])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +31,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # We issue BEGIN ourselves (see _sqlite_begin), so the driver must not.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    for attempt in range(50):
+        # Switching a brand-new file to WAL needs a moment alone with it, and SQLite answers
+        # "locked" at once rather than waiting when two processes create it together.
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError:
+            if attempt == 49:
+                raise
+            time.sleep(0.1)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -63,9 +74,30 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+# Arbitrary, fixed keys for PostgreSQL advisory locks taken by this app.
+MIGRATION_LOCK = 727_274_001
+TEAM_SYNC_LOCK = 727_274_002
+
+
 def upgrade(engine: Engine) -> None:
-    """Apply every pending migration (idempotent)."""
-    command.upgrade(alembic_config(engine), "head")
+    """Apply every pending migration (idempotent, and safe when several processes start at once)."""
+    config = alembic_config(engine)
+    if engine.dialect.name != "postgresql":
+        # SQLite: BEGIN IMMEDIATE already makes a second process wait for the first.
+        command.upgrade(config, "head")
+        return
+    with engine.begin() as connection:
+        # Two processes starting together would both try to create the tables; the second waits
+        # here, then finds the schema at head and does nothing.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def advisory_lock(session: Session, key: int) -> None:
+    """Serialise a transaction against others taking the same key (PostgreSQL; SQLite already is)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def ping(engine: Engine) -> bool:

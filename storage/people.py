@@ -6,9 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.config import AdminConfig
+from storage.db import TEAM_SYNC_LOCK, advisory_lock
 from storage.models import Membership, Team, User, Workspace
 
 
@@ -26,12 +28,19 @@ class Role:
         return "manager" if self.is_manager else "rep"
 
 
+def _insert_ignore(session: Session, model: type[Workspace] | type[User], values: dict[str, object]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: two requests meeting a new person both succeed."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
 def ensure_workspace(session: Session, team_id: str, now: dt.datetime, name: str | None = None) -> Workspace:
     workspace = session.get(Workspace, team_id)
     if workspace is None:
-        workspace = Workspace(team_id=team_id, name=name, created_at=now)
-        session.add(workspace)
-        session.flush()
+        _insert_ignore(session, Workspace, {"team_id": team_id, "name": name, "created_at": now})
+        workspace = session.get(Workspace, team_id)
+        assert workspace is not None
     return workspace
 
 
@@ -42,9 +51,10 @@ def get_user(session: Session, team_id: str, slack_id: str) -> User | None:
 def ensure_user(session: Session, team_id: str, slack_id: str, now: dt.datetime, role: str = "rep") -> User:
     user = get_user(session, team_id, slack_id)
     if user is None:
-        user = User(team_id=team_id, slack_id=slack_id, role=role, created_at=now, prompt_sequence=0)
-        session.add(user)
-        session.flush()
+        _insert_ignore(session, User, {"team_id": team_id, "slack_id": slack_id, "role": role, "created_at": now,
+                                       "prompt_sequence": 0})
+        user = get_user(session, team_id, slack_id)
+        assert user is not None
     return user
 
 
@@ -58,6 +68,7 @@ def enroll_rep(session: Session, team_id: str, slack_id: str, now: dt.datetime) 
 
 def sync_config_teams(session: Session, team_id: str, config: AdminConfig, now: dt.datetime) -> None:
     """Make the database's config-sourced teams match the admin config (idempotent)."""
+    advisory_lock(session, TEAM_SYNC_LOCK)  # two processes starting at once sync one at a time
     ensure_workspace(session, team_id, now)
     wanted = {t.name: t for t in config.teams}
     existing = {t.name: t for t in session.scalars(

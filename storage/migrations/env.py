@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from storage.models import Base
 
-engine = context.config.attributes.get("engine")
-if not isinstance(engine, Engine):
-    raise RuntimeError("run migrations through storage.db.upgrade(), which passes the engine")
 
-with engine.connect() as connection:
+def run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
@@ -20,3 +17,15 @@ with engine.connect() as connection:
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+# storage.db.upgrade passes a connection (holding a lock) or the engine.
+shared = context.config.attributes.get("connection")
+engine = context.config.attributes.get("engine")
+if isinstance(shared, Connection):
+    run(shared)
+elif isinstance(engine, Engine):
+    with engine.connect() as connection:
+        run(connection)
+else:
+    raise RuntimeError("run migrations through storage.db.upgrade(), which passes the engine")

@@ -178,3 +178,21 @@ def test_two_passes_from_two_threads_at_the_same_moment_send_each_checkin_and_re
         states = Counter(session.scalars(select(CheckIn.state).where(CheckIn.id.in_(posts))))
     assert states == Counter({"sent": len(THREADED)})
     sandbox.assert_no_violations()
+
+
+def test_two_processes_starting_together_on_a_fresh_database_both_succeed(database_url: str, tmp_path: Path) -> None:
+    """The first start migrates and syncs teams; a second process starting at the same moment waits
+    for it (an advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) instead of failing."""
+    config_path = tmp_path / "checkins.toml"
+    config_path.write_text(team_config(dt.time(3, 0), REPS[:20]))
+    with Sandbox.start() as sandbox:
+        add_people(sandbox)
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CHECKINS_"))},
+               "SLACK_BOT_TOKEN": "xoxb-fresh", "SLACK_API_URL": sandbox.api_url, "DATABASE_URL": database_url,
+               "CHECKINS_CONFIG": str(config_path)}
+        command = [str(Path(sys.executable).parent / "checkin-bot"), "dispatch"]
+        processes = [subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        results = [p.communicate(timeout=120) for p in processes]
+    for process, (_out, err) in zip(processes, results, strict=True):
+        assert process.returncode == 0, err
