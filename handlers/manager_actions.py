@@ -27,7 +27,6 @@ from handlers.cmd_manager import home_section, rhythm
 from handlers.context import REFUSAL
 from handlers.home import HOME_SECTIONS, publish_home
 from handlers.notify import dm, fill_names, refresh_relays, relay_answer
-from handlers.notify import install as install_digests
 from handlers.render import manager as render
 from handlers.render.summary import name_of
 from handlers.text import local_time
@@ -121,7 +120,6 @@ def register(app: App, services: Services) -> None:
     # Module-level lists outlive one app (tests build several): append each function once.
     if relay_answer not in ANSWER_HOOKS:
         ANSWER_HOOKS.append(relay_answer)
-    install_digests()
     if home_section not in HOME_SECTIONS:
         HOME_SECTIONS.append(home_section)
     team = lambda: services.team_id  # noqa: E731 - read at call time (auth.test may set it later)

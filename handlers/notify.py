@@ -157,14 +157,6 @@ def refresh_relays(services: Services, client: WebClient, answer_id: int, manage
         log.info("could not mark a passed-on answer as handled: %s", exc.response.get("error"))
 
 
-def install() -> None:
-    """Add the digest step to every dispatch pass (idempotent), also where no Bolt app is built."""
-    from scheduling.dispatch import EXTRA_STEPS
-
-    if send_digests not in EXTRA_STEPS:
-        EXTRA_STEPS.append(send_digests)
-
-
 def _period_key(mode: str, local: dt.date) -> str:
     if mode == "daily":
         return f"day:{local.isoformat()}"

@@ -42,8 +42,19 @@ CONCURRENCY = 16
 MAX_ATTEMPTS = 5
 
 PassStep = Callable[[Services, dt.datetime, "PassReport"], None]
-# Later features (reminders, warnings, digests) add their steps here, in order.
-EXTRA_STEPS: list[PassStep] = []
+
+
+def follow_up_steps() -> list[PassStep]:
+    """What a pass does after sending due check-ins, in order.
+
+    Listed here rather than registered by the listeners, so `checkin-bot dispatch` (which builds
+    no Bolt app) runs exactly the same pass as `serve`'s scheduler.
+    """
+    from handlers.notify import send_digests
+    from scheduling.followups import send_reminders
+    from scheduling.warnings import send_warnings
+
+    return [send_reminders, send_warnings, send_digests]
 
 
 @dataclass
@@ -76,9 +87,8 @@ def pass_token() -> str:
 
 
 def run_pass(services: Services, now: dt.datetime | None = None, concurrency: int = CONCURRENCY) -> PassReport:
-    from scheduling import followups, warnings
+    from scheduling import followups
 
-    warnings.install()  # the drift guard's step; idempotent, and `dispatch` builds no app to do it
     now = now or services.now()
     report = PassReport()
     with services.sessions.begin() as session:
@@ -88,8 +98,7 @@ def run_pass(services: Services, now: dt.datetime | None = None, concurrency: in
         report.add("planned", plan_next(session, services.config, services.team_id, now))
     followups.recover_stuck(services, now, report)
     send_due(services, now, report, concurrency)
-    followups.send_reminders(services, now, report)
-    for step in EXTRA_STEPS:
+    for step in follow_up_steps():
         step(services, now, report)
     log.info("%s", report.summary())
     return report

@@ -186,9 +186,3 @@ def _send(services: Services, manager: str, kind: str, items: list[Due], now: dt
             report.add("warnings_retry_later")
 
 
-def install() -> None:
-    """Add the step to every dispatch pass (idempotent: one entry however often it is called)."""
-    from scheduling.dispatch import EXTRA_STEPS
-
-    if send_warnings not in EXTRA_STEPS:
-        EXTRA_STEPS.append(send_warnings)

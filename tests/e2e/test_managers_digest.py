@@ -114,3 +114,17 @@ def test_weekly_digest_comes_once_a_week(bot: BotHarness, clock: ManualClock) ->
     bot.dispatch()
     assert len(digests(bot)) == 2
     assert "Midweek thought." in str(digests(bot)[1].blocks) and "First week." not in str(digests(bot)[1].blocks)
+
+
+def test_the_dispatch_command_sends_digests_without_building_the_app(bot: BotHarness, clock: ManualClock) -> None:
+    """`checkin-bot dispatch` builds services but no Bolt app; its pass must still send digests."""
+    from core.app import build_services
+
+    sync(bot)
+    answer(bot, REP1, "Answer before a cron pass.")
+    clock.set(dt.datetime(2026, 3, 2, 15, 0, tzinfo=UTC))  # 10:00 in New York
+    cron_services = build_services(bot.settings, bot.services.config, clock=clock)
+    run_pass(cron_services)
+    cron_services.engine.dispose()
+    [digest] = digests(bot)
+    assert "Answer before a cron pass." in str(digest.blocks)

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.config import AdminConfig, parse_config
 from core.services import Services
 from core.settings import Settings
-from scheduling.dispatch import EXTRA_STEPS, PassReport
-from scheduling.warnings import install, send_warnings
+from scheduling.dispatch import PassReport, follow_up_steps
+from scheduling.warnings import send_warnings
 from storage.models import CheckIn, User, WarningClaim, WarningSent
 from storage.people import sync_config_teams
 
@@ -78,10 +78,8 @@ def run(svc: Services, now: dt.datetime) -> PassReport:
     return report
 
 
-def test_install_adds_the_step_once() -> None:
-    install()
-    install()
-    assert EXTRA_STEPS.count(send_warnings) == 1
+def test_every_pass_runs_the_warning_step_once() -> None:
+    assert follow_up_steps().count(send_warnings) == 1
 
 
 def test_one_nudge_per_manager_bundles_every_rep_with_a_gap(engine: Engine, sessions: sessionmaker[Session]) -> None:
