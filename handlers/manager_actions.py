@@ -35,6 +35,7 @@ from scheduling.dispatch import MAX_LATENESS
 from scheduling.plan import RepSchedule, schedule_for
 from storage.data_rights import forget_answers
 from storage.models import Answer, CadenceAgreement, CheckIn, CoachingNote, Goal, Membership, Team
+from storage.ownership import owned
 from storage.people import get_user, manages
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,8 @@ def _settle(body: dict[str, Any], respond: Respond, text: str) -> None:
 
 def managed_answer(session: Session, team_id: str, manager_id: str, answer_id: int) -> Answer | None:
     """The answer if `manager_id` currently manages its rep; anything else looks like a missing one."""
-    answer = session.get(Answer, answer_id)
-    if answer is None or answer.team_id != team_id or not manages(session, team_id, manager_id, answer.rep_id):
+    answer = owned(session, Answer, answer_id, team_id)
+    if answer is None or not manages(session, team_id, manager_id, answer.rep_id):
         return None
     return answer
 
@@ -91,9 +92,9 @@ class CadenceOutcome:
 def decide_cadence(session: Session, config: AdminConfig, team_id: str, rep_id: str, agreement_id: int,
                    accept: bool, now: dt.datetime) -> CadenceOutcome | None:
     """Apply the rep's answer to a proposal of theirs; None when it isn't theirs (or doesn't exist)."""
-    agreement = session.get(CadenceAgreement, agreement_id)
+    agreement = owned(session, CadenceAgreement, agreement_id, team_id, rep_id=rep_id)
     rep = get_user(session, team_id, rep_id)
-    if agreement is None or rep is None or agreement.team_id != team_id or agreement.rep_id != rep_id:
+    if agreement is None or rep is None:
         return None
     if agreement.status != "proposed":
         return CadenceOutcome(agreement.manager_id, agreement.id, "", already=True)

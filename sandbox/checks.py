@@ -292,12 +292,21 @@ def check_message(method: str, args: dict[str, Any], need_text: bool = True) -> 
     return out
 
 
-def metadata_type_problem(metadata: Any, allowed: frozenset[str]) -> str | None:
+def _decode(metadata: Any) -> Any:
+    """Metadata arrives as an object (JSON bodies) or a JSON string (form bodies)."""
     if isinstance(metadata, str):
         try:
-            metadata = json.loads(metadata)
+            return json.loads(metadata)
         except ValueError:
-            return "metadata is not valid JSON"
+            raise ValueError("metadata is not valid JSON") from None
+    return metadata
+
+
+def metadata_type_problem(metadata: Any, allowed: frozenset[str]) -> str | None:
+    try:
+        metadata = _decode(metadata)
+    except ValueError as exc:
+        return str(exc)
     if not isinstance(metadata, dict):
         return f"no message metadata; the app's contract requires one of {sorted(allowed)}"
     if metadata.get("event_type") not in allowed:
@@ -306,11 +315,10 @@ def metadata_type_problem(metadata: Any, allowed: frozenset[str]) -> str | None:
 
 
 def metadata_problem(metadata: Any) -> str | None:
-    if isinstance(metadata, str):
-        try:
-            metadata = json.loads(metadata)
-        except ValueError:
-            return "metadata is not valid JSON"
+    try:
+        metadata = _decode(metadata)
+    except ValueError as exc:
+        return str(exc)
     if not isinstance(metadata, dict):
         return "metadata must be an object"
     if not isinstance(metadata.get("event_type"), str) or not metadata["event_type"]:

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import Answer, CheckIn, ProcessedEvent, User
+from storage.ownership import owned
 
 # States in which the rep can still answer a check-in.
 ANSWERABLE = ("sent", "answered", "skipped", "expired")
@@ -37,10 +38,7 @@ def first_delivery(session: Session, team_id: str, event_id: str, now: dt.dateti
 
 def own_checkin(session: Session, team_id: str, rep_id: str, checkin_id: int) -> CheckIn | None:
     """The check-in if it is this rep's; another's is treated exactly like a missing one."""
-    checkin = session.get(CheckIn, checkin_id)
-    if checkin is None or checkin.team_id != team_id or checkin.rep_id != rep_id:
-        return None
-    return checkin
+    return owned(session, CheckIn, checkin_id, team_id, rep_id=rep_id)
 
 
 def open_checkin(session: Session, team_id: str, rep_id: str) -> CheckIn | None:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Goal
+from storage.ownership import owned
 
 MAX_ACTIVE_GOALS = 10
 MAX_GOAL_CHARS = 280
@@ -60,10 +61,7 @@ def add_goal(session: Session, team_id: str, rep_id: str, text: str, now: dt.dat
 
 def own_goal(session: Session, team_id: str, rep_id: str, goal_id: int) -> Goal | None:
     """The goal if it belongs to this rep (anything else is treated as not found)."""
-    goal = session.get(Goal, goal_id)
-    if goal is None or goal.team_id != team_id or goal.rep_id != rep_id:
-        return None
-    return goal
+    return owned(session, Goal, goal_id, team_id, rep_id=rep_id)
 
 
 def edit_goal(session: Session, team_id: str, rep_id: str, goal_id: int, text: str) -> Goal:

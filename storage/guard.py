@@ -19,6 +19,7 @@ from coaching.drift import PriorWarning, Signal
 from core.config import AdminConfig
 from scheduling.plan import insert_checkin_once
 from storage.models import CheckIn, ManagerQuestion, Membership, Team, User, WarningClaim, WarningSent
+from storage.ownership import owned
 from storage.people import reps_of_manager
 
 # What counts against a rep's weekly budget: scheduled check-ins and managers' ad-hoc questions.
@@ -87,10 +88,7 @@ def add_question(session: Session, team_id: str, manager_id: str, rep_id: str, t
 
 def own_question(session: Session, team_id: str, manager_id: str, question_id: int) -> ManagerQuestion | None:
     """The question if this manager asked it; another's is treated exactly like a missing one."""
-    question = session.get(ManagerQuestion, question_id)
-    if question is None or question.team_id != team_id or question.manager_id != manager_id:
-        return None
-    return question
+    return owned(session, ManagerQuestion, question_id, team_id, manager_id=manager_id)
 
 
 def hold_reasons(question: ManagerQuestion) -> list[str]:
