@@ -63,4 +63,8 @@ def stop_server(server: Any) -> None:
             dispatcher.close()
 
     server.task_dispatcher.shutdown()
-    server.trigger.pull_trigger(close_all)
+    try:
+        server.trigger.pull_trigger(close_all)
+    except OSError:
+        # The loop's wake-up pipe is already closed, so nothing is left to wake: close directly.
+        close_all()

@@ -51,10 +51,10 @@ def export_data(session: Session, team_id: str, user_id: str, now: dt.datetime) 
         (CadenceAgreement.rep_id == user_id) | (CadenceAgreement.manager_id == user_id)).order_by(CadenceAgreement.id))
     memberships = session.execute(select(Team.name, Team.manager_id, Membership.status)
                                   .join(Membership, Membership.team_pk == Team.id)
-                                  .where(Team.team_id == team_id, Membership.rep_id == user_id)).tuples()
+                                  .where(Team.team_id == team_id, Membership.rep_id == user_id))
     managed = session.execute(select(Team.name, Membership.rep_id, Membership.status)
                               .join(Membership, Membership.team_pk == Team.id)
-                              .where(Team.team_id == team_id, Team.manager_id == user_id)).tuples()
+                              .where(Team.team_id == team_id, Team.manager_id == user_id))
     return {
         "export_version": EXPORT_VERSION,
         "exported_at": now.isoformat(),
@@ -105,7 +105,7 @@ def forget_answers(session: Session, team_id: str, rep_id: str) -> tuple[int, li
     if not ids:
         return 0, []
     copies = [(c, t) for c, t in session.execute(
-        select(AnswerRelay.channel, AnswerRelay.message_ts).where(AnswerRelay.answer_id.in_(ids))).tuples()
+        select(AnswerRelay.channel, AnswerRelay.message_ts).where(AnswerRelay.answer_id.in_(ids)))
         if c and t]
     session.execute(delete(AnswerRelay).where(AnswerRelay.answer_id.in_(ids)))
     session.execute(delete(Answer).where(Answer.id.in_(ids)))

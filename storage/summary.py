@@ -29,7 +29,7 @@ def names_of(session: Session, team_id: str, user_ids: Sequence[str]) -> dict[st
     if user_ids:
         rows = session.execute(select(User.slack_id, User.display_name)
                                .where(User.team_id == team_id, User.slack_id.in_(list(user_ids))))
-        names.update({sid: name for sid, name in rows.tuples() if name})
+        names.update({sid: name for sid, name in rows if name})
     return names
 
 
@@ -37,7 +37,7 @@ def _checkins(session: Session, team_id: str, rep_ids: Sequence[str], since: dt.
     rows = session.execute(
         select(CheckIn.rep_id, CheckIn.kind, CheckIn.state, CheckIn.due_at, CheckIn.sent_at, CheckIn.closed_at)
         .where(CheckIn.team_id == team_id, CheckIn.rep_id.in_(list(rep_ids)), CheckIn.due_at >= since - DUE_SLACK))
-    return [CheckinFact(*row) for row in rows.tuples()]
+    return [CheckinFact(*row) for row in rows]
 
 
 def _answers(session: Session, team_id: str, manager_id: str, rep_ids: Sequence[str],
@@ -48,12 +48,12 @@ def _answers(session: Session, team_id: str, manager_id: str, rep_ids: Sequence[
     if not rows:
         return []
     goal_ids = {a.goal_id for a in rows if a.goal_id is not None}
-    goals = dict(session.execute(select(Goal.id, Goal.text).where(Goal.id.in_(goal_ids))).tuples().all()) \
+    goals = dict(session.execute(select(Goal.id, Goal.text).where(Goal.id.in_(goal_ids))).all()) \
         if goal_ids else {}
     notes: dict[int, set[tuple[str, str]]] = defaultdict(set)
     for answer_id, author, kind in session.execute(
             select(CoachingNote.answer_id, CoachingNote.manager_id, CoachingNote.kind)
-            .where(CoachingNote.answer_id.in_([a.id for a in rows]))).tuples():
+            .where(CoachingNote.answer_id.in_([a.id for a in rows]))):
         if answer_id is not None:
             notes[answer_id].add((author, kind))
     return [AnswerFact(
@@ -74,7 +74,7 @@ def _questions(session: Session, team_id: str, manager_id: str, rep_ids: Sequenc
         .where(ManagerQuestion.team_id == team_id, ManagerQuestion.manager_id == manager_id,
                ManagerQuestion.rep_id.in_(list(rep_ids)), ManagerQuestion.created_at >= since - DUE_SLACK,
                ManagerQuestion.status == "sent"))
-    for rep_id, sent_at in rows.tuples():
+    for rep_id, sent_at in rows:
         if sent_at is not None and sent_at >= since:
             out[rep_id].append(sent_at)
     return out
@@ -87,7 +87,7 @@ def _notes_by(session: Session, team_id: str, manager_id: str, rep_ids: Sequence
         .where(CoachingNote.team_id == team_id, CoachingNote.manager_id == manager_id,
                CoachingNote.rep_id.in_(list(rep_ids)), CoachingNote.created_at >= since)
         .group_by(CoachingNote.rep_id))
-    return {rep: when for rep, when in rows.tuples() if when is not None}
+    return {rep: when for rep, when in rows if when is not None}
 
 
 def _last_sent_before(session: Session, team_id: str, rep_ids: Sequence[str]) -> dict[str, dt.datetime]:
@@ -98,7 +98,7 @@ def _last_sent_before(session: Session, team_id: str, rep_ids: Sequence[str]) ->
         select(CheckIn.rep_id, func.max(CheckIn.sent_at))
         .where(CheckIn.team_id == team_id, CheckIn.rep_id.in_(list(rep_ids)), CheckIn.sent_at.is_not(None))
         .group_by(CheckIn.rep_id))
-    return {rep: when for rep, when in rows.tuples() if when is not None}
+    return {rep: when for rep, when in rows if when is not None}
 
 
 def rep_facts(session: Session, config: AdminConfig, team_id: str, manager_id: str, rep_ids: Sequence[str],
@@ -146,7 +146,7 @@ def next_checkins(session: Session, team_id: str, rep_ids: Sequence[str]) -> dic
         select(CheckIn.rep_id, func.min(CheckIn.due_at))
         .where(CheckIn.team_id == team_id, CheckIn.rep_id.in_(list(rep_ids)), CheckIn.state == "scheduled")
         .group_by(CheckIn.rep_id))
-    return {rep: when for rep, when in rows.tuples() if when is not None}
+    return {rep: when for rep, when in rows if when is not None}
 
 
 def org_figures(session: Session, team_id: str, weeks: int, now: dt.datetime) -> OrgAggregates:
