@@ -13,12 +13,12 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from coaching.prompts import choose_prompt
@@ -32,6 +32,7 @@ from storage.models import CheckIn, Goal, User
 from storage.people import sync_config_teams
 
 log = logging.getLogger(__name__)
+_CHECKINS, _USERS = cast(Table, CheckIn.__table__), cast(Table, User.__table__)
 
 # A check-in whose time passed while the bot was down is still worth sending within this window.
 MAX_LATENESS = dt.timedelta(hours=12)
@@ -79,6 +80,8 @@ class Job:
     checkin_id: int
     rep_id: str
     kwargs: dict[str, Any]
+    team_id: str
+    attempts: int  # as claimed: apply_results gives up after MAX_ATTEMPTS
 
 
 def pass_token() -> str:
@@ -180,97 +183,141 @@ def _finish(services: Services, batch: _Batch, now: dt.datetime, report: PassRep
         return apply_results(session, batch.jobs, results, now, report)
 
 
-def _close(row: CheckIn, state: str, now: dt.datetime, report: PassReport, reason: str | None = None) -> None:
-    row.state, row.closed_at, row.claimed_by = state, now, None
-    if reason:
-        row.last_error = reason
+def _closed(checkin_id: int, state: str, now: dt.datetime, report: PassReport,
+            reason: str | None = None) -> dict[str, Any]:
+    """The changes that close a claimed row (for `_update_each`)."""
     report.add(state)
+    values: dict[str, Any] = {"_id": checkin_id, "state": state, "closed_at": now, "claimed_by": None}
+    if reason:
+        values["last_error"] = reason
+    return values
+
+
+def _update_each(session: Session, table: Table, changes: list[dict[str, Any]]) -> None:
+    """UPDATE rows by primary key ("_id"), each with its own values.
+
+    One executemany per distinct set of columns: at thousands of check-ins a pass, loading ORM
+    objects only to set a few attributes on them cost more CPU than the sending.
+    """
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for values in changes:
+        groups.setdefault(tuple(sorted(values)), []).append(values)
+    for params in groups.values():
+        # No .values(): the SET clause is the parameters' keys other than "_id".
+        session.execute(update(table).where(table.c.id == bindparam("_id")), params)
+
+
+@dataclass(slots=True)
+class _GoalRow:
+    """The columns of a goal that a check-in needs. last_discussed_at moves on as the batch picks
+    it, so a rep with two check-ins in one batch is asked about two different goals, as before."""
+    id: int
+    text: str
+    position: int
+    last_discussed_at: dt.datetime | None
 
 
 def prepare(session: Session, services: Services, ids: list[int], now: dt.datetime,
             report: PassReport) -> list[Job]:
     """Decide, for each claimed row, to send, expire or hold it; fix the goal and prompt before sending.
 
-    A handful of queries per batch, not per row: users, schedules and goals are loaded together.
+    A handful of queries per batch, not per row: users, schedules and goals are loaded together,
+    check-ins and goals as plain columns, and the choices written back with executemany UPDATEs.
     """
-    rows = list(session.scalars(select(CheckIn).where(CheckIn.id.in_(ids)).order_by(CheckIn.id)))
+    rows = session.execute(
+        select(CheckIn.id, CheckIn.team_id, CheckIn.rep_id, CheckIn.kind, CheckIn.due_at, CheckIn.goal_id,
+               CheckIn.prompt, CheckIn.attempts).where(CheckIn.id.in_(ids)).order_by(CheckIn.id)).all()
     rep_ids = {r.rep_id for r in rows}
     users = {u.slack_id: u for u in session.scalars(
         select(User).where(User.team_id == services.team_id, User.slack_id.in_(rep_ids)))}
     schedules = schedules_for(session, services.config, [u for u in users.values() if not u.parked_reason])
-    goals: dict[str, list[Goal]] = {}
+    goals: dict[str, list[_GoalRow]] = {}
     # storage.goals.active_goals, for every rep of the batch at once (same filter and order).
-    for goal in session.scalars(
-        select(Goal).where(Goal.team_id == services.team_id, Goal.rep_id.in_(rep_ids), Goal.archived_at.is_(None))
+    for loaded in session.execute(
+        select(Goal.rep_id, Goal.id, Goal.text, Goal.position, Goal.last_discussed_at)
+        .where(Goal.team_id == services.team_id, Goal.rep_id.in_(rep_ids), Goal.archived_at.is_(None))
         .order_by(Goal.position, Goal.id)
     ):
-        goals.setdefault(goal.rep_id, []).append(goal)
+        goals.setdefault(loaded.rep_id, []).append(
+            _GoalRow(loaded.id, loaded.text, loaded.position, loaded.last_discussed_at))
     templates = services.config.all_prompts()
+    changes: list[dict[str, Any]] = []
+    sequences: dict[str, int] = {}  # rep -> their prompt_sequence after this batch's prompts
     jobs: list[Job] = []
     for row in rows:
         user = users.get(row.rep_id)
         if user is None or user.parked_reason:
-            _close(row, "expired", now, report, reason=user.parked_reason if user else "unknown_user")
+            changes.append(_closed(row.id, "expired", now, report,
+                                   reason=user.parked_reason if user else "unknown_user"))
             continue
         if user.paused_until and user.paused_until > now and row.kind == "scheduled":
-            _close(row, "paused", now, report)
+            changes.append(_closed(row.id, "paused", now, report))
             continue
         schedule = schedules[user.slack_id]
         on_time = now - row.due_at <= MAX_LATENESS
         # The rep asked for this one themselves, so their quiet hours don't hold it back.
         allowed = row.kind == "rep_now" or is_allowed(now, schedule.cadence, schedule.zone)
         if not (on_time and allowed):
-            _close(row, "expired", now, report, reason="late" if not on_time else "outside_allowed_hours")
+            changes.append(_closed(row.id, "expired", now, report,
+                                   reason="late" if not on_time else "outside_allowed_hours"))
             continue
-        jobs.append(_build_job(row, user, goals.get(row.rep_id, []), templates, now))
+        rep_goals = goals.get(row.rep_id, [])
+        goal = next((g for g in rep_goals if g.id == row.goal_id), None) or pick_goal(rep_goals)
+        prompt = row.prompt
+        if prompt is None:
+            sequence = sequences.get(user.slack_id, user.prompt_sequence)
+            prompt = choose_prompt(user.slack_id, sequence, templates)
+            sequences[user.slack_id] = sequence + 1
+        if goal is not None:
+            goal.last_discussed_at = now
+        changes.append({"_id": row.id, "prompt": prompt, "goal_id": goal.id if goal else None})
+        kwargs = checkin_prompt(row.id, row.rep_id, (goal.id, goal.text) if goal else None, prompt,
+                                [(g.id, g.text) for g in rep_goals])
+        jobs.append(Job(checkin_id=row.id, rep_id=row.rep_id, kwargs=kwargs, team_id=row.team_id,
+                        attempts=row.attempts))
+    _update_each(session, _CHECKINS, changes)
+    _update_each(session, _USERS, [{"_id": users[rep].id, "prompt_sequence": n} for rep, n in sequences.items()])
+    discussed = [g.id for rep_goals in goals.values() for g in rep_goals if g.last_discussed_at == now]
+    if discussed:
+        session.execute(update(Goal).where(Goal.id.in_(discussed)).values(last_discussed_at=now)
+                        .execution_options(synchronize_session=False))
     return jobs
-
-
-def _build_job(row: CheckIn, user: User, goals: list[Goal], templates: Sequence[str], now: dt.datetime) -> Job:
-    goal: Goal | None = next((g for g in goals if g.id == row.goal_id), None) or pick_goal(goals)
-    if row.prompt is None:
-        row.prompt = choose_prompt(user.slack_id, user.prompt_sequence, templates)
-        user.prompt_sequence += 1
-    row.goal_id = goal.id if goal else None
-    if goal is not None:
-        goal.last_discussed_at = now
-    kwargs = checkin_prompt(row.id, row.rep_id, (goal.id, goal.text) if goal else None, row.prompt,
-                            [(g.id, g.text) for g in goals])
-    return Job(checkin_id=row.id, rep_id=row.rep_id, kwargs=kwargs)
 
 
 def apply_results(session: Session, jobs: list[Job], results: list[SendResult], now: dt.datetime,
                   report: PassReport) -> str | None:
     fatal: str | None = None
-    rows = {r.id: r for r in session.scalars(select(CheckIn).where(CheckIn.id.in_([j.checkin_id for j in jobs])))}
+    changes: list[dict[str, Any]] = []
     newest: dict[str, int] = {}  # rep -> the check-in just sent to them
     for job, result in zip(jobs, results, strict=True):
-        row = rows[job.checkin_id]
         if result.outcome == "ok":
-            row.state, row.channel, row.message_ts, row.sent_at = "sent", result.channel, result.ts, now
-            row.claimed_by = None
-            newest[row.rep_id] = max(newest.get(row.rep_id, 0), row.id)
+            changes.append({"_id": job.checkin_id, "state": "sent", "channel": result.channel,
+                            "message_ts": result.ts, "sent_at": now, "claimed_by": None})
+            newest[job.rep_id] = max(newest.get(job.rep_id, 0), job.checkin_id)
             report.add("sent")
         elif result.outcome == "unknown":
             # Slack may have posted it (the answer was lost): keep the row 'sending' so that, once
             # the claim lease runs out, recover_stuck looks for the message before any new post.
-            row.claimed_by, row.last_error = None, result.error
+            changes.append({"_id": job.checkin_id, "claimed_by": None, "last_error": result.error})
             report.add("unconfirmed")
         elif result.outcome == "permanent":
-            park(session, row.team_id, row.rep_id, result.error or "unreachable", now)
-            _close(row, "expired", now, report, reason=result.error)
+            park(session, job.team_id, job.rep_id, result.error or "unreachable", now)
+            changes.append(_closed(job.checkin_id, "expired", now, report, reason=result.error))
             report.add("parked")
         else:
             # Transient (or the token failed): release the claim; the next pass tries again.
-            row.state, row.claimed_by, row.last_error = "scheduled", None, result.error
-            if row.attempts >= MAX_ATTEMPTS:
-                _close(row, "expired", now, report, reason=f"gave up: {result.error}")
+            # `attempts` is the claim's own count, read in prepare (a claim bumps it).
+            if job.attempts >= MAX_ATTEMPTS:
+                changes.append(_closed(job.checkin_id, "expired", now, report, reason=f"gave up: {result.error}"))
             else:
+                changes.append({"_id": job.checkin_id, "state": "scheduled", "claimed_by": None,
+                                "last_error": result.error})
                 report.add("retry_later")
             if result.outcome == "fatal":
                 fatal = result.error
+    _update_each(session, _CHECKINS, changes)
     if newest:
-        _expire_older_open(session, next(iter(rows.values())).team_id, newest, now)
+        _expire_older_open(session, jobs[0].team_id, newest, now)
     return fatal
 
 

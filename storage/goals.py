@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,7 +27,21 @@ def active_goals(session: Session, team_id: str, rep_id: str) -> list[Goal]:
     ))
 
 
-def pick_goal(goals: Sequence[Goal]) -> Goal | None:
+class Discussed(Protocol):
+    """What choosing a goal looks at: a Goal, or the few columns the dispatcher loads instead."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def position(self) -> int: ...
+    @property
+    def last_discussed_at(self) -> dt.datetime | None: ...
+
+
+_G = TypeVar("_G", bound=Discussed)
+
+
+def pick_goal(goals: Sequence[_G]) -> _G | None:
     """The least recently discussed goal (never-discussed first), ties broken by the rep's order."""
     if not goals:
         return None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+from slack_sdk.models.basic_objects import JsonObject
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -11,6 +12,7 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     MarkdownTextObject,
     Option,
+    PlainTextObject,
     SectionBlock,
     StaticSelectElement,
 )
@@ -21,6 +23,31 @@ from handlers.text import escape, excerpt, quote_goal
 
 ANSWER, SKIP, SNOOZE, PICK_GOAL, ADD_GOAL = (
     "checkin_answer", "checkin_skip", "checkin_snooze", "checkin_pick_goal", "goal_add_open")
+
+_Part = TypeVar("_Part", bound=JsonObject)
+
+
+def rendered_once(part: _Part) -> _Part:
+    """Validate and serialise a constant part of every check-in once, not on each of thousands of posts.
+
+    slack_sdk re-validates every object on each `to_dict()` (about 20 µs apiece); these never change.
+    Only for module-level constants that nothing mutates: the dict is shared by every message.
+    """
+    as_dict = part.to_dict()
+    part.to_dict = lambda *_: as_dict  # type: ignore[method-assign]
+    return part
+
+
+def _label(text: str) -> PlainTextObject:
+    return rendered_once(PlainTextObject(text=text, emoji=True))
+
+
+_ANSWER, _SKIP, _SNOOZE, _ADD_GOAL = (_label("Answer"), _label("Skip this one"), _label("Snooze 2h"),
+                                      _label("Add a goal"))
+_PICKER_PLACEHOLDER = _label("Talk about another goal")
+# The same under every check-in question.
+_CHECKIN_HINT = rendered_once(ContextBlock(elements=[MarkdownTextObject(
+    text="Reply in this DM or tap *Answer*. A sentence or two is plenty; skipping is always fine.")]))
 
 
 def prompt_text(template: str | None, goal_text: str | None) -> str:
@@ -39,12 +66,12 @@ def plain_prompt(template: str | None, goal_text: str | None) -> str:
 def buttons(checkin_id: int, with_goal: bool) -> list[Block]:
     value = str(checkin_id)
     elements = [
-        ButtonElement(text="Answer", action_id=ANSWER, value=value, style="primary"),
-        ButtonElement(text="Skip this one", action_id=SKIP, value=value),
-        ButtonElement(text="Snooze 2h", action_id=SNOOZE, value=value),
+        ButtonElement(text=_ANSWER, action_id=ANSWER, value=value, style="primary"),
+        ButtonElement(text=_SKIP, action_id=SKIP, value=value),
+        ButtonElement(text=_SNOOZE, action_id=SNOOZE, value=value),
     ]
     if not with_goal:
-        elements.append(ButtonElement(text="Add a goal", action_id=ADD_GOAL, value=value))
+        elements.append(ButtonElement(text=_ADD_GOAL, action_id=ADD_GOAL, value=value))
     return [ActionsBlock(block_id=f"checkin_actions_{checkin_id}", elements=elements)]
 
 
@@ -54,7 +81,7 @@ def goal_picker(checkin_id: int, goals: list[tuple[int, str]], current: int | No
         return []
     options = [Option(value=f"{checkin_id}:{gid}", text=excerpt(text, 75)) for gid, text in others[:100]]
     return [ActionsBlock(block_id=f"checkin_pick_{checkin_id}", elements=[
-        StaticSelectElement(action_id=PICK_GOAL, placeholder="Talk about another goal", options=options)])]
+        StaticSelectElement(action_id=PICK_GOAL, placeholder=_PICKER_PLACEHOLDER, options=options)])]
 
 
 def checkin_prompt(checkin_id: int, rep_id: str, goal: tuple[int, str] | None, template: str | None,
@@ -62,8 +89,7 @@ def checkin_prompt(checkin_id: int, rep_id: str, goal: tuple[int, str] | None, t
     goal_id, goal_text = goal if goal else (None, None)
     question = prompt_text(template, goal_text)
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=question))]
-    blocks += [ContextBlock(elements=[MarkdownTextObject(
-        text="Reply in this DM or tap *Answer*. A sentence or two is plenty; skipping is always fine.")])]
+    blocks.append(_CHECKIN_HINT)
     blocks += buttons(checkin_id, with_goal=goal is not None)
     blocks += goal_picker(checkin_id, other_goals, goal_id)
     return message(channel or rep_id, f"Check-in: {plain_prompt(template, goal_text)}", blocks,
