@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from slack_bolt import App
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 import handlers
 from core.config import AdminConfig
@@ -39,6 +39,9 @@ def identify(services: Services) -> None:
         auth = services.client.auth_test()
     except SlackApiError as exc:
         raise RuntimeError(f"Slack rejected SLACK_BOT_TOKEN: {exc.response.get('error')}") from None
+    except (SlackRequestError, OSError) as exc:  # URLError, timeouts, refused connections
+        reason = getattr(exc, "reason", None) or exc
+        raise RuntimeError(f"cannot reach Slack's Web API at {services.client.base_url}: {reason}") from None
     services.team_id = str(auth.get("team_id") or services.team_id)
     services.bot_user_id = auth.get("user_id")
 

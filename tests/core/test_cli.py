@@ -149,3 +149,13 @@ def test_a_rejected_token_is_reported_without_a_traceback(tmp_path: Path) -> Non
         result = run("dispatch", env=env, cwd=tmp_path)
     assert result.returncode == 1
     assert "invalid_auth" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_unreachable_slack_api_is_one_line_without_a_traceback(tmp_path: Path) -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": "http://127.0.0.1:9/api/",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}"}
+    result = run("dispatch", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    # slack_sdk logs its connection retries first; the reason is the last line, with no traceback.
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("checkin-bot: cannot reach Slack")
