@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.config import AdminConfig, ConfigError, load_config
-from core.settings import DEFAULT_CONFIG_PATH, Settings, SettingsError, redact
+from core.settings import Settings, SettingsError, config_path_from, redact
 
 log = logging.getLogger("checkin_bot")
 
@@ -73,19 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _config_path(explicit: Path | None) -> Path | None:
-    if explicit is not None:
-        return explicit
-    if os.environ.get("CHECKINS_CONFIG", "").strip():
-        return Path(os.environ["CHECKINS_CONFIG"].strip())
-    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
-
-
 def cmd_config_check(path: Path | None) -> int:
     from dotenv import load_dotenv
 
     load_dotenv(Path.cwd() / ".env", override=False)
-    path = _config_path(path)
+    # Only the path: config check must work without tokens, whatever else the environment holds.
+    path = path if path is not None else config_path_from(os.environ)
     try:
         config = load_config(path)
     except ConfigError as exc:

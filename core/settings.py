@@ -20,6 +20,14 @@ DEFAULT_CONFIG_PATH = Path("checkins.toml")
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
+def config_path_from(env: Mapping[str, str]) -> Path | None:
+    """CHECKINS_CONFIG if set, else checkins.toml when it exists, else None (built-in defaults)."""
+    named = env.get("CHECKINS_CONFIG", "").strip()
+    if named:
+        return Path(named)
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
+
+
 class SettingsError(Exception):
     """A missing or malformed environment setting; the message says what to set and where."""
 
@@ -46,11 +54,6 @@ class Settings:
             value = env.get(name, "").strip()
             return value or None
 
-        config_path: Path | None
-        if get("CHECKINS_CONFIG"):
-            config_path = Path(get("CHECKINS_CONFIG") or "")
-        else:
-            config_path = DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
         log_level = (get("LOG_LEVEL") or "INFO").upper()
         if log_level not in _LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL={log_level!r} is not one of {', '.join(_LOG_LEVELS)}")
@@ -60,7 +63,7 @@ class Settings:
             app_token=get("SLACK_APP_TOKEN"),
             api_url=get("SLACK_API_URL"),
             database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-            config_path=config_path,
+            config_path=config_path_from(env),
             log_level=log_level,
         )
         settings._check_shapes()
