@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from core.services import Services
 from handlers.checkin_flow import question_of, update_checkin_message
-from handlers.context import REFUSAL
+from handlers.context import REFUSAL, action, action_value, parse_id
 from handlers.render.answer import answer_modal
 from handlers.render.checkin import ADD_GOAL, ANSWER, PICK_GOAL, SKIP, SNOOZE
 from handlers.render.goals import ARCHIVE, DOWN, UP, edited_texts, goals_modal
@@ -31,15 +31,6 @@ from storage.people import enroll_rep
 log = logging.getLogger(__name__)
 
 
-def _action(body: dict[str, Any]) -> dict[str, Any]:
-    return (body.get("actions") or [{}])[0]
-
-
-def _int(value: Any) -> int | None:
-    text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 12 else None
-
-
 def _refuse(respond: Respond) -> None:
     respond(text=REFUSAL, response_type="ephemeral", replace_original=False)
 
@@ -52,7 +43,7 @@ def register(app: App, services: Services) -> None:
         ack()
         user_id = body["user"]["id"]
         with services.sessions.begin() as session:
-            checkin = checkins.own_checkin(session, team(), user_id, _int(_action(body).get("value")) or -1)
+            checkin = checkins.own_checkin(session, team(), user_id, parse_id(action_value(body)) or -1)
             if checkin is None or checkin.state in ("scheduled", "sending"):
                 _refuse(respond)
                 return
@@ -66,7 +57,7 @@ def register(app: App, services: Services) -> None:
     def skip(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         with services.sessions.begin() as session:
-            checkin = checkins.own_checkin(session, team(), body["user"]["id"], _int(_action(body).get("value")) or -1)
+            checkin = checkins.own_checkin(session, team(), body["user"]["id"], parse_id(action_value(body)) or -1)
             if checkin is None:
                 _refuse(respond)
                 return
@@ -80,7 +71,7 @@ def register(app: App, services: Services) -> None:
         now = services.now()
         user_id = body["user"]["id"]
         with services.sessions.begin() as session:
-            checkin = checkins.own_checkin(session, team(), user_id, _int(_action(body).get("value")) or -1)
+            checkin = checkins.own_checkin(session, team(), user_id, parse_id(action_value(body)) or -1)
             user = session.scalar(select(User).where(User.team_id == team(), User.slack_id == user_id))
             if checkin is None or user is None:
                 _refuse(respond)
@@ -95,12 +86,12 @@ def register(app: App, services: Services) -> None:
     @app.action(PICK_GOAL)
     def pick_goal(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        selected = str((_action(body).get("selected_option") or {}).get("value") or "")
+        selected = str((action(body).get("selected_option") or {}).get("value") or "")
         checkin_part, _, goal_part = selected.partition(":")
         user_id = body["user"]["id"]
         with services.sessions.begin() as session:
-            checkin = checkins.own_checkin(session, team(), user_id, _int(checkin_part) or -1)
-            goal = own_goal(session, team(), user_id, _int(goal_part) or -1)
+            checkin = checkins.own_checkin(session, team(), user_id, parse_id(checkin_part) or -1)
+            goal = own_goal(session, team(), user_id, parse_id(goal_part) or -1)
             if checkin is None or goal is None or checkin.state != "sent":
                 _refuse(respond)
                 return
@@ -120,7 +111,7 @@ def register(app: App, services: Services) -> None:
 
     def _goal_control(body: dict[str, Any], client: WebClient, change: str) -> None:
         user_id = body["user"]["id"]
-        goal_id = _int(_action(body).get("value")) or -1
+        goal_id = parse_id(action_value(body)) or -1
         view = body.get("view") or {}
         edits, _ = edited_texts((view.get("state") or {}).get("values") or {})
         notice = None

@@ -35,4 +35,19 @@ class SlashContext:
 
 SubcommandHandler = Callable[[SlashContext], None]
 
+
+def action(body: dict[str, Any]) -> dict[str, Any]:
+    """The (first) action of a block_actions payload."""
+    return (body.get("actions") or [{}])[0]
+
+
+def action_value(body: dict[str, Any]) -> str:
+    return str(action(body).get("value") or "")
+
+
+def parse_id(value: Any) -> int | None:
+    """A row ID taken from a payload; anything else (forged, empty, absurdly long) is None."""
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
 REFUSAL = "Sorry, I can't share that with you."

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.services import Services
 from handlers.cmd_guard import deliver, health_report
-from handlers.context import REFUSAL
+from handlers.context import REFUSAL, action_value, parse_id
 from handlers.home import HOME_SECTIONS
 from handlers.render import guard as render
 from handlers.render.guard_health import (
@@ -38,14 +38,6 @@ from storage.people import ensure_user
 log = logging.getLogger(__name__)
 
 Choice = Literal["suggestion", "send", "cancel"]
-
-
-def _value(body: dict[str, Any]) -> str:
-    return str(((body.get("actions") or [{}])[0]).get("value") or "")
-
-
-def _int(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 12 else None
 
 
 def _refuse(respond: Respond | None) -> None:
@@ -119,7 +111,7 @@ def register(app: App, services: Services) -> None:
     def held(choice: Choice) -> Any:
         def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
             ack()
-            resolve_held(services, body["user"]["id"], _int(_value(body)), choice, respond)
+            resolve_held(services, body["user"]["id"], parse_id(action_value(body)), choice, respond)
 
         return listener
 
@@ -130,7 +122,7 @@ def register(app: App, services: Services) -> None:
     @app.action(render.CADENCE_HINT)
     def cadence_hint(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        user_id, rep = body["user"]["id"], _value(body)
+        user_id, rep = body["user"]["id"], action_value(body)
         with services.sessions.begin() as session:
             if rep not in guard.manager_reps(session, services.config, services.team_id, user_id):
                 _refuse(respond)
@@ -152,7 +144,7 @@ def register(app: App, services: Services) -> None:
 
     def page(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        report = health_report(services, body["user"]["id"], _int(_value(body)) or 0)
+        report = health_report(services, body["user"]["id"], parse_id(action_value(body)) or 0)
         view = body.get("view") or {}
         if report is None:
             _refuse(respond)

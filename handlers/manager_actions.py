@@ -24,7 +24,7 @@ from core.config import AdminConfig
 from core.services import Services
 from handlers.checkin_flow import ANSWER_HOOKS
 from handlers.cmd_manager import home_section, rhythm
-from handlers.context import REFUSAL
+from handlers.context import REFUSAL, action_value, parse_id
 from handlers.home import HOME_SECTIONS, publish_home
 from handlers.notify import dm, fill_names, refresh_relays, relay_answer
 from handlers.render import manager as render
@@ -40,11 +40,6 @@ from storage.people import get_user, manages
 
 log = logging.getLogger(__name__)
 MAX_NOTE_STORED = 3000
-
-
-def _value(body: dict[str, Any]) -> int:
-    text = str(((body.get("actions") or [{}])[0]).get("value") or "")
-    return int(text) if text.isdigit() and len(text) < 12 else -1
 
 
 def _refuse(body: dict[str, Any], respond: Respond) -> None:
@@ -135,7 +130,7 @@ def register(app: App, services: Services) -> None:
     @app.action(render.ANSWER_THANKS)
     def thanks(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        manager, answer_id = body["user"]["id"], _value(body)
+        manager, answer_id = body["user"]["id"], parse_id(action_value(body)) or -1
         with services.sessions.begin() as session:
             answer = managed_answer(session, team(), manager, answer_id)
             if answer is not None:
@@ -157,7 +152,7 @@ def register(app: App, services: Services) -> None:
     @app.action(render.ANSWER_REPLY)
     def open_note(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        manager, answer_id = body["user"]["id"], _value(body)
+        manager, answer_id = body["user"]["id"], parse_id(action_value(body)) or -1
         with services.sessions.begin() as session:
             answer = managed_answer(session, team(), manager, answer_id)
             found = (answer.rep_id, answer.text) if answer is not None else None
@@ -170,8 +165,7 @@ def register(app: App, services: Services) -> None:
     @app.view(render.NOTE_CALLBACK)
     def submit_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         manager = body["user"]["id"]
-        meta = str(view.get("private_metadata") or "")
-        answer_id = int(meta) if meta.isdigit() and len(meta) < 12 else -1
+        answer_id = parse_id(view.get("private_metadata")) or -1
         note = render.read_note((view.get("state") or {}).get("values") or {})
         if not note or len(note) > MAX_NOTE_STORED:
             ack(response_action="errors", errors={render.NOTE_BLOCK: "Please write a short note, or press Cancel."})
@@ -194,14 +188,13 @@ def register(app: App, services: Services) -> None:
         publish_home(services, manager)
 
     def _membership(session: Session, user: str, membership_id: int) -> Membership | None:
-        found = session.get(Membership, membership_id)
-        return found if found is not None and found.team_id == team() and found.rep_id == user else None
+        return owned(session, Membership, membership_id, team(), rep_id=user)
 
     def _decide_invite(body: dict[str, Any], client: WebClient, respond: Respond, accept: bool) -> None:
         user = body["user"]["id"]
         manager = None
         with services.sessions.begin() as session:
-            membership = _membership(session, user, _value(body))
+            membership = _membership(session, user, parse_id(action_value(body)) or -1)
             pending = membership is not None and membership.status == "pending"
             if membership is not None and pending:
                 owner = session.get(Team, membership.team_pk)
@@ -238,7 +231,7 @@ def register(app: App, services: Services) -> None:
     def _decide_cadence(body: dict[str, Any], client: WebClient, respond: Respond, accept: bool) -> None:
         user = body["user"]["id"]
         with services.sessions.begin() as session:
-            outcome = decide_cadence(session, services.config, team(), user, _value(body), accept, services.now())
+            outcome = decide_cadence(session, services.config, team(), user, parse_id(action_value(body)) or -1, accept, services.now())
         if outcome is None:
             _refuse(body, respond)
             return

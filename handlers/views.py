@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.services import Services
 from handlers.checkin_flow import answered
+from handlers.context import parse_id
 from handlers.render import answer as answer_view
 from handlers.render import goals as goals_view
 from storage import checkins
@@ -30,8 +31,7 @@ def register(app: App, services: Services) -> None:
     def submit_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         user_id = body["user"]["id"]
         text, confidence, help_wanted = answer_view.read_answer(view["state"]["values"])
-        metadata = str(view.get("private_metadata") or "")
-        checkin_id = int(metadata) if metadata.isdigit() and len(metadata) < 12 else -1
+        checkin_id = parse_id(view.get("private_metadata")) or -1
         now = services.now()
         try:
             with services.sessions.begin() as session:
