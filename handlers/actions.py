@@ -26,7 +26,7 @@ from scheduling.plan import schedule_for
 from storage import checkins
 from storage.goals import GoalError, active_goals, archive_goal, move_goal, own_goal
 from storage.models import Answer, User
-from storage.people import enroll_rep
+from storage.people import ensure_user
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def register(app: App, services: Services) -> None:
         ack()
         user_id = body["user"]["id"]
         with services.sessions.begin() as session:
-            enroll_rep(session, team(), user_id, services.now())
+            ensure_user(session, team(), user_id, services.now(), role="guest")  # opening isn't opting in
             goals = [(g.id, g.text) for g in active_goals(session, team(), user_id)]
         client.views_open(trigger_id=body["trigger_id"], view=goals_modal(goals))
 

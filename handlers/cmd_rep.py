@@ -14,10 +14,15 @@ from scheduling.plan import insert_checkin_once, schedule_for, zone_of
 from storage import checkins
 from storage.goals import GoalError, active_goals, add_goal
 from storage.models import User
-from storage.people import enroll_rep
+from storage.people import enroll_rep, ensure_user
 
 
 def _user(session: Session, ctx: SlashContext) -> User:
+    return ensure_user(session, ctx.team_id, ctx.user_id, ctx.services.now(), role="guest")
+
+
+def _enrol(session: Session, ctx: SlashContext) -> User:
+    """Adding a goal or asking for a check-in is opting in to check-ins."""
     return enroll_rep(session, ctx.team_id, ctx.user_id, ctx.services.now())
 
 
@@ -25,7 +30,7 @@ def handle_goal_add(ctx: SlashContext) -> None:
     now = ctx.services.now()
     try:
         with ctx.services.sessions.begin() as session:
-            _user(session, ctx)
+            _enrol(session, ctx)
             goal = add_goal(session, ctx.team_id, ctx.user_id, ctx.command.text, now)
             count = len(active_goals(session, ctx.team_id, ctx.user_id))
     except GoalError as exc:
@@ -49,7 +54,7 @@ def handle_goals(ctx: SlashContext) -> None:
 def handle_now(ctx: SlashContext) -> None:
     now = ctx.services.now()
     with ctx.services.sessions.begin() as session:
-        _user(session, ctx)
+        _enrol(session, ctx)
         if checkins.open_checkin(session, ctx.team_id, ctx.user_id) is not None:
             ctx.reply("You already have a check-in open in our DM; answer it there whenever you like.")
             return

@@ -42,13 +42,10 @@ def register(app: App, services: Services) -> None:
                 if thread_ts:
                     checkin = checkins.checkin_by_message(session, services.team_id, user_id, thread_ts)
                 checkin = checkin or checkins.open_checkin(session, services.team_id, user_id)
-                if checkin is None:
-                    _reply(client, event, "Thanks for the message! There's no check-in open right now, so I "
-                                          "haven't saved it. `/checkin now` starts one whenever you like.")
-                    return
-                recorded = checkins.record_answer(session, checkin, text, "thread" if thread_ts else "dm",
-                                                  now, event_id=event_id)
-                answer_id = recorded.answer.id
+                if checkin is not None:
+                    recorded = checkins.record_answer(session, checkin, text, "thread" if thread_ts else "dm",
+                                                      now, event_id=event_id)
+                    answer_id = recorded.answer.id
         except checkins.CheckInError as exc:
             _reply(client, event, f"{exc}\n{_quote(text)}")
             return
@@ -56,6 +53,10 @@ def register(app: App, services: Services) -> None:
             log.exception("could not store a DM answer from %s", user_id)
             _reply(client, event, "Sorry, I couldn't save your answer just now. Here it is so nothing is lost; "
                                   f"please send it again in a minute:\n{_quote(text)}")
+            return
+        if checkin is None:  # replied outside the transaction: no Slack call while holding the DB
+            _reply(client, event, "Thanks for the message! There's no check-in open right now, so I haven't "
+                                  "saved it. `/checkin now` starts one whenever you like.")
             return
         _thank(client, event)  # an edit sent as a new DM is thanked too
         answered(services, client, checkin, answer_id, recorded.created)

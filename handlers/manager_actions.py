@@ -102,9 +102,11 @@ def decide_cadence(session: Session, config: AdminConfig, team_id: str, rep_id: 
             CadenceAgreement.status == "accepted", CadenceAgreement.id != agreement.id)
             .values(status="superseded").execution_options(synchronize_session=False))
         # The planned-but-unsent check-in follows the old rhythm; the next pass re-plans it.
+        # A snoozed check-in (already shown once) stays: the rep asked for it back.
         session.execute(delete(CheckIn).where(
             CheckIn.team_id == team_id, CheckIn.rep_id == rep_id, CheckIn.kind == "scheduled",
-            CheckIn.state == "scheduled").execution_options(synchronize_session=False))
+            CheckIn.state == "scheduled", CheckIn.snoozed_until.is_(None), CheckIn.message_ts.is_(None))
+            .execution_options(synchronize_session=False))
     else:
         agreement.status = "declined"
     schedule = schedule_for(session, config, rep)

@@ -94,3 +94,18 @@ def test_a_proposal_is_answered_once(bot: BotHarness) -> None:
     bot.slack.click("cadence_decline", user=REP2, message=proposal)
     assert agreements(bot)[0][0] == "accepted"
     assert len(proposals(bot, MANAGER)) == 1
+
+
+def test_accepting_a_cadence_keeps_a_check_in_the_rep_snoozed(bot: BotHarness, clock: ManualClock) -> None:
+    bot.slack.slash("goal add Land the Initech pilot", user=REP2)
+    bot.dispatch()
+    with bot.services.sessions.begin() as session:
+        due = session.scalar(select(CheckIn.due_at).where(CheckIn.rep_id == REP2, CheckIn.state == "scheduled"))
+    clock.set(due)
+    bot.dispatch()
+    bot.slack.click("checkin_snooze", user=REP2)
+    bot.slack.click("cadence_accept", user=REP2, message=propose(bot, "week tue"))
+    with bot.services.sessions.begin() as session:
+        snoozed = session.scalars(select(CheckIn).where(CheckIn.rep_id == REP2, CheckIn.snoozed_until.is_not(None),
+                                                        CheckIn.state == "scheduled")).all()
+    assert len(snoozed) == 1

@@ -94,3 +94,17 @@ def test_opening_app_home_does_not_enroll_anyone_in_checkins(bot: BotHarness, cl
     bot.dispatch()
     with bot.services.sessions.begin() as session:
         assert session.scalars(select(CheckIn).where(CheckIn.rep_id == "U0ADMIN")).all() != []
+
+
+def test_looking_at_goals_or_pausing_does_not_enrol_anyone(bot: BotHarness, clock: ManualClock) -> None:
+    bot.slack.slash("goals", user="U0ADMIN")
+    bot.slack.slash("pause 1w", user="U0ADMIN")
+    bot.slack.click("goal_add_open", user="U0ADMIN", value="home",
+                    message={"ts": "1.0", "blocks": [{"type": "actions", "block_id": "b", "elements": [
+                        {"type": "button", "action_id": "goal_add_open", "value": "home",
+                         "text": {"type": "plain_text", "text": "Add"}}]}]})
+    bot.dispatch()
+    clock.advance(dt.timedelta(days=8))
+    bot.dispatch()
+    with bot.services.sessions.begin() as session:
+        assert session.scalars(select(CheckIn).where(CheckIn.rep_id == "U0ADMIN")).all() == []
