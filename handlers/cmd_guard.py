@@ -6,6 +6,7 @@ exist. Every question is stored, sent or not, so the health report and the drift
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -20,7 +21,7 @@ from handlers.context import REFUSAL, SlashContext, SubcommandHandler
 from handlers.render import guard as render
 from handlers.render.guard_health import admin_blocks, health_blocks
 from scheduling.plan import schedule_for
-from scheduling.sender import post
+from scheduling.sender import find_sent, post
 from scheduling.warnings import org_states, rep_health
 from storage import guard
 from storage.models import ManagerQuestion
@@ -52,9 +53,20 @@ def deliver(services: Services, question_id: int, *, use_suggestion: bool, overr
             return Delivery("gone")
         checkin_id = guard.open_adhoc_checkin(session, question.team_id, rep, text, now)
     result = post(services.client, **render.question_dm(checkin_id, rep, manager, text))
+    channel, ts = result.channel, result.ts
+    if result.outcome == "unknown":
+        # The reply was lost after the request went out: look for the DM before calling it failed,
+        # as the dispatcher does, so the rep never holds a question whose check-in was dropped.
+        try:
+            found = find_sent(services.client, rep, "manager_question", "checkin_id", checkin_id,
+                              (now - dt.timedelta(minutes=1)).timestamp())
+        except LookupError:
+            found = None
+        if found:
+            channel, ts = found
     with services.sessions.begin() as session:
-        if result.outcome == "ok":
-            guard.question_delivered(session, question_id, checkin_id, result.channel, result.ts, now)
+        if result.outcome == "ok" or ts is not None:
+            guard.question_delivered(session, question_id, checkin_id, channel, ts, now)
             return Delivery("sent", rep, text)
         log.warning("could not send question %s to %s: %s", question_id, rep, result.error)
         guard.release_question(session, question_id)

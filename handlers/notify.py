@@ -23,8 +23,7 @@ from core.services import Services
 from handlers.render.checkin import prompt_text
 from handlers.render.manager import RelayedAnswer, answer_blocks, answer_message, answer_text, digest_message
 from handlers.text import escape, local_time
-from scheduling.cadence import is_allowed
-from scheduling.plan import zone_of
+from scheduling.plan import in_working_hours, zone_of
 from scheduling.sender import post
 from storage.models import Answer, AnswerRelay, CheckIn, CoachingNote, DigestSent, Goal, Team, User
 from storage.people import managers_of_rep, reps_of_manager
@@ -169,16 +168,15 @@ def send_digests(services: Services, now: dt.datetime, report: PassReport) -> No
     mode = services.config.deliver_answers
     if mode not in PERIODS:
         return
-    cadence = services.config.cadence.to_cadence()
     with services.sessions.begin() as session:
         managers = sorted(set(session.scalars(select(Team.manager_id).where(Team.team_id == services.team_id))))
         users = {u.slack_id: u for u in session.scalars(
             select(User).where(User.team_id == services.team_id, User.slack_id.in_(managers)))}
     for manager in managers:
         user = users.get(manager)
-        zone = zone_of(user, services.config) if user else ZoneInfo(services.config.default_timezone)
-        if not is_allowed(now, cadence, zone):
-            continue  # managers get digests in working hours too
+        if not in_working_hours(services.config, user, now):
+            continue
+        zone = zone_of(user, services.config)
         _digest_for(services, manager, _period_key(mode, now.astimezone(zone).date()), PERIODS[mode], zone,
                     now, report)
 

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.config import AdminConfig, CadenceConfig
-from scheduling.cadence import Cadence, next_due
+from scheduling.cadence import Cadence, is_allowed, next_due
 from storage.models import CadenceAgreement, CheckIn, Membership, Team, User
 
 OPEN_STATES = ("scheduled", "sending")
@@ -42,11 +42,17 @@ class RepSchedule:
                 "month": 12 / 52}[self.cadence.every]
 
 
-def zone_of(user: User, config: AdminConfig) -> ZoneInfo:
+def zone_of(user: User | None, config: AdminConfig) -> ZoneInfo:
+    """The person's zone from Slack, else the config's default (also for someone not seen yet)."""
     try:
-        return ZoneInfo(user.tz) if user.tz else ZoneInfo(config.default_timezone)
+        return ZoneInfo(user.tz) if user is not None and user.tz else ZoneInfo(config.default_timezone)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo(config.default_timezone)
+
+
+def in_working_hours(config: AdminConfig, user: User | None, now: dt.datetime) -> bool:
+    """Managers get the bot's own DMs (digests, warnings) only in the default cadence's allowed hours."""
+    return is_allowed(now, config.cadence.to_cadence(), zone_of(user, config))
 
 
 def schedule_for(session: Session, config: AdminConfig, user: User) -> RepSchedule:

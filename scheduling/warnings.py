@@ -181,6 +181,11 @@ def _send(services: Services, manager: str, kind: str, items: list[Due], now: dt
             # Slack can't reach this manager; keep the claim so we don't retry every minute today.
             log.warning("could not send a %s to %s: %s", kind, manager, result.error)
             report.add("warnings_undeliverable")
+        elif result.outcome == "unknown":
+            # The request went out and the reply was lost: Slack may have posted it. Keeping the
+            # claim risks one missed warning today; releasing it risks a duplicate DM.
+            log.warning("no reply from Slack for a %s to %s; not retrying today", kind, manager)
+            report.add("warnings_unconfirmed")
         else:
             guard.release_warning(session, claim, ids)
             report.add("warnings_retry_later")
