@@ -29,7 +29,6 @@ from scheduling.plan import plan_next, schedules_for
 from scheduling.sender import SendResult, post
 from storage.goals import pick_goal
 from storage.models import CheckIn, Goal, User
-from storage.people import sync_config_teams
 
 log = logging.getLogger(__name__)
 _CHECKINS, _USERS = cast(Table, CheckIn.__table__), cast(Table, User.__table__)
@@ -94,8 +93,7 @@ def run_pass(services: Services, now: dt.datetime | None = None, concurrency: in
 
     now = now or services.now()
     report = PassReport()
-    with services.sessions.begin() as session:
-        sync_config_teams(session, services.team_id, services.config, now)
+    # Config teams were synced when the services were built (the config is fixed per process).
     followups.refresh_zones(services, now, report)
     with services.sessions.begin() as session:
         report.add("planned", plan_next(session, services.config, services.team_id, now))

@@ -111,15 +111,6 @@ def schedules_for(session: Session, config: AdminConfig, users: Sequence[User]) 
     return out
 
 
-def latest_agreement(session: Session, team_id: str, rep_id: str) -> CadenceAgreement | None:
-    return session.scalar(
-        select(CadenceAgreement)
-        .where(CadenceAgreement.team_id == team_id, CadenceAgreement.rep_id == rep_id,
-               CadenceAgreement.status == "accepted")
-        .order_by(CadenceAgreement.decided_at.desc(), CadenceAgreement.id.desc()).limit(1)
-    )
-
-
 def insert_checkin_once(session: Session, values: dict[str, object]) -> int | None:
     """Insert a check-in unless one exists for the same rep, kind and moment. Returns its id if new."""
     ids = insert_checkins_once(session, [values])

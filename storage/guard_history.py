@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from coaching.drift import AnswerRecord, PairHistory, RepOutcome, Touch
 from coaching.drift import ManagerQuestion as DriftQuestion
 from core.config import AdminConfig
-from scheduling.plan import schedule_for
+from scheduling.plan import schedules_for
 from storage.guard import TOUCH_KINDS
 from storage.models import Answer, CheckIn, CoachingNote, Goal, ManagerQuestion, Membership, Team, User
 
@@ -138,16 +138,11 @@ def pair_histories(session: Session, config: AdminConfig, team_id: str, pairs: l
     if not reps:
         return {}
     data = _load(session, team_id, reps, now - dt.timedelta(days=days), now)
-    agreed: dict[str, float] = {}
-    histories: dict[tuple[str, str], PairHistory] = {}
-    for manager, rep in pairs:
-        user = data.users.get(rep)
-        if rep not in agreed:
-            # A rep the bot has not seen yet follows the config's cadence; a transient row says so.
-            who = user or User(team_id=team_id, slack_id=rep, role="rep", created_at=now, prompt_sequence=0)
-            agreed[rep] = schedule_for(session, config, who).touches_per_week
-        histories[(manager, rep)] = _history(data, manager, rep, user, agreed[rep])
-    return histories
+    # A rep the bot has not seen yet follows the config's cadence; a transient row says so.
+    people = [data.users.get(rep) or User(team_id=team_id, slack_id=rep, role="rep", created_at=now,
+                                          prompt_sequence=0) for rep in reps]
+    agreed = {rep: schedule.touches_per_week for rep, schedule in schedules_for(session, config, people).items()}
+    return {(manager, rep): _history(data, manager, rep, data.users.get(rep), agreed[rep]) for manager, rep in pairs}
 
 
 def _history(data: _Loaded, manager: str, rep: str, user: User | None, agreed: float) -> PairHistory:
