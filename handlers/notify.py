@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.services import Services
@@ -25,6 +24,7 @@ from handlers.render.manager import RelayedAnswer, answer_blocks, answer_message
 from handlers.text import escape, local_time
 from scheduling.plan import in_working_hours, zone_of
 from scheduling.sender import post
+from storage.db import insert_ignore
 from storage.models import Answer, AnswerRelay, CheckIn, CoachingNote, DigestSent, Goal, Team, User
 from storage.people import managers_of_rep, reps_of_manager
 from storage.summary import names_of
@@ -38,9 +38,8 @@ PERIODS = {"daily": dt.timedelta(days=1), "weekly": dt.timedelta(days=7)}
 
 def insert_once(session: Session, model: type[Any], values: dict[str, Any]) -> int | None:
     """Insert unless a unique constraint says the row exists. Returns the new id, else None."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)
-    return session.execute(statement).scalar_one_or_none()
+    inserted = insert_ignore(session, model, values, returning=model.id)
+    return inserted[0] if inserted else None
 
 
 def fill_names(services: Services, user_ids: Sequence[str]) -> dict[str, str]:

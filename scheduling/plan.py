@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.config import AdminConfig, CadenceConfig
 from scheduling.cadence import Cadence, is_allowed, next_due
+from storage.db import insert_ignore
 from storage.models import CadenceAgreement, CheckIn, Membership, Team, User
 
 OPEN_STATES = ("scheduled", "sending")
@@ -121,10 +121,7 @@ def insert_checkins_once(session: Session, rows: list[dict[str, object]]) -> lis
     """Insert many check-ins in one statement, skipping any that exist already. Returns the new ids."""
     if not rows:
         return []
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(CheckIn).values(rows).on_conflict_do_nothing().returning(CheckIn.id)
-    return list(session.execute(statement).scalars())
+    return insert_ignore(session, CheckIn, rows, returning=CheckIn.id)
 
 
 def enrolled_reps(session: Session, team_id: str) -> list[User]:

@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.db import insert_ignore
 from storage.models import Answer, CheckIn, ProcessedEvent, User
 from storage.ownership import owned
 
@@ -29,11 +29,8 @@ class Recorded:
 
 def first_delivery(session: Session, team_id: str, event_id: str, now: dt.datetime) -> bool:
     """Record a Slack event ID; False if we have seen it before (Slack retries deliver it again)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (insert(ProcessedEvent).values(event_id=event_id, team_id=team_id, received_at=now)
-                 .on_conflict_do_nothing().returning(ProcessedEvent.event_id))
-    return session.execute(statement).scalar_one_or_none() is not None
+    return bool(insert_ignore(session, ProcessedEvent, {"event_id": event_id, "team_id": team_id, "received_at": now},
+                              returning=ProcessedEvent.event_id))
 
 
 def own_checkin(session: Session, team_id: str, rep_id: str, checkin_id: int) -> CheckIn | None:

@@ -10,6 +10,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -92,6 +93,21 @@ def upgrade(engine: Engine) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def insert_ignore(session: Session, model: type[Any], rows: dict[str, Any] | list[dict[str, Any]],
+                  returning: Any = None) -> list[Any]:
+    """INSERT … ON CONFLICT DO NOTHING in the session's dialect: the unique constraint decides.
+
+    Returns the `returning` column of the rows actually inserted (none when all existed), which
+    is how claims work here: whoever gets a row back owns the work.
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(model).values(rows).on_conflict_do_nothing()
+    if returning is None:
+        session.execute(statement)
+        return []
+    return list(session.execute(statement.returning(returning)).scalars())
 
 
 def advisory_lock(session: Session, key: int) -> None:

@@ -12,12 +12,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from coaching.drift import PriorWarning, Signal
 from core.config import AdminConfig
 from scheduling.plan import insert_checkin_once
+from storage.db import insert_ignore
 from storage.models import CheckIn, ManagerQuestion, Membership, Team, User, WarningClaim, WarningSent
 from storage.ownership import owned
 from storage.people import reps_of_manager
@@ -193,12 +193,10 @@ def mark_rearmed(session: Session, warning_id: int) -> None:
 
 def claim_warning(session: Session, team_id: str, manager_id: str, kind: str, now: dt.datetime) -> int | None:
     """Insert today's claim for this manager and kind; None if another pass already holds it."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (insert(WarningClaim).values(team_id=team_id, manager_id=manager_id, kind=kind,
-                                             day=now.astimezone(dt.UTC).date(), created_at=now)
-                 .on_conflict_do_nothing().returning(WarningClaim.id))
-    return session.execute(statement).scalar_one_or_none()
+    claimed = insert_ignore(session, WarningClaim, {"team_id": team_id, "manager_id": manager_id, "kind": kind,
+                                                    "day": now.astimezone(dt.UTC).date(), "created_at": now},
+                            returning=WarningClaim.id)
+    return claimed[0] if claimed else None
 
 
 def record_warnings(session: Session, team_id: str, manager_id: str, items: list[tuple[str, str, float]],

@@ -6,11 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.config import AdminConfig
-from storage.db import TEAM_SYNC_LOCK, advisory_lock
+from storage.db import TEAM_SYNC_LOCK, advisory_lock, insert_ignore
 from storage.models import Membership, Team, User, Workspace
 
 
@@ -28,17 +27,10 @@ class Role:
         return "manager" if self.is_manager else "rep"
 
 
-def _insert_ignore(session: Session, model: type[Workspace] | type[User], values: dict[str, object]) -> None:
-    """INSERT … ON CONFLICT DO NOTHING: two requests meeting a new person both succeed."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing())
-
-
 def ensure_workspace(session: Session, team_id: str, now: dt.datetime, name: str | None = None) -> Workspace:
     workspace = session.get(Workspace, team_id)
     if workspace is None:
-        _insert_ignore(session, Workspace, {"team_id": team_id, "name": name, "created_at": now})
+        insert_ignore(session, Workspace, {"team_id": team_id, "name": name, "created_at": now})
         workspace = session.get(Workspace, team_id)
         assert workspace is not None
     return workspace
@@ -51,7 +43,7 @@ def get_user(session: Session, team_id: str, slack_id: str) -> User | None:
 def ensure_user(session: Session, team_id: str, slack_id: str, now: dt.datetime, role: str = "rep") -> User:
     user = get_user(session, team_id, slack_id)
     if user is None:
-        _insert_ignore(session, User, {"team_id": team_id, "slack_id": slack_id, "role": role, "created_at": now,
+        insert_ignore(session, User, {"team_id": team_id, "slack_id": slack_id, "role": role, "created_at": now,
                                        "prompt_sequence": 0})
         user = get_user(session, team_id, slack_id)
         assert user is not None
