@@ -27,6 +27,7 @@ from handlers.render.checkin import checkin_prompt
 from scheduling.cadence import is_allowed
 from scheduling.plan import plan_next, schedules_for
 from scheduling.sender import SendResult, post
+from storage.checkins import expire_older_open
 from storage.goals import pick_goal
 from storage.models import CheckIn, Goal, User
 
@@ -315,19 +316,8 @@ def apply_results(session: Session, jobs: list[Job], results: list[SendResult], 
                 fatal = result.error
     _update_each(session, _CHECKINS, changes)
     if newest:
-        _expire_older_open(session, jobs[0].team_id, newest, now)
+        expire_older_open(session, jobs[0].team_id, newest, now)
     return fatal
-
-
-def _expire_older_open(session: Session, team_id: str, newest: dict[str, int], now: dt.datetime) -> None:
-    """A new check-in supersedes an older unanswered one, so only one is ever open (one UPDATE a batch)."""
-    session.flush()
-    session.execute(
-        update(CheckIn).where(CheckIn.team_id == team_id, CheckIn.rep_id.in_(newest), CheckIn.state == "sent",
-                              CheckIn.id.not_in(newest.values()))
-        .values(state="expired", closed_at=now, last_error="superseded")
-        .execution_options(synchronize_session=False)
-    )
 
 
 def park(session: Session, team_id: str, rep_id: str, reason: str, now: dt.datetime) -> None:

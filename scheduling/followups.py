@@ -17,6 +17,7 @@ from handlers.render.checkin import reminder
 from scheduling.cadence import is_allowed, local_to_utc, next_due
 from scheduling.plan import enrolled_reps, schedule_for, schedules_for, zone_of
 from scheduling.sender import PERMANENT_USER_ERRORS, classify_error, find_sent, post
+from storage.checkins import expire_older_open
 from storage.models import CheckIn, User
 
 if TYPE_CHECKING:
@@ -159,12 +160,8 @@ def recover_stuck(services: Services, now: dt.datetime, report: PassReport) -> N
                 .values(**values).execution_options(synchronize_session=False))
             if getattr(result, "rowcount", 0):
                 report.add("recovered" if found else "released")
-                if found:  # as after any send, only the newest check-in stays open
-                    session.execute(
-                        update(CheckIn).where(CheckIn.team_id == services.team_id, CheckIn.rep_id == rep_id,
-                                              CheckIn.state == "sent", CheckIn.id < checkin_id)
-                        .values(state="expired", closed_at=now, last_error="superseded")
-                        .execution_options(synchronize_session=False))
+                if found:  # as after any send, older unanswered check-ins are superseded
+                    expire_older_open(session, services.team_id, {rep_id: checkin_id}, now)
 
 
 def send_reminders(services: Services, now: dt.datetime, report: PassReport) -> None:

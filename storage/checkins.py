@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import insert_ignore
@@ -31,6 +32,21 @@ def first_delivery(session: Session, team_id: str, event_id: str, now: dt.dateti
     """Record a Slack event ID; False if we have seen it before (Slack retries deliver it again)."""
     return bool(insert_ignore(session, ProcessedEvent, {"event_id": event_id, "team_id": team_id, "received_at": now},
                               returning=ProcessedEvent.event_id))
+
+
+def expire_older_open(session: Session, team_id: str, sent: dict[str, int], now: dt.datetime) -> None:
+    """After sending rep -> check-in id, close that rep's older unanswered ones: one stays open.
+
+    Newer ones (an ad-hoc question sent meanwhile) stay open too; only older ones are superseded.
+    """
+    if not sent:
+        return
+    table = cast(Table, CheckIn.__table__)
+    session.execute(
+        update(table).where(table.c.team_id == team_id, table.c.rep_id == bindparam("rep"),
+                            table.c.state == "sent", table.c.id < bindparam("newest"))
+        .values(state="expired", closed_at=now, last_error="superseded"),
+        [{"rep": rep, "newest": checkin_id} for rep, checkin_id in sent.items()])
 
 
 def own_checkin(session: Session, team_id: str, rep_id: str, checkin_id: int) -> CheckIn | None:
