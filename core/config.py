@@ -151,6 +151,16 @@ class CadenceConfig(CadenceOverride):
             holidays=frozenset(dt.date.fromisoformat(d) for d in self.holidays),
         )
 
+    def with_changes(self, every: str, day: str | None = None, time: str | None = None) -> CadenceConfig:
+        """This cadence with an agreed or proposed `every` (and day/time where given), validated."""
+        return self.merged(CadenceOverride.model_validate({"every": every, "day": day, "time": time}))
+
+    def rhythm(self) -> str:
+        """How often, in words people read in Slack: "every week on Tue at 09:30 local time"."""
+        when = {"day": "every working day", "week": f"every week on {self.day.title()}",
+                "2 weeks": f"every 2 weeks on {self.day.title()}", "month": "every month"}[self.every]
+        return f"{when} at {self.time} local time"
+
     def describe(self) -> str:
         when = {"day": "every working day", "week": f"every week on {self.day}",
                 "2 weeks": f"every 2 weeks on {self.day}", "month": "every month"}[self.every]

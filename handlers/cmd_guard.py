@@ -74,17 +74,6 @@ def deliver(services: Services, question_id: int, *, use_suggestion: bool, overr
     return Delivery("failed", rep, text)
 
 
-_DAYS = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
-         "sat": "Saturday", "sun": "Sunday"}
-
-
-def _cadence(every: str, day: str, time: str, per_week: float) -> str:
-    name = _DAYS.get(day, day)
-    when = {"day": "each working day", "week": f"{name}s", "2 weeks": f"every other {name}",
-            "month": "once a month"}.get(every, every)
-    return f"{describe_cadence(per_week)} ({when} at {time}, the rep's time)"
-
-
 def handle_ask(ctx: SlashContext) -> None:
     services, rep = ctx.services, ctx.command.reps[0]
     text = render.plain_from_slack(ctx.command.text).strip()
@@ -110,7 +99,7 @@ def handle_ask(ctx: SlashContext) -> None:
                                       tone.suggestion, reasons, now)
         question_id = question.id
         agreed = schedule.agreed
-        cadence = _cadence(agreed.every, agreed.day, agreed.time, schedule.touches_per_week)
+        cadence = f"{describe_cadence(schedule.touches_per_week)} ({agreed.rhythm()})"
         paused_text = paused.astimezone(schedule.zone).date().isoformat() if paused else None
     if reasons:
         reply_text, blocks = render.held_reply(render.Held(

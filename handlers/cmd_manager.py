@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coaching.summary import summarise_team
-from core.config import CadenceConfig
 from core.services import Services
 from handlers.context import REFUSAL, SlashContext, SubcommandHandler
 from handlers.notify import dm, fill_names
@@ -126,21 +125,6 @@ def handle_team_add(ctx: SlashContext) -> None:
     _say(ctx, "\n".join(notes) or "Nothing to do.")
 
 
-def rhythm(cadence: CadenceConfig) -> str:
-    when = {"day": "every working day", "week": f"every week on {cadence.day.title()}",
-            "2 weeks": f"every 2 weeks on {cadence.day.title()}", "month": "every month"}[cadence.every]
-    return f"{when} at {cadence.time} local time"
-
-
-def proposed_cadence(base: CadenceConfig, every: str, day: str | None, time: str | None) -> CadenceConfig:
-    changes: dict[str, str] = {"every": every}
-    if day:
-        changes["day"] = day
-    if time:
-        changes["time"] = time
-    return CadenceConfig.model_validate({**base.model_dump(), **changes})
-
-
 def handle_cadence(ctx: SlashContext) -> None:
     services, manager, command = ctx.services, ctx.user_id, ctx.command
     rep = command.reps[0]
@@ -150,7 +134,7 @@ def handle_cadence(ctx: SlashContext) -> None:
         user = get_user(session, ctx.team_id, rep)
         if user is not None and command.every is not None and manages(session, ctx.team_id, manager, rep):
             current = schedule_for(session, services.config, user).agreed
-            proposed = proposed_cadence(current, command.every, command.day, command.time)
+            proposed = current.with_changes(command.every, command.day, command.time)
             agreement = CadenceAgreement(team_id=ctx.team_id, rep_id=rep, manager_id=manager, every=command.every,
                                          day=command.day, time=command.time, status="proposed", created_at=now)
             session.add(agreement)
@@ -161,8 +145,8 @@ def handle_cadence(ctx: SlashContext) -> None:
         return
     ctx.ack()  # the DM to the rep and the reply to the manager follow
     names = fill_names(services, [manager, rep])
-    sent = dm(ctx.client, cadence_proposal(rep, manager, names[manager], agreement_id, rhythm(proposed),
-                                           rhythm(current)))
+    sent = dm(ctx.client, cadence_proposal(rep, manager, names[manager], agreement_id, proposed.rhythm(),
+                                           current.rhythm()))
     if sent is None:
         with services.sessions.begin() as session:
             found = session.get(CadenceAgreement, agreement_id)
@@ -170,7 +154,7 @@ def handle_cadence(ctx: SlashContext) -> None:
                 found.status, found.decided_at = "declined", now
         _say(ctx, f"I couldn't reach {name_of(names[rep])} just now, so nothing changed.")
         return
-    _say(ctx, f"I've proposed {rhythm(proposed)} to {name_of(names[rep])}. It takes effect only if they accept; "
+    _say(ctx, f"I've proposed {proposed.rhythm()} to {name_of(names[rep])}. It takes effect only if they accept; "
               "I'll tell you what they decide.")
 
 

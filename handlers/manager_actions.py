@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from core.config import AdminConfig
 from core.services import Services
 from handlers.checkin_flow import ANSWER_HOOKS
-from handlers.cmd_manager import home_section, rhythm
+from handlers.cmd_manager import home_section
 from handlers.context import REFUSAL, action_value, parse_id
 from handlers.home import HOME_SECTIONS, publish_home
 from handlers.notify import dm, fill_names, refresh_relays, relay_answer
@@ -111,7 +111,7 @@ def decide_cadence(session: Session, config: AdminConfig, team_id: str, rep_id: 
         agreement.status = "declined"
     schedule = schedule_for(session, config, rep)
     upcoming = _next_checkin_text(session, team_id, rep_id, schedule, now)
-    return CadenceOutcome(agreement.manager_id, agreement.id, f"{rhythm(schedule.agreed)}; next check-in {upcoming}")
+    return CadenceOutcome(agreement.manager_id, agreement.id, f"{schedule.agreed.rhythm()}; next check-in {upcoming}")
 
 
 def register(app: App, services: Services) -> None:

@@ -97,12 +97,7 @@ def schedules_for(session: Session, config: AdminConfig, users: Sequence[User]) 
         anchor = user.created_at.astimezone(zone).date()
         agreement = agreements.get(user.slack_id)
         if agreement is not None:
-            changes: dict[str, str] = {"every": agreement.every}
-            if agreement.day:
-                changes["day"] = agreement.day
-            if agreement.time:
-                changes["time"] = agreement.time
-            base = CadenceConfig.model_validate({**base.model_dump(), **changes})
+            base = base.with_changes(agreement.every, agreement.day, agreement.time)
             cadence = base.to_cadence()
             anchor = agreement.anchor or anchor
             source = "agreement"
