@@ -85,7 +85,7 @@ def handle_ask(ctx: SlashContext) -> None:
     tone = classify(text)
     limit = services.config.guard.max_touches_per_rep_per_week
     with services.sessions.begin() as session:
-        if rep not in guard.manager_reps(session, services.config, ctx.team_id, ctx.user_id):
+        if rep not in guard.manager_reps(session, ctx.team_id, ctx.user_id):
             ctx.reply(REFUSAL)
             return
         user = ensure_user(session, ctx.team_id, rep, now)
@@ -125,7 +125,7 @@ def health_report(services: Services, user_id: str, page: int = 0) -> tuple[str,
     """The caller's own report (managers) and/or org aggregates (admins); None for anyone else."""
     now = services.now()
     with services.sessions.begin() as session:
-        reps = guard.manager_reps(session, services.config, services.team_id, user_id)
+        reps = guard.manager_reps(session, services.team_id, user_id, reachable_only=True)
         is_admin = user_id in services.config.admins
         items = rep_health(session, services.config, services.team_id, user_id, reps, now) if reps else None
         org = org_states(session, services.config, services.team_id, now) if is_admin else None

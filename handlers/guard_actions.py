@@ -55,8 +55,7 @@ def resolve_held(services: Services, user_id: str, question_id: int | None, choi
     """Carry out the manager's choice on a held question, after checking it is theirs to make."""
     with services.sessions.begin() as session:
         question = guard.own_question(session, services.team_id, user_id, question_id or -1)
-        if question is None or question.rep_id not in guard.manager_reps(
-                session, services.config, services.team_id, user_id):
+        if question is None or question.rep_id not in guard.manager_reps(session, services.team_id, user_id):
             _refuse(respond)
             return
         status, rep, reasons = question.status, question.rep_id, guard.hold_reasons(question)
@@ -93,7 +92,7 @@ def guard_home_section(session: Session, services: Services, user: User) -> list
     """App Home: a manager's health meter; for admins, the organisation-wide counts."""
     now = services.now()
     blocks: list[Block] = []
-    reps = guard.manager_reps(session, services.config, services.team_id, user.slack_id)
+    reps = guard.manager_reps(session, services.team_id, user.slack_id, reachable_only=True)
     if reps:
         blocks += home_manager_section(
             rep_health(session, services.config, services.team_id, user.slack_id, reps, now, trend=False))
@@ -124,7 +123,7 @@ def register(app: App, services: Services) -> None:
         ack()
         user_id, rep = body["user"]["id"], action_value(body)
         with services.sessions.begin() as session:
-            if rep not in guard.manager_reps(session, services.config, services.team_id, user_id):
+            if rep not in guard.manager_reps(session, services.team_id, user_id):
                 _refuse(respond)
                 return
             user = ensure_user(session, services.team_id, rep, services.now())

@@ -108,7 +108,7 @@ class OrgStates:
 def org_states(session: Session, config: AdminConfig, team_id: str, now: dt.datetime) -> OrgStates:
     """Counts only: never who, never what was said. A manager's state is their worst pair's."""
     thresholds = thresholds_of(config)
-    pairs = guard.all_pairs(session, config, team_id)
+    pairs = guard.all_pairs(session, team_id)
     per_manager: dict[str, list[DriftState]] = defaultdict(list)
     signals: dict[Signal, set[str]] = defaultdict(set)
     for (manager, _), history in guard_history.pair_histories(session, config, team_id, pairs, now).items():
@@ -136,7 +136,7 @@ def due_warnings(session: Session, config: AdminConfig, team_id: str,
     """manager -> kind -> what to warn about now. Records re-arming as a side effect."""
     thresholds = thresholds_of(config)
     cooldown = dt.timedelta(days=thresholds.warning_cooldown_days)
-    pairs = guard.all_pairs(session, config, team_id)
+    pairs = guard.all_pairs(session, team_id)
     histories = guard_history.pair_histories(session, config, team_id, pairs, now)
     priors = guard.warning_priors(session, team_id, now - 2 * cooldown - dt.timedelta(days=1))
     recent = guard.recently_warned(session, team_id, now - cooldown) if cooldown else set()

@@ -15,7 +15,6 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from coaching.drift import PriorWarning, Signal
-from core.config import AdminConfig
 from scheduling.plan import insert_checkin_once
 from storage.db import insert_ignore
 from storage.models import CheckIn, ManagerQuestion, Membership, Team, User, WarningClaim, WarningSent
@@ -33,32 +32,31 @@ ASKING = "asking"
 
 # ---- Who manages whom -----------------------------------------------------------------------------
 
-def manager_reps(session: Session, config: AdminConfig, team_id: str, manager_id: str) -> list[str]:
-    """The manager's active reps: teams in the database, plus config teams not yet synced to it.
+def _parked(session: Session, team_id: str) -> set[str]:
+    return set(session.scalars(select(User.slack_id).where(User.team_id == team_id, User.parked_reason.is_not(None))))
 
-    Config teams are synced at each dispatch pass; reading the config as well means a manager can
-    ask their configured reps before the first pass has run.
+
+def manager_reps(session: Session, team_id: str, manager_id: str, reachable_only: bool = False) -> list[str]:
+    """The manager's active reps (config teams are synced when the bot starts).
+
+    `reachable_only` leaves out reps Slack can't reach (parked: deactivated, or gone): there is
+    nothing to coach, so the health report and the drift guard skip them.
     """
-    reps = set(reps_of_manager(session, team_id, manager_id))
-    for team in config.teams_of_manager(manager_id):
-        reps.update(team.members)
-    return sorted(reps)
+    reps = reps_of_manager(session, team_id, manager_id)
+    if reachable_only:
+        parked = _parked(session, team_id)
+        reps = [r for r in reps if r not in parked]
+    return reps
 
 
-def all_pairs(session: Session, config: AdminConfig, team_id: str) -> list[tuple[str, str]]:
-    """Every (manager, rep) pair with an active membership, database and config together.
-
-    Reps Slack can't reach (parked: deactivated, or gone) are left out: there is nothing to coach.
-    """
+def all_pairs(session: Session, team_id: str) -> list[tuple[str, str]]:
+    """Every (manager, rep) pair with an active membership, parked reps left out (see manager_reps)."""
     rows = session.execute(
         select(Team.manager_id, Membership.rep_id).join(Membership, Membership.team_pk == Team.id)
         .where(Team.team_id == team_id, Membership.status == "active")
     )
-    pairs = {(manager, rep) for manager, rep in rows}
-    pairs.update((team.manager, rep) for team in config.teams for rep in team.members)
-    parked = set(session.scalars(select(User.slack_id).where(User.team_id == team_id,
-                                                             User.parked_reason.is_not(None))))
-    return sorted((m, r) for m, r in pairs if m != r and r not in parked)
+    parked = _parked(session, team_id)
+    return sorted({(m, r) for m, r in rows if m != r and r not in parked})
 
 
 # ---- The touch budget -----------------------------------------------------------------------------

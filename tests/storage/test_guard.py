@@ -182,15 +182,18 @@ def test_a_warning_is_claimed_once_per_manager_kind_and_day(sessions: sessionmak
         assert guard.claim_warning(session, T, "U0MANAGER", "drift_warning", NOW + days(1)) is not None
 
 
-def test_config_teams_count_before_the_first_sync(sessions: sessionmaker[Session]) -> None:
+def test_config_teams_count_once_synced_at_start(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
-        assert guard.manager_reps(session, CONFIG, T, "U0MANAGER") == ["U0REP1", "U0REP2"]
-        assert guard.manager_reps(session, CONFIG, T, "U0REP1") == []
-        assert ("U0OTHERMGR", "U0REP1") in guard.all_pairs(session, CONFIG, T)
+        sync_config_teams(session, T, CONFIG, NOW)
+        assert guard.manager_reps(session, T, "U0MANAGER") == ["U0REP1", "U0REP2"]
+        assert guard.manager_reps(session, T, "U0REP1") == []
+        assert ("U0OTHERMGR", "U0REP1") in guard.all_pairs(session, T)
 
 
 def test_a_rep_slack_cannot_reach_is_left_out_of_the_warnings(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         setup(session)
         session.query(User).filter_by(slack_id="U0REP2").one().parked_reason = "account_inactive"
-        assert guard.all_pairs(session, CONFIG, T) == [("U0MANAGER", "U0REP1"), ("U0OTHERMGR", "U0REP1")]
+        assert guard.all_pairs(session, T) == [("U0MANAGER", "U0REP1"), ("U0OTHERMGR", "U0REP1")]
+        assert guard.manager_reps(session, T, "U0MANAGER", reachable_only=True) == ["U0REP1"]
+        assert guard.manager_reps(session, T, "U0MANAGER") == ["U0REP1", "U0REP2"]
