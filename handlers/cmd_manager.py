@@ -67,10 +67,14 @@ def handle_summary(ctx: SlashContext) -> None:
     if len(pages) == 1:
         _say(ctx, pages[0].text, pages[0].blocks)
         return
-    _say(ctx, f"Your summary covers {len(reps)} reps, so I've sent it to our DM in {len(pages)} parts.")
-    for number, page in enumerate(pages, 1):
-        dm(ctx.client, message(user_id, page.text, page.blocks,
-                               metadata("team_digest", manager=user_id, page=number, pages=len(pages))))
+    sent = sum(dm(ctx.client, message(user_id, page.text, page.blocks, metadata(
+        "team_digest", manager=user_id, page=number, pages=len(pages)))) is not None
+        for number, page in enumerate(pages, 1))
+    if sent == len(pages):
+        _say(ctx, f"Your summary covers {len(reps)} reps, so I've sent it to our DM in {len(pages)} parts.")
+    else:  # say what really happened rather than promise a DM that never came
+        _say(ctx, f"Your summary covers {len(reps)} reps. I could send only {sent} of its {len(pages)} parts "
+                  "to our DM just now; please try again in a minute.")
 
 
 def _command_team(session: Session, team_id: str, manager_id: str) -> Team:

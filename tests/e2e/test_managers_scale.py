@@ -79,3 +79,12 @@ def test_a_few_named_reps_fit_in_one_private_reply(bot: BotHarness) -> None:
     assert reply.text.startswith("Team summary, last 2 weeks")
     assert [m for m in bot.sandbox.dms_to(MANAGER)] == []
     bot.sandbox.assert_no_violations()
+
+
+def test_a_large_summary_that_could_not_be_sent_says_so(bot: BotHarness) -> None:
+    seed_big_team(bot)
+    bot.sandbox.faults.slack_error("chat.postMessage", "channel_not_found", user=MANAGER)
+    bot.slack.slash("summary", user=MANAGER)
+    reply = bot.sandbox.ephemerals_to(MANAGER)[-1].text
+    assert "sent it to our DM" not in reply
+    assert "could send only 0 of its" in reply
