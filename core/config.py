@@ -187,6 +187,9 @@ class TeamConfig(_Strict):
     manager: SlackUserId
     members: list[SlackUserId] = Field(default_factory=list)
     cadence: CadenceOverride | None = None
+    # The manager's own working days, quiet hours and holidays, where they differ from the team's
+    # (messages to the manager wait for these; by default the team's apply to its manager too).
+    manager_cadence: CadenceOverride | None = None
 
 
 class AdminConfig(_Strict):
@@ -226,6 +229,11 @@ class AdminConfig(_Strict):
 
     def team_cadence(self, team: TeamConfig | None) -> CadenceConfig:
         return self.cadence.merged(team.cadence if team else None)
+
+    def manager_hours(self, team: TeamConfig | None) -> CadenceConfig:
+        """The hours in which messages may reach a team's manager."""
+        merged = self.team_cadence(team)
+        return merged.merged(team.manager_cadence) if team and team.manager_cadence else merged
 
     def teams_of_rep(self, user_id: str) -> list[TeamConfig]:
         return [t for t in self.teams if user_id in t.members]

@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 # The dispatch pass is cheap when nothing is due; once a minute keeps check-ins on the minute.
 DISPATCH_INTERVAL_SECONDS = 60
+# Messages people wait for (questions, notes, invitations) that had to wait for a retry or for
+# their recipient's hours go out within seconds of being allowed.
+INTERACTIVE_INTERVAL_SECONDS = 5
 
 
 def start_scheduler(services: Services) -> BackgroundScheduler:
@@ -25,11 +28,13 @@ def start_scheduler(services: Services) -> BackgroundScheduler:
 
     The job holds no schedule state: the database is the truth, so a restart loses nothing.
     """
-    from scheduling.dispatch import run_pass
+    from handlers.passes import drain_interactive, run_pass
 
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(run_pass, "interval", args=[services], seconds=DISPATCH_INTERVAL_SECONDS,
                       id="dispatch", max_instances=1, coalesce=True, next_run_time=services.now())
+    scheduler.add_job(drain_interactive, "interval", args=[services], seconds=INTERACTIVE_INTERVAL_SECONDS,
+                      id="interactive", max_instances=1, coalesce=True)
     scheduler.start()
     return scheduler
 

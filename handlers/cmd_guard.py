@@ -6,7 +6,6 @@ exist. Every question is stored, sent or not, so the health report and the drift
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -18,12 +17,12 @@ from coaching.drift_signals import describe_cadence
 from coaching.tone import classify
 from core.services import Services
 from handlers.context import REFUSAL, SlashContext, SubcommandHandler
+from handlers.delivery import deliver_now, delivered, undeliverable, waiting_note
 from handlers.render import guard as render
 from handlers.render.guard_health import admin_blocks, health_blocks
 from scheduling.plan import schedule_for
-from scheduling.sender import find_sent, post
 from scheduling.warnings import org_states, rep_health
-from storage import guard
+from storage import guard, outbox
 from storage.models import ManagerQuestion
 from storage.people import ensure_user
 
@@ -34,13 +33,19 @@ MAX_QUESTION_CHARS = 1500
 
 @dataclass(frozen=True)
 class Delivery:
-    outcome: Literal["sent", "gone", "failed"]  # gone = no longer held (already sent or cancelled)
+    # gone = no longer held (already sent or cancelled); queued = waiting for the rep's hours or a retry
+    outcome: Literal["sent", "queued", "gone", "failed"]
     rep: str = ""
     text: str = ""
+    note: str = ""  # when a queued question will arrive
 
 
 def deliver(services: Services, question_id: int, *, use_suggestion: bool, overridden: bool) -> Delivery:
-    """Send a held question (or its coaching rewrite) to the rep as an ad-hoc check-in, once."""
+    """Send a held question (or its coaching rewrite) to the rep as an ad-hoc check-in, once.
+
+    It goes through the outbox like everything else: at once when the rep's hours allow, else at
+    the start of their next working day.
+    """
     now = services.now()
     with services.sessions.begin() as session:
         question = session.get(ManagerQuestion, question_id)
@@ -51,27 +56,15 @@ def deliver(services: Services, question_id: int, *, use_suggestion: bool, overr
         if not guard.claim_question(session, question_id, now, overridden=overridden,
                                     used_suggestion=use_suggestion):
             return Delivery("gone")
-        checkin_id = guard.open_adhoc_checkin(session, question.team_id, rep, text, now)
-    result = post(services.client, **render.question_dm(checkin_id, rep, manager, text))
-    channel, ts = result.channel, result.ts
-    if result.outcome == "unknown":
-        # The reply was lost after the request went out: look for the DM before calling it failed,
-        # as the dispatcher does, so the rep never holds a question whose check-in was dropped.
-        try:
-            found = find_sent(services.client, rep, "manager_question", "checkin_id", checkin_id,
-                              (now - dt.timedelta(minutes=1)).timestamp())
-        except LookupError:
-            found = None
-        if found:
-            channel, ts = found
-    with services.sessions.begin() as session:
-        if result.outcome == "ok" or ts is not None:
-            guard.question_delivered(session, question_id, checkin_id, channel, ts, now)
-            return Delivery("sent", rep, text)
-        log.warning("could not send question %s to %s: %s", question_id, rep, result.error)
-        guard.release_question(session, question_id)
-        guard.drop_adhoc_checkin(session, checkin_id)
-    return Delivery("failed", rep, text)
+        checkin_id = guard.open_adhoc_checkin(session, question.team_id, rep, manager, question_id, text, now)
+        queued = outbox.of_checkin(session, checkin_id)
+    states = deliver_now(services, [queued] if queued else [])
+    if delivered(states, queued):
+        return Delivery("sent", rep, text)
+    if undeliverable(states, queued):
+        log.warning("could not send question %s to %s", question_id, rep)
+        return Delivery("failed", rep, text)
+    return Delivery("queued", rep, text, waiting_note(services, states, queued, rep))
 
 
 def handle_ask(ctx: SlashContext) -> None:
@@ -109,8 +102,8 @@ def handle_ask(ctx: SlashContext) -> None:
         ctx.reply(reply_text, blocks)
         return
     delivery = deliver(services, question_id, use_suggestion=False, overridden=False)
-    if delivery.outcome == "sent":
-        ctx.reply(render.sent_note(rep, text))
+    if delivery.outcome in ("sent", "queued"):
+        ctx.reply(render.sent_note(rep, text, delivery.note))
     else:
         _cancel_quietly(services, question_id)
         ctx.reply("Slack didn't accept the message just now, so nothing was sent. Please try again in a minute.")

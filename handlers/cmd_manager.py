@@ -16,12 +16,15 @@ from sqlalchemy.orm import Session
 from coaching.summary import summarise_team
 from core.services import Services
 from handlers.context import REFUSAL, SlashContext, SubcommandHandler
-from handlers.notify import dm, fill_names
+from handlers.delivery import deliver_now, delivered, undeliverable, waiting_note
+from handlers.notify import fill_names
 from handlers.render import message, metadata
-from handlers.render.manager import cadence_proposal, home_blocks, team_invite
+from handlers.render.manager import home_blocks
+from handlers.render.outbox import as_payload
 from handlers.render.summary import name_of, org_home_blocks, org_page, summary_pages
 from scheduling.plan import schedule_for, zone_of
-from storage.models import CadenceAgreement, Membership, Team, User
+from storage import outbox
+from storage.models import CadenceAgreement, Membership, OutboxKind, Team, User
 from storage.people import ensure_user, get_user, manages, reps_of_manager, role_of
 from storage.summary import next_checkins, org_figures, rep_facts
 
@@ -67,14 +70,20 @@ def handle_summary(ctx: SlashContext) -> None:
     if len(pages) == 1:
         _say(ctx, pages[0].text, pages[0].blocks)
         return
-    sent = sum(dm(ctx.client, message(user_id, page.text, page.blocks, metadata(
-        "team_digest", manager=user_id, page=number, pages=len(pages)))) is not None
-        for number, page in enumerate(pages, 1))
+    with services.sessions.begin() as session:
+        key = f"summary:{user_id}:{now.isoformat()}"
+        queued = [q for q in (outbox.enqueue(
+            session, team_id=ctx.team_id, kind=OutboxKind.SUMMARY_PAGE, recipient=user_id,
+            dedupe_key=f"{key}:{number}", now=now, payload=as_payload(message(user_id, page.text, page.blocks, metadata(
+                "team_digest", manager=user_id, page=number, pages=len(pages)))))
+            for number, page in enumerate(pages, 1)) if q is not None]
+    states = deliver_now(services, queued)
+    sent = sum(1 for q in queued if delivered(states, q))
     if sent == len(pages):
         _say(ctx, f"Your summary covers {len(reps)} reps, so I've sent it to our DM in {len(pages)} parts.")
     else:  # say what really happened rather than promise a DM that never came
         _say(ctx, f"Your summary covers {len(reps)} reps. I could send only {sent} of its {len(pages)} parts "
-                  "to our DM just now; please try again in a minute.")
+                  "to our DM just now; the rest will follow as soon as Slack takes them.")
 
 
 def _command_team(session: Session, team_id: str, manager_id: str) -> Team:
@@ -115,17 +124,19 @@ def handle_team_add(ctx: SlashContext) -> None:
                                     rep_id=rep, status="pending", created_at=now)
             session.add(membership)
             session.flush()
-            invites.append((rep, membership.id))
-    for rep, membership_id in invites:
+            queued = outbox.enqueue(session, team_id=ctx.team_id, kind=OutboxKind.TEAM_INVITE, recipient=rep,
+                                    dedupe_key=f"invite:{membership.id}", now=now,
+                                    payload={"manager": manager, "membership_id": membership.id})
+            if queued is not None:
+                invites.append((rep, queued))
+    states = deliver_now(services, [q for _, q in invites])
+    for rep, queued in invites:
         who = name_of(names.get(rep, rep))
-        if dm(ctx.client, team_invite(rep, manager, names.get(manager, manager), membership_id)) is None:
-            with services.sessions.begin() as session:
-                found = session.get(Membership, membership_id)
-                if found is not None:
-                    session.delete(found)
+        if undeliverable(states, queued):
             notes.append(f"I couldn't reach {who}, so nothing changed.")
         else:
-            notes.append(f"I've asked {who} to confirm. Nothing is shared with you until they do.")
+            notes.append(f"I've asked {who} to confirm. Nothing is shared with you until they do."
+                         + waiting_note(services, states, queued, rep))
     _say(ctx, "\n".join(notes) or "Nothing to do.")
 
 
@@ -133,7 +144,7 @@ def handle_cadence(ctx: SlashContext) -> None:
     services, manager, command = ctx.services, ctx.user_id, ctx.command
     rep = command.reps[0]
     now = services.now()
-    agreement_id = None
+    agreement_id = queued = None
     with services.sessions.begin() as session:
         user = get_user(session, ctx.team_id, rep)
         if user is not None and command.every is not None and manages(session, ctx.team_id, manager, rep):
@@ -144,22 +155,21 @@ def handle_cadence(ctx: SlashContext) -> None:
             session.add(agreement)
             session.flush()
             agreement_id = agreement.id
+            queued = outbox.enqueue(session, team_id=ctx.team_id, kind=OutboxKind.CADENCE_PROPOSAL, recipient=rep,
+                                    dedupe_key=f"cadence:{agreement_id}", now=now, payload={
+                                        "agreement_id": agreement_id, "proposed": proposed.rhythm(),
+                                        "current": current.rhythm()})
     if agreement_id is None:
         ctx.reply(REFUSAL)
         return
     ctx.ack()  # the DM to the rep and the reply to the manager follow
     names = fill_names(services, [manager, rep])
-    sent = dm(ctx.client, cadence_proposal(rep, manager, names[manager], agreement_id, proposed.rhythm(),
-                                           current.rhythm()))
-    if sent is None:
-        with services.sessions.begin() as session:
-            found = session.get(CadenceAgreement, agreement_id)
-            if found is not None:
-                found.status, found.decided_at = "declined", now
+    states = deliver_now(services, [queued]) if queued else {}
+    if undeliverable(states, queued):
         _say(ctx, f"I couldn't reach {name_of(names[rep])} just now, so nothing changed.")
         return
     _say(ctx, f"I've proposed {proposed.rhythm()} to {name_of(names[rep])}. It takes effect only if they accept; "
-              "I'll tell you what they decide.")
+              "I'll tell you what they decide." + waiting_note(services, states, queued, rep))
 
 
 def home_section(session: Session, services: Services, user: User) -> list[Block]:

@@ -7,13 +7,14 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from handlers.context import SlashContext, SubcommandHandler
+from handlers.delivery import deliver_now, delivered, undeliverable
 from handlers.render.goals import goals_modal
 from handlers.text import escape, local_time
 from scheduling.cadence import next_allowed
 from scheduling.plan import insert_checkin_once, schedule_for, zone_of
-from storage import checkins
+from storage import checkins, outbox
 from storage.goals import GoalError, active_goals, add_goal
-from storage.models import User
+from storage.models import CheckInKind, CheckInState, User
 from storage.people import enroll_rep, ensure_user
 
 
@@ -53,20 +54,34 @@ def handle_goals(ctx: SlashContext) -> None:
 
 def handle_now(ctx: SlashContext) -> None:
     now = ctx.services.now()
+    queued: int | None = None
     with ctx.services.sessions.begin() as session:
         _enrol(session, ctx)
-        if checkins.open_checkin(session, ctx.team_id, ctx.user_id) is not None:
-            ctx.reply("You already have a check-in open in our DM; answer it there whenever you like.")
-            return
-        # Your own initiative: kind "rep_now" never counts as manager pressure.
-        insert_checkin_once(session, {
-            "team_id": ctx.team_id, "rep_id": ctx.user_id, "kind": "rep_now", "due_at": now,
-            "state": "scheduled", "attempts": 0, "snooze_count": 0, "created_at": now,
-        })
+        busy = checkins.open_checkin(session, ctx.team_id, ctx.user_id) is not None
+        if not busy:
+            # Your own initiative: kind "rep_now" never counts as manager pressure. Due on the
+            # minute, so several `/checkin now` at once make one check-in (the row is unique).
+            checkin_id = insert_checkin_once(session, {
+                "team_id": ctx.team_id, "rep_id": ctx.user_id, "kind": CheckInKind.REP_NOW,
+                "due_at": now.replace(second=0, microsecond=0), "state": CheckInState.SCHEDULED, "attempts": 0,
+                "snooze_count": 0, "created_at": now,
+            })
+            queued = outbox.of_checkin(session, checkin_id) if checkin_id is not None else None
+    if busy:
+        ctx.reply("You already have a check-in open in our DM; answer it there whenever you like.")
+        return
+    if queued is None:
+        ctx.reply("A check-in is already on its way to our DM.")
+        return
     ctx.reply("Starting a check-in now; look for it in our DM.")
-    from scheduling.dispatch import PassReport, send_due
-
-    send_due(ctx.services, now, PassReport(), concurrency=1, rep_id=ctx.user_id)
+    states = deliver_now(ctx.services, [queued])
+    # Say so when it didn't go out as promised, rather than leave the rep waiting for nothing.
+    if undeliverable(states, queued):
+        ctx.respond(text="Sorry, I couldn't send you a check-in after all. Nothing changed; please try "
+                         "again later.", response_type="ephemeral")
+    elif not delivered(states, queued):
+        ctx.respond(text="Slack didn't take your check-in just now; I'll keep trying, and it will arrive "
+                         "in our DM once.", response_type="ephemeral")
 
 
 def handle_skip(ctx: SlashContext) -> None:

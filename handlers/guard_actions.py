@@ -79,8 +79,8 @@ def resolve_held(services: Services, user_id: str, question_id: int | None, choi
         log.info("manager %s overrode a hold (%s) on question %s", user_id, ",".join(reasons), question_id)
     delivery = deliver(services, question_id or -1, use_suggestion=choice == "suggestion",
                        overridden=choice == "send" or bool(set(reasons) - {"tone"}))
-    if delivery.outcome == "sent":
-        _replace(respond, render.sent_note(delivery.rep, delivery.text))
+    if delivery.outcome in ("sent", "queued"):
+        _replace(respond, render.sent_note(delivery.rep, delivery.text, delivery.note))
     elif delivery.outcome == "gone":
         _replace(respond, "That question was already handled.")
     elif respond is not None:

@@ -25,16 +25,17 @@ from core.services import Services
 from handlers.checkin_flow import ANSWER_HOOKS
 from handlers.cmd_manager import home_section
 from handlers.context import REFUSAL, action_value, parse_id
+from handlers.delivery import deliver_now, waiting_note
 from handlers.home import HOME_SECTIONS, publish_home
-from handlers.notify import dm, fill_names, refresh_relays, relay_answer
+from handlers.notify import fill_names, refresh_relays, relay_answer
 from handlers.render import manager as render
 from handlers.render.summary import name_of
 from handlers.text import local_time
 from scheduling.cadence import next_due
-from scheduling.dispatch import MAX_LATENESS
-from scheduling.plan import RepSchedule, schedule_for
+from scheduling.plan import MAX_LATENESS, RepSchedule, schedule_for
+from storage import outbox
 from storage.data_rights import forget_answers
-from storage.models import Answer, CadenceAgreement, CheckIn, CoachingNote, Goal, Membership, Team
+from storage.models import Answer, CadenceAgreement, CheckIn, CoachingNote, Membership, OutboxKind, Team
 from storage.ownership import owned
 from storage.people import get_user, manages
 
@@ -133,23 +134,28 @@ def register(app: App, services: Services) -> None:
     def thanks(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
         manager, answer_id = body["user"]["id"], parse_id(action_value(body)) or -1
+        queued: int | None = None
         with services.sessions.begin() as session:
             answer = managed_answer(session, team(), manager, answer_id)
             if answer is not None:
-                rep, checkin_id, goal_id = answer.rep_id, answer.checkin_id, answer.goal_id
+                rep = answer.rep_id
                 already = session.scalar(select(CoachingNote.id).where(
                     CoachingNote.answer_id == answer_id, CoachingNote.manager_id == manager,
                     CoachingNote.kind == "thanks").limit(1)) is not None
                 if not already:
                     session.add(CoachingNote(team_id=team(), answer_id=answer_id, manager_id=manager, rep_id=rep,
                                              kind="thanks", text=None, created_at=services.now()))
+                    queued = outbox.enqueue(session, team_id=team(), kind=OutboxKind.THANKS, recipient=rep,
+                                            dedupe_key=f"thanks:{answer_id}:{manager}", now=services.now(),
+                                            payload={"manager": manager, "checkin_id": answer.checkin_id,
+                                                     "goal_id": answer.goal_id})
         if answer is None:
             _refuse(body, respond)
             return
         names = fill_names(services, [manager, rep])
-        if not already:
-            dm(client, render.thanks_to_rep(rep, manager, names[manager], checkin_id, goal_id))
-        after_response(body, manager, answer_id, f"Thanks sent to {name_of(names[rep])}.", respond)
+        states = deliver_now(services, [queued]) if queued else {}
+        after_response(body, manager, answer_id, f"Thanks sent to {name_of(names[rep])}."
+                       + waiting_note(services, states, queued, rep), respond)
 
     @app.action(render.ANSWER_REPLY)
     def open_note(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -172,20 +178,26 @@ def register(app: App, services: Services) -> None:
         if not note or len(note) > MAX_NOTE_STORED:
             ack(response_action="errors", errors={render.NOTE_BLOCK: "Please write a short note, or press Cancel."})
             return
+        queued: int | None = None
         with services.sessions.begin() as session:
             answer = managed_answer(session, team(), manager, answer_id)
             if answer is not None:
-                rep, checkin_id, goal_id = answer.rep_id, answer.checkin_id, answer.goal_id
-                goal = session.get(Goal, goal_id) if goal_id is not None else None
-                goal_text = goal.text if goal is not None else None
-                session.add(CoachingNote(team_id=team(), answer_id=answer_id, manager_id=manager, rep_id=rep,
-                                         kind="note", text=note, created_at=services.now()))
+                rep = answer.rep_id
+                written = CoachingNote(team_id=team(), answer_id=answer_id, manager_id=manager, rep_id=rep,
+                                       kind="note", text=note, created_at=services.now())
+                session.add(written)
+                session.flush()
+                queued = outbox.enqueue(session, team_id=team(), kind=OutboxKind.COACHING_NOTE, recipient=rep,
+                                        dedupe_key=f"note:{written.id}", now=services.now(),
+                                        payload={"note_id": written.id, "checkin_id": answer.checkin_id,
+                                                 "goal_id": answer.goal_id})
         if answer is None:
             ack(response_action="errors", errors={render.NOTE_BLOCK: REFUSAL})
             return
         ack()
-        names = fill_names(services, [manager])
-        dm(client, render.note_to_rep(rep, manager, names[manager], checkin_id, goal_id, goal_text, note))
+        fill_names(services, [manager])
+        if queued is not None:
+            deliver_now(services, [queued])
         refresh_relays(services, client, answer_id, manager)
         publish_home(services, manager)
 
@@ -195,6 +207,7 @@ def register(app: App, services: Services) -> None:
     def _decide_invite(body: dict[str, Any], client: WebClient, respond: Respond, accept: bool) -> None:
         user = body["user"]["id"]
         manager = None
+        queued: int | None = None
         with services.sessions.begin() as session:
             membership = _membership(session, user, parse_id(action_value(body)) or -1)
             pending = membership is not None and membership.status == "pending"
@@ -205,6 +218,10 @@ def register(app: App, services: Services) -> None:
                     membership.status = "active"
                 else:
                     session.delete(membership)
+                if manager is not None:
+                    queued = outbox.enqueue(session, team_id=team(), kind=OutboxKind.INVITE_OUTCOME, recipient=manager,
+                                            dedupe_key=f"invite_outcome:{membership.id}", now=services.now(),
+                                            payload={"rep": user, "accepted": accept})
         if membership is None:
             _refuse(body, respond)
             return
@@ -214,11 +231,10 @@ def register(app: App, services: Services) -> None:
         names = fill_names(services, [user, manager])
         if accept:
             _settle(body, respond, f"Done: {name_of(names[manager])} now sees your check-in answers and summaries.")
-            text = f"{name_of(names[user])} confirmed: they're on your team now."
         else:
             _settle(body, respond, "No problem; nothing is shared.")
-            text = f"{name_of(names[user])} chose not to join your team for now."
-        dm(client, render.to_manager(manager, user, "manager_question", text))
+        if queued is not None:
+            deliver_now(services, [queued])
 
     @app.action(render.TEAM_ACCEPT)
     def join_team(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -232,24 +248,28 @@ def register(app: App, services: Services) -> None:
 
     def _decide_cadence(body: dict[str, Any], client: WebClient, respond: Respond, accept: bool) -> None:
         user = body["user"]["id"]
+        queued: int | None = None
         with services.sessions.begin() as session:
             outcome = decide_cadence(session, services.config, team(), user, parse_id(action_value(body)) or -1, accept, services.now())
+            if outcome is not None and not outcome.already:
+                queued = outbox.enqueue(session, team_id=team(), kind=OutboxKind.CADENCE_OUTCOME,
+                                        recipient=outcome.manager_id, dedupe_key=f"cadence_outcome:{outcome.agreement_id}",
+                                        now=services.now(), payload={"rep": user, "agreement_id": outcome.agreement_id,
+                                                                     "accepted": accept,
+                                                                     "description": outcome.description})
         if outcome is None:
             _refuse(body, respond)
             return
         if outcome.already:
             _settle(body, respond, "You've already answered this proposal.")
             return
-        names = fill_names(services, [user, outcome.manager_id])
-        who = name_of(names[user])
+        fill_names(services, [user, outcome.manager_id])
         if accept:
             _settle(body, respond, f"Accepted. Your check-ins are now {outcome.description}.")
-            text = f"{who} accepted your proposed rhythm: {outcome.description}."
         else:
             _settle(body, respond, f"Kept as it was: {outcome.description}.")
-            text = f"{who} would rather keep the current rhythm for now ({outcome.description})."
-        dm(client, render.to_manager(outcome.manager_id, user, "cadence_proposal", text,
-                                     agreement_id=outcome.agreement_id))
+        if queued is not None:
+            deliver_now(services, [queued])
 
     @app.action(render.CADENCE_ACCEPT)
     def accept_cadence(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:

@@ -34,7 +34,7 @@ from sandbox.harness import BotHarness
 from sandbox.models import BOT_USER_ID, Message
 from sandbox.server import Sandbox
 from scheduling.clock import ManualClock
-from storage.models import Answer, CheckIn
+from storage.models import Answer, CheckIn, OutboxMessage, OutboxState
 
 DAILY_TICK = dt.time(14, 0)  # UTC: morning in the Americas, afternoon in Europe, night in Sydney
 Action = Callable[[], object]
@@ -79,7 +79,11 @@ class Demo:
                                  .order_by(CheckIn.due_at).limit(1))
             sent = list(session.scalars(select(CheckIn.sent_at).where(
                 CheckIn.state == "sent", CheckIn.kind == "scheduled", CheckIn.reminder_sent_at.is_(None))))
-        moments = [due] if due else []
+            # A message waiting in the outbox for its recipient's morning (or a retry).
+            waiting = session.scalar(select(OutboxMessage.not_before).where(
+                OutboxMessage.state == OutboxState.PENDING, OutboxMessage.not_before > now)
+                .order_by(OutboxMessage.not_before).limit(1))
+        moments = [m for m in (due, waiting) if m]
         if hours:
             # A reminder held back by quiet hours or a weekend is retried on the hour.
             moments += [max(s + hours, now + dt.timedelta(hours=1)) for s in sent if s is not None]

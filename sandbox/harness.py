@@ -57,7 +57,7 @@ class BotHarness:
         return self.url.removesuffix("/slack/events")
 
     def dispatch(self, now: dt.datetime | None = None) -> Any:
-        from scheduling.dispatch import run_pass
+        from handlers.passes import run_pass
 
         return run_pass(self.services, now)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
@@ -17,10 +18,13 @@ from sqlalchemy.orm import Session
 
 from core.config import AdminConfig, CadenceConfig
 from scheduling.cadence import Cadence, is_allowed, next_due
+from storage import outbox
 from storage.db import insert_ignore
 from storage.models import CadenceAgreement, CheckIn, Membership, Team, User
 
 OPEN_STATES = ("scheduled", "sending")
+# A check-in whose time passed while the bot was down is still worth sending within this window.
+MAX_LATENESS = dt.timedelta(hours=12)
 PLAN_CHUNK = 500  # reps planned per query round (and rows per INSERT)
 
 
@@ -106,17 +110,29 @@ def schedules_for(session: Session, config: AdminConfig, users: Sequence[User]) 
     return out
 
 
-def insert_checkin_once(session: Session, values: dict[str, object]) -> int | None:
+def insert_checkin_once(session: Session, values: dict[str, object],
+                        payload: dict[str, object] | None = None) -> int | None:
     """Insert a check-in unless one exists for the same rep, kind and moment. Returns its id if new."""
-    ids = insert_checkins_once(session, [values])
+    ids = insert_checkins_once(session, [values], payload)
     return ids[0] if ids else None
 
 
-def insert_checkins_once(session: Session, rows: list[dict[str, object]]) -> list[int]:
-    """Insert many check-ins in one statement, skipping any that exist already. Returns the new ids."""
+def insert_checkins_once(session: Session, rows: list[dict[str, object]],
+                         payload: dict[str, object] | None = None) -> list[int]:
+    """Insert many check-ins in one statement, skipping any that exist already. Returns the new ids.
+
+    Each new check-in gets its outbox row in the same transaction, due at its due moment.
+    """
     if not rows:
         return []
-    return insert_ignore(session, CheckIn, rows, returning=CheckIn.id)
+    ids = insert_ignore(session, CheckIn, rows, returning=CheckIn.id)
+    if ids:
+        now = min(cast(dt.datetime, r["created_at"]) for r in rows)
+        new = session.execute(select(CheckIn.id, CheckIn.team_id, CheckIn.rep_id, CheckIn.kind, CheckIn.due_at)
+                              .where(CheckIn.id.in_(ids))).all()
+        outbox.enqueue_many(session, [outbox.checkin_message(c.team_id, c.rep_id, c.id, c.kind, c.due_at,
+                                                             payload=payload) for c in new], now)
+    return ids
 
 
 def enrolled_reps(session: Session, team_id: str) -> list[User]:
@@ -150,7 +166,7 @@ def plan_next(session: Session, config: AdminConfig, team_id: str, now: dt.datet
             latest = last_due.get(user.slack_id)
             # A rep's first check-in comes at their next slot from now; later ones follow the last
             # one, and a slot missed while nothing was planned is not back-filled.
-            after = now if latest is None else max(_utc(latest), now - dt.timedelta(hours=12))
+            after = now if latest is None else max(_utc(latest), now - MAX_LATENESS)
             due = next_due(schedule.cadence, schedule.zone, after, schedule.anchor)
             rows.append({"team_id": team_id, "rep_id": user.slack_id, "kind": "scheduled", "due_at": due,
                          "state": "scheduled", "attempts": 0, "snooze_count": 0, "created_at": now})

@@ -15,8 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import asdict, dataclass
 
 from sqlalchemy.orm import Session
 
@@ -34,11 +33,9 @@ from coaching.drift import (
 )
 from core.config import AdminConfig
 from core.services import Services
-from scheduling.sender import post
-from storage import guard, guard_history
-
-if TYPE_CHECKING:
-    from scheduling.dispatch import PassReport
+from scheduling.report import PassReport
+from storage import guard, guard_history, outbox
+from storage.models import OutboxKind
 
 log = logging.getLogger(__name__)
 
@@ -153,41 +150,24 @@ def due_warnings(session: Session, config: AdminConfig, team_id: str,
     return due
 
 
-def send_warnings(services: Services, now: dt.datetime, report: PassReport) -> None:
-    """The pass step: evaluate every pair, then send each manager's due DMs under a claim."""
+def enqueue_warnings(services: Services, now: dt.datetime, report: PassReport) -> None:
+    """The pass step: evaluate every pair, then queue each manager's due DMs under a claim.
+
+    The claim, the per-signal records and the outbox row are one transaction; the worker posts
+    the DM in the manager's own working hours, so a warning found at night waits for the morning.
+    """
     with services.sessions.begin() as session:
         due = due_warnings(session, services.config, services.team_id, now)
     for manager, kinds in sorted(due.items()):
         for kind, items in sorted(kinds.items()):
-            _send(services, manager, kind, items, now, report)
-
-
-def _send(services: Services, manager: str, kind: str, items: list[Due], now: dt.datetime,
-          report: PassReport) -> None:
-    from handlers.render.guard import warning_dm
-
-    with services.sessions.begin() as session:
-        claim = guard.claim_warning(session, services.team_id, manager, kind, now)
-        if claim is None:
-            return  # another pass sent (or is sending) this manager's warning today
-        ids = guard.record_warnings(session, services.team_id, manager,
-                                    [(d.rep, d.reading.signal, d.reading.value) for d in items], now)
-    result = post(services.client, **warning_dm(manager, kind, [(d.rep, d.reading) for d in items]))
-    with services.sessions.begin() as session:
-        if result.outcome == "ok":
-            guard.warning_delivered(session, claim, ids, result.ts)
-            report.add(f"{kind}s")
-        elif result.outcome == "permanent":
-            # Slack can't reach this manager; keep the claim so we don't retry every minute today.
-            log.warning("could not send a %s to %s: %s", kind, manager, result.error)
-            report.add("warnings_undeliverable")
-        elif result.outcome == "unknown":
-            # The request went out and the reply was lost: Slack may have posted it. Keeping the
-            # claim risks one missed warning today; releasing it risks a duplicate DM.
-            log.warning("no reply from Slack for a %s to %s; not retrying today", kind, manager)
-            report.add("warnings_unconfirmed")
-        else:
-            guard.release_warning(session, claim, ids)
-            report.add("warnings_retry_later")
-
-
+            with services.sessions.begin() as session:
+                claim = guard.claim_warning(session, services.team_id, manager, kind, now)
+                if claim is None:
+                    continue  # another pass queued this manager's warning today
+                ids = guard.record_warnings(session, services.team_id, manager,
+                                            [(d.rep, d.reading.signal, d.reading.value) for d in items], now)
+                outbox.enqueue(session, team_id=services.team_id, kind=OutboxKind(kind), recipient=manager,
+                               dedupe_key=f"warning:{claim}", now=now, payload={
+                                   "claim_id": claim, "warning_ids": ids,
+                                   "items": [{"rep": d.rep, "reading": asdict(d.reading)} for d in items]})
+            report.add(f"{kind}s_queued")

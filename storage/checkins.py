@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from storage import lifecycle, outbox
 from storage.db import insert_ignore
-from storage.models import Answer, CheckIn, ProcessedEvent, User
+from storage.models import Answer, CheckIn, CheckInState, ProcessedEvent, User
 from storage.ownership import owned
 
-# States in which the rep can still answer a check-in.
-ANSWERABLE = ("sent", "answered", "skipped", "expired")
 MAX_ANSWER_CHARS = 3000
 
 
@@ -34,21 +32,6 @@ def first_delivery(session: Session, team_id: str, event_id: str, now: dt.dateti
                               returning=ProcessedEvent.event_id))
 
 
-def expire_older_open(session: Session, team_id: str, sent: dict[str, int], now: dt.datetime) -> None:
-    """After sending rep -> check-in id, close that rep's older unanswered ones: one stays open.
-
-    Newer ones (an ad-hoc question sent meanwhile) stay open too; only older ones are superseded.
-    """
-    if not sent:
-        return
-    table = cast(Table, CheckIn.__table__)
-    session.execute(
-        update(table).where(table.c.team_id == team_id, table.c.rep_id == bindparam("rep"),
-                            table.c.state == "sent", table.c.id < bindparam("newest"))
-        .values(state="expired", closed_at=now, last_error="superseded"),
-        [{"rep": rep, "newest": checkin_id} for rep, checkin_id in sent.items()])
-
-
 def own_checkin(session: Session, team_id: str, rep_id: str, checkin_id: int) -> CheckIn | None:
     """The check-in if it is this rep's; another's is treated exactly like a missing one."""
     return owned(session, CheckIn, checkin_id, team_id, rep_id=rep_id)
@@ -57,7 +40,7 @@ def own_checkin(session: Session, team_id: str, rep_id: str, checkin_id: int) ->
 def open_checkin(session: Session, team_id: str, rep_id: str) -> CheckIn | None:
     """The rep's most recent check-in awaiting an answer, if any."""
     return session.scalar(
-        select(CheckIn).where(CheckIn.team_id == team_id, CheckIn.rep_id == rep_id, CheckIn.state == "sent")
+        select(CheckIn).where(CheckIn.team_id == team_id, CheckIn.rep_id == rep_id, CheckIn.state == CheckInState.SENT)
         .order_by(CheckIn.sent_at.desc(), CheckIn.id.desc()).limit(1))
 
 
@@ -87,22 +70,24 @@ def record_answer(session: Session, checkin: CheckIn, text: str, source: str, no
         existing.help_wanted = help_wanted or existing.help_wanted
         existing.event_id = event_id or existing.event_id
         return Recorded(existing, created=False)
+    if not lifecycle.answer(session, checkin.id, now):
+        # Only a check-in that reached the rep can be answered; an upcoming one stays upcoming.
+        raise CheckInError("This check-in hasn't reached you yet, so there's nothing to answer. "
+                           "Nothing was saved.")
     answer = Answer(team_id=checkin.team_id, checkin_id=checkin.id, rep_id=checkin.rep_id,
                     goal_id=checkin.goal_id, text=text, confidence=confidence, help_wanted=help_wanted,
                     source=source, event_id=event_id, created_at=now, updated_at=now)
     session.add(answer)
-    checkin.state, checkin.closed_at = "answered", now
     session.flush()
+    session.refresh(checkin)
     return Recorded(answer, created=True)
 
 
 def skip(session: Session, checkin: CheckIn, now: dt.datetime) -> bool:
     """Skip an open or upcoming check-in. False if it was already closed."""
-    result = session.execute(
-        update(CheckIn).where(CheckIn.id == checkin.id, CheckIn.state.in_(("sent", "scheduled")))
-        .values(state="skipped", closed_at=now, claimed_by=None).execution_options(synchronize_session=False))
+    won = lifecycle.skip(session, checkin.id, now)
     session.refresh(checkin)
-    return bool(getattr(result, "rowcount", 0))
+    return won
 
 
 def snooze(session: Session, checkin: CheckIn, until: dt.datetime, now: dt.datetime) -> bool:
@@ -113,20 +98,19 @@ def snooze(session: Session, checkin: CheckIn, until: dt.datetime, now: dt.datet
     upcoming one due no later than `until` and never sent is dropped. Otherwise the rep would get
     two at once, and the unique (rep, kind, due_at) row would make the snooze fail outright.
     """
-    if checkin.state != "sent":
+    if checkin.state != CheckInState.SENT:
         return False
     session.execute(
         delete(CheckIn).where(CheckIn.team_id == checkin.team_id, CheckIn.rep_id == checkin.rep_id,
                               CheckIn.kind == checkin.kind, CheckIn.id != checkin.id, CheckIn.state == "scheduled",
                               CheckIn.due_at <= until, CheckIn.message_ts.is_(None))
         .execution_options(synchronize_session=False))
-    result = session.execute(
-        update(CheckIn).where(CheckIn.id == checkin.id, CheckIn.state == "sent")
-        .values(state="scheduled", due_at=until, snoozed_until=until, snooze_count=CheckIn.snooze_count + 1,
-                claimed_by=None, claimed_at=None, reminder_sent_at=None)
-        .execution_options(synchronize_session=False))
+    won = lifecycle.snooze(session, checkin.id, until)
     session.refresh(checkin)
-    return bool(getattr(result, "rowcount", 0))
+    if won:  # it comes back through the outbox, like any check-in
+        outbox.enqueue_many(session, [outbox.checkin_message(
+            checkin.team_id, checkin.rep_id, checkin.id, checkin.kind, until, checkin.snooze_count)], now)
+    return won
 
 
 def next_checkin(session: Session, team_id: str, rep_id: str) -> CheckIn | None:

@@ -17,7 +17,17 @@ from sqlalchemy.orm import Session
 from coaching.drift import PriorWarning, Signal
 from scheduling.plan import insert_checkin_once
 from storage.db import insert_ignore
-from storage.models import CheckIn, ManagerQuestion, Membership, Team, User, WarningClaim, WarningSent
+from storage.models import (
+    CheckIn,
+    CheckInKind,
+    CheckInState,
+    ManagerQuestion,
+    Membership,
+    Team,
+    User,
+    WarningClaim,
+    WarningSent,
+)
 from storage.ownership import owned
 from storage.people import reps_of_manager
 
@@ -25,9 +35,6 @@ from storage.people import reps_of_manager
 # A rep's own `/checkin now` (kind "rep_now") and reminders never do.
 TOUCH_KINDS = ("scheduled", "adhoc")
 BUDGET_WINDOW = dt.timedelta(days=7)
-# An ad-hoc check-in row is "asking" between its insert and Slack accepting the DM: no other part
-# of the bot reads that state, so a crash in between leaves a harmless row that never counts.
-ASKING = "asking"
 
 
 # ---- Who manages whom -----------------------------------------------------------------------------
@@ -102,7 +109,8 @@ def claim_question(session: Session, question_id: int, now: dt.datetime, overrid
     """held -> sent, only if still held: a double click or a second process sends nothing twice."""
     return _changed(session.execute(
         update(ManagerQuestion).where(ManagerQuestion.id == question_id, ManagerQuestion.status == "held")
-        .values(status="sent", sent_at=now, overridden=overridden, used_suggestion=used_suggestion)
+        # sent_at stays empty until the rep really receives it (question_delivered).
+        .values(status="sent", sent_at=None, overridden=overridden, used_suggestion=used_suggestion)
         .execution_options(synchronize_session=False)))
 
 
@@ -122,33 +130,26 @@ def cancel_question(session: Session, question_id: int, used_suggestion: bool = 
         .execution_options(synchronize_session=False)))
 
 
-def open_adhoc_checkin(session: Session, team_id: str, rep_id: str, prompt: str, now: dt.datetime) -> int:
+def open_adhoc_checkin(session: Session, team_id: str, rep_id: str, manager_id: str, question_id: int,
+                       prompt: str, now: dt.datetime) -> int:
     """The check-in row a sent question becomes, so the rep answers it like any check-in.
 
-    check-ins are unique per (rep, kind, due_at); two questions to one rep in the same microsecond
-    (a test clock, or two managers at once) get due_at nudged by a microsecond each.
+    Its outbox row (a `manager_question`) is written with it; the question's own id is its key.
     """
-    for nudge in range(1000):
-        checkin_id = insert_checkin_once(session, {
-            "team_id": team_id, "rep_id": rep_id, "kind": "adhoc", "due_at": now + dt.timedelta(microseconds=nudge),
-            "state": ASKING, "attempts": 1, "snooze_count": 0, "prompt": prompt, "created_at": now,
-        })
-        if checkin_id is not None:
-            return checkin_id
-    raise RuntimeError(f"could not find a free due_at for an ad-hoc check-in of {rep_id}")
+    checkin_id = insert_checkin_once(session, {
+        "team_id": team_id, "rep_id": rep_id, "kind": CheckInKind.ADHOC, "due_at": now, "ref": question_id,
+        "state": CheckInState.SCHEDULED, "attempts": 0, "snooze_count": 0, "prompt": prompt, "created_at": now,
+    }, payload={"manager": manager_id, "question_id": question_id})
+    if checkin_id is None:
+        raise RuntimeError(f"question {question_id} already has its check-in")
+    return checkin_id
 
 
-def question_delivered(session: Session, question_id: int, checkin_id: int, channel: str | None,
-                       ts: str | None, now: dt.datetime) -> None:
-    session.execute(update(CheckIn).where(CheckIn.id == checkin_id)
-                    .values(state="sent", channel=channel, message_ts=ts, sent_at=now)
-                    .execution_options(synchronize_session=False))
+def question_delivered(session: Session, question_id: int, channel: str | None, ts: str | None,
+                       sent_at: dt.datetime) -> None:
+    """The question reached the rep: from now on it counts as a touch, from the moment it landed."""
     session.execute(update(ManagerQuestion).where(ManagerQuestion.id == question_id)
-                    .values(channel=channel, message_ts=ts).execution_options(synchronize_session=False))
-
-
-def drop_adhoc_checkin(session: Session, checkin_id: int) -> None:
-    session.execute(delete(CheckIn).where(CheckIn.id == checkin_id, CheckIn.state == ASKING))
+                    .values(channel=channel, message_ts=ts, sent_at=sent_at).execution_options(synchronize_session=False))
 
 
 # ---- Warnings -------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Datetimes are stored as UTC and always come back UTC-aware (see `UTCDateTime`).
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -58,6 +59,53 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class CheckInState(StrEnum):
+    """A check-in's lifecycle; only `storage.lifecycle` moves a row from one state to another."""
+
+    SCHEDULED = "scheduled"  # planned, waiting for its moment (its outbox row is pending)
+    SENDING = "sending"  # its outbox row is claimed and being posted
+    SENT = "sent"  # delivered; the rep may answer
+    ANSWERED = "answered"
+    SKIPPED = "skipped"
+    EXPIRED = "expired"
+    PAUSED = "paused"
+
+
+class CheckInKind(StrEnum):
+    SCHEDULED = "scheduled"  # from the cadence
+    REP_NOW = "rep_now"  # the rep's own /checkin now
+    ADHOC = "adhoc"  # a manager's /checkin ask
+
+
+class OutboxKind(StrEnum):
+    """Every kind of message the bot posts on its own initiative or on someone's behalf."""
+
+    CHECKIN_PROMPT = "checkin_prompt"
+    CHECKIN_NOW = "checkin_now"  # a check-in the rep asked for themselves
+    CHECKIN_REMINDER = "checkin_reminder"
+    MANAGER_QUESTION = "manager_question"
+    ANSWER_RELAY = "answer_relay"  # an answer passed on to a manager
+    COACHING_NOTE = "coaching_note"  # a manager's note to the rep
+    THANKS = "thanks"  # a manager's thanks to the rep
+    REP_REPLY = "rep_reply"  # a rep's reply, passed on to the manager
+    CADENCE_PROPOSAL = "cadence_proposal"
+    CADENCE_OUTCOME = "cadence_outcome"  # the rep's decision, told to the manager
+    TEAM_INVITE = "team_invite"
+    INVITE_OUTCOME = "invite_outcome"  # the rep's decision, told to the manager
+    DRIFT_WARNING = "drift_warning"
+    CONTACT_GAP = "contact_gap"
+    TEAM_DIGEST = "team_digest"
+    SUMMARY_PAGE = "summary_page"  # a large summary the manager asked for, sent to their DM
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"  # waiting for not_before (and for its recipient's allowed hours)
+    CLAIMED = "claimed"  # a worker holds it until lease_until
+    SENT = "sent"
+    FAILED = "failed"  # Slack can't reach the recipient, or it gave up; last_error says why
+    CANCELLED = "cancelled"  # what it was about is gone (skipped, paused, deleted)
 
 
 class Base(DeclarativeBase):
@@ -145,8 +193,9 @@ class CadenceAgreement(Base):
 class CheckIn(Base):
     __tablename__ = "checkins"
     __table_args__ = (
-        # One check-in per rep per due moment and kind: inserting the next one twice is a no-op.
-        UniqueConstraint("team_id", "rep_id", "kind", "due_at"),
+        # One check-in per rep, kind, due moment and ref: inserting the next one twice is a no-op.
+        # `ref` tells apart ad-hoc questions asked in the same instant (two managers at once).
+        UniqueConstraint("team_id", "rep_id", "kind", "due_at", "ref"),
         Index("ix_checkins_due", "state", "due_at"),
         Index("ix_checkins_rep_due", "team_id", "rep_id", "due_at"),
     )
@@ -154,10 +203,11 @@ class CheckIn(Base):
     team_id: Mapped[str] = mapped_column(String(32))
     rep_id: Mapped[str] = mapped_column(String(32))
     goal_id: Mapped[int | None] = mapped_column(ForeignKey("goals.id", ondelete="SET NULL"))
-    kind: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled | rep_now
+    kind: Mapped[str] = mapped_column(String(16), default=CheckInKind.SCHEDULED)  # a CheckInKind
     due_at: Mapped[dt.datetime]
-    # scheduled -> sending -> sent -> answered | skipped | expired
-    state: Mapped[str] = mapped_column(String(16), default="scheduled")
+    ref: Mapped[int] = mapped_column(Integer, default=0)  # the ManagerQuestion id of an ad-hoc one, else 0
+    # a CheckInState: scheduled -> sending -> sent -> answered | skipped | expired
+    state: Mapped[str] = mapped_column(String(16), default=CheckInState.SCHEDULED)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[dt.datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -306,3 +356,41 @@ class WarningClaim(Base):
 
 # Every dispatch pass looks up the last warning per manager, rep and signal (the hysteresis prior).
 Index("ix_warnings_pair", WarningSent.team_id, WarningSent.manager_id, WarningSent.rep_id, WarningSent.signal)
+
+
+# ---- One delivery path (issue 9) ----------------------------------------------------------------
+
+
+class OutboxMessage(Base):
+    """One message to post: written in the same transaction as the change that causes it.
+
+    `dedupe_key` is unique per workspace, so enqueuing the same message twice is a no-op; a worker
+    claims a row with a conditional UPDATE and holds it until `lease_until`. Once sent, `channel`
+    and `ts` say where it landed. `payload` is JSON: the message as data (or, for messages a
+    listener built, the rendered message), rendered and posted by the one sender.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("team_id", "dedupe_key"),
+        Index("ix_outbox_due", "state", "not_before"),
+        Index("ix_outbox_recipient", "team_id", "recipient", "kind", "sent_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(24))  # an OutboxKind
+    dedupe_key: Mapped[str] = mapped_column(String(128))
+    recipient: Mapped[str] = mapped_column(String(32))
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id", ondelete="CASCADE"), index=True)
+    payload: Mapped[str] = mapped_column(Text, default="{}")
+    not_before: Mapped[dt.datetime]
+    state: Mapped[str] = mapped_column(String(16), default=OutboxState.PENDING)  # an OutboxState
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    deferrals: Mapped[int] = mapped_column(Integer, default=0)  # times it waited for allowed hours
+    last_error: Mapped[str | None] = mapped_column(String(128))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    sent_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]

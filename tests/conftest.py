@@ -76,9 +76,13 @@ def sandbox(clock: ManualClock) -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-def admin_config() -> AdminConfig:
-    """Override in a test module to give the bot a different config."""
-    return parse_config(DEFAULT_TEST_CONFIG, "test config")
+def admin_config(request: pytest.FixtureRequest) -> AdminConfig:
+    """Override in a test module to give the bot a different config; a module that sets
+    `ANY_HOUR = True` gets the default one with ANY_HOUR_CADENCE."""
+    text = DEFAULT_TEST_CONFIG
+    if getattr(request.module, "ANY_HOUR", False):
+        text = text.replace("\n[[teams]]", "\n" + ANY_HOUR_CADENCE + "\n[[teams]]", 1)
+    return parse_config(text, "test config")
 
 
 @pytest.fixture
@@ -98,6 +102,15 @@ TEST_PEOPLE = [
     ("U0OTHERMGR", "omar", "UTC"),
     ("U0ADMIN", "ada", "UTC"),
 ]
+# Tests of the manager features exchange messages between people in four zones and are about
+# something other than their hours: with this cadence (every day a working day, one quiet minute)
+# nearly every moment is allowed for everyone. Respect for real hours is tested on its own
+# (tests/e2e/test_respect_month.py) and by the tests that keep the default cadence.
+ANY_HOUR_CADENCE = """
+[cadence]
+working_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+quiet_hours = { start = "04:37", end = "04:38" }
+"""
 DEFAULT_TEST_CONFIG = """
 admins = ["U0ADMIN"]
 
@@ -111,3 +124,4 @@ name = "East"
 manager = "U0OTHERMGR"
 members = []
 """
+

@@ -133,7 +133,10 @@ def resolved(text: str) -> list[Block]:
     return [SectionBlock(text=MarkdownTextObject(text=text))]
 
 
-def sent_note(rep: str, question: str) -> str:
+def sent_note(rep: str, question: str, waiting: str = "") -> str:
+    """What the manager is told; `waiting` says when a question held back for the rep's hours lands."""
+    if waiting:
+        return f"Your question to {mention(rep)}:\n{quote(question)}\n{waiting.strip()}"
     return f"Sent to {mention(rep)}:\n{quote(question)}\nThey can answer it like any check-in."
 
 

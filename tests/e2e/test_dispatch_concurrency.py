@@ -21,15 +21,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import AdminConfig, parse_config
+from handlers.delivery import BATCH
 from sandbox import Sandbox
 from sandbox.harness import BotHarness
 from scheduling.clock import ManualClock
-from scheduling.dispatch import BATCH, PassReport, claim_batch
-from storage.models import CheckIn, User
+from scheduling.plan import insert_checkins_once
+from scheduling.report import PassReport
+from storage import outbox
+from storage.models import CheckIn, OutboxMessage, User
 from storage.people import sync_config_teams
 
 # A big team: more check-ins than two claimed batches (scheduling.dispatch.BATCH), so that the
@@ -73,10 +76,11 @@ def seed_due(sessions: sessionmaker[Session], team_id: str, config: AdminConfig,
     with sessions.begin() as session:
         sync_config_teams(session, team_id, config, now)
         session.execute(update(User).values(tz="UTC", tz_refreshed_at=now))
-        ids = session.scalars(insert(CheckIn).returning(CheckIn.id), [
+        # As the planner writes them: each check-in with its outbox row.
+        ids = insert_checkins_once(session, [
             {"team_id": team_id, "rep_id": rep, "kind": "scheduled", "due_at": now - dt.timedelta(minutes=1),
              "state": "scheduled", "attempts": 0, "snooze_count": 0, "created_at": now - dt.timedelta(days=1)}
-            for rep in REPS]).all()
+            for rep in REPS])
     return sorted(ids)
 
 
@@ -123,12 +127,12 @@ def test_a_claim_takes_at_most_one_batch_and_a_second_claim_takes_the_rest(
     now = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
     ids = seed_due(sessions, sandbox.team_id, parse_config(team_config(dt.time(23, 0)), "big"), now)
     with sessions.begin() as session:
-        first = claim_batch(session, sandbox.team_id, now, "pass-a", limit=BATCH)
+        first = [c.id for c in outbox.claim_due(session, now, "pass-a", BATCH, team_id=sandbox.team_id)]
     with sessions.begin() as session:
-        second = claim_batch(session, sandbox.team_id, now, "pass-b", limit=BATCH)
+        second = [c.id for c in outbox.claim_due(session, now, "pass-b", BATCH, team_id=sandbox.team_id)]
     assert len(first) == BATCH and len(second) == BATCH and not set(first) & set(second)
     with sessions.begin() as session:
-        claimed = Counter(session.scalars(select(CheckIn.claimed_by).where(CheckIn.state == "sending")))
+        claimed = Counter(session.scalars(select(OutboxMessage.claimed_by).where(OutboxMessage.state == "claimed")))
     assert claimed == Counter({"pass-a": BATCH, "pass-b": BATCH})
     assert len(ids) - 2 * BATCH > 0
 

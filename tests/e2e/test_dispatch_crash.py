@@ -19,16 +19,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import parse_config
+from handlers.delivery import CONCURRENCY
 from sandbox import Sandbox
 from sandbox.harness import BotHarness
 from scheduling.clock import ManualClock
-from scheduling.dispatch import CONCURRENCY
-from scheduling.followups import CLAIM_LEASE
+from scheduling.plan import insert_checkins_once
 from storage.models import CheckIn, User
+from storage.outbox import LEASE as CLAIM_LEASE
 from storage.people import sync_config_teams
 
 REPS = [f"U0REP{i:02d}" for i in range(CONCURRENCY + 4)]  # four more than the process posts at once
@@ -82,10 +83,10 @@ def test_a_process_killed_after_the_send_and_before_the_commit_sends_nothing_twi
     with sessions.begin() as session:
         sync_config_teams(session, sandbox.team_id, config, now)
         session.execute(update(User).values(tz="UTC", tz_refreshed_at=now))
-        ids = sorted(session.scalars(insert(CheckIn).returning(CheckIn.id), [
+        ids = sorted(insert_checkins_once(session, [
             {"team_id": sandbox.team_id, "rep_id": rep, "kind": "scheduled", "due_at": now - dt.timedelta(minutes=1),
              "state": "scheduled", "attempts": 0, "snooze_count": 0, "created_at": now - dt.timedelta(days=1)}
-            for rep in REPS]).all())
+            for rep in REPS]))
 
     sandbox.faults.slow_reply(3.0, "chat.postMessage")
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_API_URL": sandbox.api_url,

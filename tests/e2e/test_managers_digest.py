@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from unittest.mock import ANY
 
 import pytest
 
 from core.config import AdminConfig, parse_config
+from handlers.passes import run_pass
 from sandbox.harness import BotHarness
 from sandbox.models import Message
 from scheduling.clock import ManualClock
-from scheduling.dispatch import run_pass
 from storage.people import sync_config_teams
 
 MANAGER, REP1, REP2 = "U0MANAGER", "U0REP1", "U0REP2"
@@ -70,7 +71,7 @@ def test_daily_digest_is_sent_once_per_day_under_repeated_and_concurrent_passes(
     for thread in threads:
         thread.join()
     [digest] = digests(bot)
-    assert digest.event_payload == {"manager": MANAGER, "answers": 2}
+    assert digest.event_payload == {"manager": MANAGER, "answers": 2, "outbox_id": ANY}
     assert "Monday news from Ana." in str(digest.blocks) and "Monday news from Ben." in str(digest.blocks)
     assert digest.text and {"answer_reply", "answer_thanks"} <= set(digest.action_ids())
 
@@ -94,6 +95,10 @@ def test_thanks_from_a_digest_reaches_the_rep(bot: BotHarness, clock: ManualCloc
     bot.dispatch()
     [digest] = digests(bot)
     bot.slack.click("answer_thanks", user=MANAGER, message=digest)
+    # 15:00 UTC is 07:00 in Los Angeles: the thanks waits for the rep's working day.
+    assert of_type(bot.sandbox.dms_to(REP1), "coaching_note") == []
+    clock.set(dt.datetime(2026, 3, 2, 17, 0, tzinfo=UTC))
+    bot.dispatch()
     [thanks] = of_type(bot.sandbox.dms_to(REP1), "coaching_note")
     assert "thanks" in thanks.text.lower()
 

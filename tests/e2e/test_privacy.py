@@ -17,6 +17,9 @@ from scheduling.clock import ManualClock
 from storage.models import Answer, CadenceAgreement, CheckIn, CoachingNote, Membership, Team
 from storage.people import sync_config_teams
 
+# People in four zones message each other here; their hours are not what is tested (see conftest).
+ANY_HOUR = True
+
 MANAGER, OTHER, ADMIN, REP1, REP2 = "U0MANAGER", "U0OTHERMGR", "U0ADMIN", "U0REP1", "U0REP2"
 REFUSAL = "Sorry, I can't share that with you."
 INJECTION = "<!channel> & <@U0OTHERMGR> <https://evil.example|click>"

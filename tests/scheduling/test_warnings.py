@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.config import AdminConfig, parse_config
 from core.services import Services
 from core.settings import Settings
-from scheduling.dispatch import PassReport, follow_up_steps
-from scheduling.warnings import send_warnings
+from handlers.delivery import drain
+from scheduling.dispatch import FOLLOW_UP_STEPS
+from scheduling.report import PassReport
+from scheduling.warnings import enqueue_warnings
 from storage.models import CheckIn, User, WarningClaim, WarningSent
 from storage.people import sync_config_teams
 
@@ -74,12 +76,13 @@ def touch(sessions: sessionmaker[Session], rep: str, at: dt.datetime) -> None:
 
 def run(svc: Services, now: dt.datetime) -> PassReport:
     report = PassReport()
-    send_warnings(svc, now, report)
+    enqueue_warnings(svc, now, report)
+    drain(svc, now, report)
     return report
 
 
 def test_every_pass_runs_the_warning_step_once() -> None:
-    assert follow_up_steps().count(send_warnings) == 1
+    assert FOLLOW_UP_STEPS.count(enqueue_warnings) == 1
 
 
 def test_one_nudge_per_manager_bundles_every_rep_with_a_gap(engine: Engine, sessions: sessionmaker[Session]) -> None:
@@ -124,24 +127,30 @@ def test_a_signal_that_re_arms_warns_again_after_one_cooldown_else_after_two(
         rearmed = {w.rep_id: w.rearmed for w in session.scalars(select(WarningSent))}
         assert rearmed == {"U0REP1": True, "U0REP2": False}
     run(svc, day(10.5))  # one cooldown on: REP1 has a new gap and re-armed; REP2 never re-armed
+    assert len(slack.posts) == 1  # found at midnight, the manager's quiet hours: it waits for 09:00
+    run(svc, day(10.5) + dt.timedelta(hours=9))
     assert len(slack.posts) == 2 and slack.posts[1]["metadata"].event_payload["reps"] == ["U0REP1"]
     run(svc, day(18))  # two cooldowns on: one gentle reminder about REP2's lasting gap
     assert len(slack.posts) == 3 and "U0REP2" in slack.posts[2]["metadata"].event_payload["reps"]
 
 
-def test_a_failed_send_is_released_for_the_next_pass(engine: Engine, sessions: sessionmaker[Session]) -> None:
+def test_a_failed_send_is_retried_from_the_outbox_once(engine: Engine, sessions: sessionmaker[Session]) -> None:
     enrol(sessions)
     slack = FakeSlack()
     svc = services(engine, sessions, slack)
     slack.error = "internal_error"
     report = run(svc, START + dt.timedelta(days=15))
-    assert report.get("warnings_retry_later") == 1 and slack.posts == []
+    assert report.get("retry_later") == 1 and slack.posts == []
     with sessions.begin() as session:
-        assert session.scalars(select(WarningClaim)).all() == []
-        assert session.scalars(select(WarningSent)).all() == []
+        # The claim and the records stay: the outbox row is retried, so nothing is evaluated twice.
+        assert len(session.scalars(select(WarningClaim)).all()) == 1
+        assert session.scalar(select(WarningClaim.message_ts)) is None
     slack.error = None
     run(svc, START + dt.timedelta(days=15, minutes=1))
+    run(svc, START + dt.timedelta(days=15, minutes=2))
     assert slack.kinds() == ["contact_gap"]
+    with sessions.begin() as session:
+        assert session.scalar(select(WarningClaim.message_ts)) == "1.000"
 
 
 def test_a_second_pass_the_same_day_finds_the_claim_taken(engine: Engine, sessions: sessionmaker[Session]) -> None:

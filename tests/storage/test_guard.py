@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from coaching.drift import DEFAULT_THRESHOLDS, compute_signals
 from core.config import AdminConfig, parse_config
-from storage import guard, guard_history
+from storage import guard, guard_history, outbox
 from storage.models import Answer, CheckIn, CoachingNote, ManagerQuestion, User
 from storage.people import sync_config_teams
 
@@ -169,9 +171,16 @@ def test_a_held_question_is_sent_or_cancelled_only_once(sessions: sessionmaker[S
 def test_two_adhoc_checkins_at_the_same_moment_both_get_a_row(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         setup(session)
-        first = guard.open_adhoc_checkin(session, T, "U0REP1", "One?", NOW)
-        second = guard.open_adhoc_checkin(session, T, "U0REP1", "Two?", NOW)
+        first = guard.open_adhoc_checkin(session, T, "U0REP1", "U0MANAGER", 1, "One?", NOW)
+        second = guard.open_adhoc_checkin(session, T, "U0REP1", "U0OTHER", 2, "Two?", NOW)
         assert first != second
+        # Each question's check-in keeps the exact moment it was asked (no nudging) and has
+        # its own outbox row, keyed by the question.
+        rows = session.execute(select(CheckIn.due_at, CheckIn.ref).where(CheckIn.id.in_([first, second]))).all()
+        assert {r.due_at for r in rows} == {NOW} and {r.ref for r in rows} == {1, 2}
+        assert outbox.of_checkin(session, first) != outbox.of_checkin(session, second)
+        with pytest.raises(RuntimeError):  # the same question twice is refused, not a second check-in
+            guard.open_adhoc_checkin(session, T, "U0REP1", "U0MANAGER", 1, "One?", NOW)
 
 
 def test_a_warning_is_claimed_once_per_manager_kind_and_day(sessions: sessionmaker[Session]) -> None:

@@ -154,6 +154,7 @@ def upgrade() -> None:
     sa.Column('goal_id', sa.Integer(), nullable=True),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('due_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ref', sa.Integer(), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('claimed_by', sa.String(length=64), nullable=True),
     sa.Column('claimed_at', storage.models.UTCDateTime(timezone=True), nullable=True),
@@ -170,7 +171,7 @@ def upgrade() -> None:
     sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['goal_id'], ['goals.id'], name=op.f('fk_checkins_goal_id_goals'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_checkins')),
-    sa.UniqueConstraint('team_id', 'rep_id', 'kind', 'due_at', name=op.f('uq_checkins_team_id_rep_id_kind_due_at'))
+    sa.UniqueConstraint('team_id', 'rep_id', 'kind', 'due_at', 'ref', name=op.f('uq_checkins_team_id_rep_id_kind_due_at_ref'))
     )
     with op.batch_alter_table('checkins', schema=None) as batch_op:
         batch_op.create_index('ix_checkins_due', ['state', 'due_at'], unique=False)
@@ -211,6 +212,34 @@ def upgrade() -> None:
     with op.batch_alter_table('answers', schema=None) as batch_op:
         batch_op.create_index('ix_answers_rep_time', ['team_id', 'rep_id', 'created_at'], unique=False)
 
+    op.create_table('outbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.String(length=32), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('dedupe_key', sa.String(length=128), nullable=False),
+    sa.Column('recipient', sa.String(length=32), nullable=False),
+    sa.Column('checkin_id', sa.Integer(), nullable=True),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('not_before', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('claimed_by', sa.String(length=64), nullable=True),
+    sa.Column('lease_until', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('deferrals', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.String(length=128), nullable=True),
+    sa.Column('channel', sa.String(length=32), nullable=True),
+    sa.Column('ts', sa.String(length=32), nullable=True),
+    sa.Column('sent_at', storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['checkin_id'], ['checkins.id'], name=op.f('fk_outbox_checkin_id_checkins'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
+    sa.UniqueConstraint('team_id', 'dedupe_key', name=op.f('uq_outbox_team_id_dedupe_key'))
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_checkin_id'), ['checkin_id'], unique=False)
+        batch_op.create_index('ix_outbox_due', ['state', 'not_before'], unique=False)
+        batch_op.create_index('ix_outbox_recipient', ['team_id', 'recipient', 'kind', 'sent_at'], unique=False)
+
     op.create_table('answer_relays',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('team_id', sa.String(length=32), nullable=False),
@@ -250,6 +279,12 @@ def downgrade() -> None:
 
     op.drop_table('coaching_notes')
     op.drop_table('answer_relays')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_recipient')
+        batch_op.drop_index('ix_outbox_due')
+        batch_op.drop_index(batch_op.f('ix_outbox_checkin_id'))
+
+    op.drop_table('outbox')
     with op.batch_alter_table('answers', schema=None) as batch_op:
         batch_op.drop_index('ix_answers_rep_time')
 

@@ -22,11 +22,12 @@ log = logging.getLogger(__name__)
 
 # The rep can't be messaged until a person changes something: stop trying and park the schedule.
 PERMANENT_USER_ERRORS = frozenset({
-    "user_not_found", "account_inactive", "cannot_dm_bot", "user_disabled", "users_not_found",
+    "user_not_found", "cannot_dm_bot", "user_disabled", "users_not_found",
     "channel_not_found", "is_archived", "not_in_channel", "user_is_restricted",
 })
-# The whole app can't post: every send would fail the same way.
-FATAL_ERRORS = frozenset({"invalid_auth", "token_revoked", "account_inactive_app", "not_authed",
+# The whole app can't post: every send would fail the same way. `account_inactive` from a bot
+# token means the bot's own user or workspace was deactivated, not the recipient's.
+FATAL_ERRORS = frozenset({"invalid_auth", "token_revoked", "account_inactive", "account_inactive_app", "not_authed",
                           "missing_scope", "no_permission", "token_expired"})
 
 Outcome = Literal["ok", "permanent", "transient", "fatal", "unknown"]

@@ -1,0 +1,365 @@
+"""The one sender: claim due outbox rows, hold back what may not land yet, post, record.
+
+Every message the bot posts on its own or on someone's behalf goes through `drain`: the dispatch
+pass runs it for everything due, and a listener runs it for the rows it just wrote, so a
+manager's question still feels immediate when it is allowed to go. One claim (storage.outbox),
+one respect policy (scheduling.respect), one error policy (below):
+
+- the recipient can't be reached (`user_not_found`, …): the row fails and the person is parked;
+- a passing fault (5xx, 429 past the client's retries, a refused connection): back off and retry;
+- the token or workspace is gone: stop at once, give back every claim, one log line;
+- the outcome is unknown (the reply was lost): keep the claim, and look before posting again.
+
+Pipelined: while one batch is being posted, the previous batch's results are written and the next
+batch is claimed and prepared, so the posting threads never wait for the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Collection, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
+
+from core.services import Services
+from handlers.delivery_checkins import CHECKIN_KINDS, prepare
+from handlers.render.outbox import EVENT_TYPES, RENDERERS, stamp
+from handlers.sender import SendResult, find_sent, post
+from handlers.text import local_time
+from scheduling.plan import MAX_LATENESS
+from scheduling.report import PassReport, pass_token
+from scheduling.respect import allowed_from, hours_of
+from storage import guard, lifecycle, outbox
+from storage.models import (
+    AnswerRelay,
+    CadenceAgreement,
+    DigestSent,
+    Membership,
+    OutboxKind,
+    OutboxState,
+    User,
+)
+from storage.outbox import Claimed
+
+log = logging.getLogger(__name__)
+
+# Rows claimed per transaction: small enough that a claimed batch is posted well within the
+# claim's lease, large enough that the per-batch queries cost little per message.
+BATCH = 256
+CONCURRENCY = 16
+# Kinds a person is waiting for right now; `serve` drains these within seconds.
+INTERACTIVE = frozenset({
+    OutboxKind.CHECKIN_NOW, OutboxKind.MANAGER_QUESTION, OutboxKind.ANSWER_RELAY, OutboxKind.COACHING_NOTE,
+    OutboxKind.THANKS, OutboxKind.CADENCE_PROPOSAL, OutboxKind.CADENCE_OUTCOME, OutboxKind.TEAM_INVITE,
+    OutboxKind.INVITE_OUTCOME, OutboxKind.SUMMARY_PAGE,
+})
+
+
+# How a pass's summary counts what it sent, by kind (check-in prompts count as "sent").
+REPORT_KEYS = {OutboxKind.CHECKIN_REMINDER: "reminders", OutboxKind.TEAM_DIGEST: "digests",
+               OutboxKind.DRIFT_WARNING: "drift_warnings", OutboxKind.CONTACT_GAP: "contact_gaps",
+               OutboxKind.MANAGER_QUESTION: "questions"}
+
+
+@dataclass(frozen=True)
+class Job:
+    row: Claimed
+    message: dict[str, Any]
+
+
+@dataclass
+class _Batch:
+    """A claimed batch being posted: one future per recipient, whose messages go in order (a long
+    summary's pages, a check-in then its question), while different people's go side by side."""
+
+    jobs: list[Job]
+    futures: list[Future[list[SendResult]]] = field(default_factory=list)
+    groups: list[list[int]] = field(default_factory=list)  # job indices per future
+
+    def start(self, pool: ThreadPoolExecutor, client: WebClient) -> _Batch:
+        by_recipient: dict[str, list[int]] = {}
+        for index, job in enumerate(self.jobs):
+            by_recipient.setdefault(job.row.recipient, []).append(index)
+        self.groups = list(by_recipient.values())
+        self.futures = [pool.submit(_post_in_order, client, [self.jobs[i].message for i in group])
+                        for group in self.groups]
+        return self
+
+    def results(self) -> list[SendResult]:
+        out: list[SendResult | None] = [None] * len(self.jobs)
+        stopped = [SendResult("transient", error="not sent: pass stopped")]
+        for group, future in zip(self.groups, self.futures, strict=True):
+            results = stopped * len(group) if future.cancelled() else future.result()
+            for index, result in zip(group, results, strict=True):
+                out[index] = result
+        return [r for r in out if r is not None]
+
+
+def _post_in_order(client: WebClient, messages: list[dict[str, Any]]) -> list[SendResult]:
+    results = [post(client, **message) for message in messages]
+    return results
+
+
+def drain(services: Services, now: dt.datetime | None = None, report: PassReport | None = None, *,
+          ids: Collection[int] | None = None, kinds: Iterable[OutboxKind] | None = None,
+          concurrency: int = CONCURRENCY) -> PassReport:
+    """Post everything due (or only the rows `ids`, or only `kinds`), batch by batch."""
+    now = now or services.now()
+    report = report if report is not None else PassReport()
+    if ids is not None and not ids:
+        return report
+    token = pass_token()
+    kind_list = list(kinds) if kinds is not None else None
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="outbox") as pool:
+        in_flight: _Batch | None = None
+        while True:
+            with services.sessions.begin() as session:
+                claimed = outbox.claim_due(session, now, token, BATCH, team_id=services.team_id, kinds=kind_list,
+                                           ids=ids, claimed_at=max(now, services.now()))
+                jobs = _prepare(session, services, claimed, now, report) if claimed else []
+            batch = _Batch(jobs).start(pool, services.client)
+            fatal = _finish(services, in_flight, now, report) if in_flight else None
+            if fatal:
+                for future in batch.futures:
+                    future.cancel()  # not started yet: given back below, unsent
+                _finish(services, batch, now, report)
+                log.error("Slack refused the bot token (%s); stopped sending, nothing is lost", fatal)
+                report.add("fatal")
+                report.fatal = fatal
+                return report
+            if not claimed:
+                return report
+            in_flight = batch
+
+
+def deliver_now(services: Services, ids: Sequence[int]) -> dict[int, outbox.Status]:
+    """A listener's own rows, posted now if their recipients' hours allow (after its commit).
+
+    Returns what became of each: sent, waiting (and until when), or failed.
+    """
+    report = drain(services, ids=ids)
+    if report.fatal:
+        log.warning("immediate delivery stopped: %s", report.fatal)
+    states: dict[int, outbox.Status] = {}
+    with services.sessions.begin() as session:
+        for outbox_id in ids:
+            found = outbox.status_of(session, outbox_id)
+            if found is not None:
+                states[outbox_id] = found
+    return states
+
+
+def delivered(states: dict[int, outbox.Status], outbox_id: int | None) -> bool:
+    found = states.get(outbox_id) if outbox_id is not None else None
+    return found is not None and found.state is OutboxState.SENT
+
+
+def undeliverable(states: dict[int, outbox.Status], outbox_id: int | None) -> bool:
+    found = states.get(outbox_id) if outbox_id is not None else None
+    return found is None or found.state in (OutboxState.FAILED, OutboxState.CANCELLED)
+
+
+def _prepare(session: Session, services: Services, claimed: list[Claimed], now: dt.datetime,
+             report: PassReport) -> list[Job]:
+    """Hold back what may not land yet, then render the rest (or cancel what is no longer wanted)."""
+    hours = hours_of(session, services.config, services.team_id, {r.recipient for r in claimed})
+    ready: list[Claimed] = []
+    deferred: list[tuple[int, dt.datetime]] = []
+    too_late: list[Claimed] = []
+    for row in claimed:
+        moment = allowed_from(row.kind, hours[row.recipient], now)
+        if moment <= now:
+            ready.append(row)
+        elif row.kind is OutboxKind.CHECKIN_PROMPT and moment - row.not_before > MAX_LATENESS:
+            # A scheduled check-in that can't land within its lateness window is skipped for this
+            # slot (the next one is planned as usual) rather than arriving a day late.
+            too_late.append(row)
+        else:
+            deferred.append((row.id, moment))
+    outbox.defer(session, deferred)
+    report.add("deferred", len(deferred))
+    outbox.cancel(session, [(r.id, "outside_allowed_hours") for r in too_late])
+    lifecycle.expire(session, [(r.checkin_id, "outside_allowed_hours") for r in too_late if r.checkin_id], now)
+    report.add("expired", len(too_late))
+    checkin_rows = [r for r in ready if r.kind in CHECKIN_KINDS]
+    decided = prepare(session, services.config, services.team_id, checkin_rows, now, report)
+    messages = decided.messages
+    cancelled = decided.cancelled
+    for row in ready:
+        if row.kind in CHECKIN_KINDS:
+            continue
+        message = RENDERERS[row.kind](session, row)
+        if message is None:
+            cancelled.append((row.id, "subject gone"))
+        else:
+            messages.append((row, message))
+    outbox.cancel(session, cancelled)
+    report.add("cancelled", len(cancelled))
+    return [Job(row, stamp(message, row.id)) for row, message in messages]
+
+
+def _finish(services: Services, batch: _Batch, now: dt.datetime, report: PassReport) -> str | None:
+    """Wait for a batch's posts and record the outcomes. Returns a fatal error, if Slack gave one."""
+    results = batch.results()
+    if not batch.jobs:
+        return None
+    with services.sessions.begin() as session:
+        return record(session, services.team_id, [(j.row, r) for j, r in zip(batch.jobs, results, strict=True)],
+                      now, report)
+
+
+def record(session: Session, team_id: str, outcomes: Sequence[tuple[Claimed, SendResult]], now: dt.datetime,
+           report: PassReport) -> str | None:
+    """Write what Slack said for each post. Returns the fatal error, if any."""
+    fatal: str | None = None
+    sent: list[tuple[Claimed, str | None, str | None]] = []
+    unknown: list[tuple[int, str]] = []
+    failed: list[tuple[Claimed, str]] = []
+    retry: list[tuple[Claimed, str]] = []
+    for row, result in outcomes:
+        if result.outcome == "ok":
+            sent.append((row, result.channel, result.ts))
+        elif result.outcome == "unknown":
+            unknown.append((row.id, result.error or "no reply"))
+        elif result.outcome == "permanent":
+            failed.append((row, result.error or "unreachable"))
+            park(session, team_id, row.recipient, result.error or "unreachable", now)
+        else:
+            if result.outcome == "fatal":
+                fatal = result.error
+            retry.append((row, result.error or "transient"))
+    outbox.mark_sent(session, [(r.id, channel, ts) for r, channel, ts in sent], now)
+    after_sent(session, team_id, sent, now)
+    outbox.unconfirmed(session, unknown, now)
+    outbox.fail(session, [(r.id, error) for r, error in failed])
+    if fatal:
+        outbox.release_now(session, [r.id for r, _ in retry])
+        given_up: set[int] = set()
+    else:
+        given_up = set(outbox.release(session, [(r.id, r.attempts, error) for r, error in retry], now))
+    lifecycle.release(session, [(r.checkin_id, e) for r, e in retry
+                                if r.kind in CHECKIN_KINDS and r.checkin_id and r.id not in given_up])
+    failed += [(r, f"gave up: {e}") for r, e in retry if r.id in given_up]
+    after_failed(session, failed, now)
+    report.add("sent", sum(1 for r, _, _ in sent if r.kind in CHECKIN_KINDS and r.kind is not OutboxKind.MANAGER_QUESTION))
+    for kind in {r.kind for r, _, _ in sent}:
+        report.add(REPORT_KEYS.get(kind, f"sent:{kind}"), sum(1 for r, _, _ in sent if r.kind is kind))
+    report.add("unconfirmed", len(unknown))
+    report.add("parked", len([1 for r, e in failed if not e.startswith("gave up")]))
+    report.add("failed", len(failed))
+    report.add("retry_later", len(retry) - len(given_up))
+    return fatal
+
+
+def after_sent(session: Session, team_id: str, sent: Sequence[tuple[Claimed, str | None, str | None]],
+               now: dt.datetime) -> None:
+    """What each kind's sending changes besides its outbox row."""
+    checkins: list[tuple[int, str | None, str | None, dt.datetime]] = []
+    newest: dict[str, int] = {}  # rep -> the check-in just sent to them
+    for row, channel, ts in sent:
+        if row.kind in CHECKIN_KINDS and row.checkin_id is not None:
+            checkins.append((row.checkin_id, channel, ts, now))
+            if row.kind is OutboxKind.MANAGER_QUESTION:
+                guard.question_delivered(session, int(row.payload["question_id"]), channel, ts, now)
+            else:
+                newest[row.recipient] = max(newest.get(row.recipient, 0), row.checkin_id)
+        elif row.kind is OutboxKind.ANSWER_RELAY:
+            session.execute(update(AnswerRelay).where(AnswerRelay.id == int(row.payload["relay_id"]))
+                            .values(channel=channel, message_ts=ts).execution_options(synchronize_session=False))
+        elif row.kind in (OutboxKind.DRIFT_WARNING, OutboxKind.CONTACT_GAP):
+            guard.warning_delivered(session, int(row.payload["claim_id"]),
+                                    [int(i) for i in row.payload["warning_ids"]], ts)
+        elif row.kind is OutboxKind.TEAM_DIGEST:
+            session.execute(update(DigestSent).where(DigestSent.id == int(row.payload["digest_id"]))
+                            .values(message_ts=ts, answers=len(row.payload["answer_ids"]))
+                            .execution_options(synchronize_session=False))
+    lifecycle.mark_sent(session, checkins)
+    lifecycle.supersede_older(session, team_id, newest, now)
+
+
+def after_failed(session: Session, failed: Sequence[tuple[Claimed, str]], now: dt.datetime) -> None:
+    """A message that will never be delivered: undo what was waiting on it."""
+    for row, error in failed:
+        if row.kind in CHECKIN_KINDS and row.checkin_id is not None:
+            lifecycle.expire(session, [(row.checkin_id, error)], now)
+            if row.kind is OutboxKind.MANAGER_QUESTION:
+                guard.release_question(session, int(row.payload["question_id"]))
+        elif row.kind is OutboxKind.TEAM_INVITE:
+            # The rep never saw it, so nobody joins on their behalf.
+            session.execute(delete(Membership).where(Membership.id == int(row.payload["membership_id"]),
+                                                     Membership.status == "pending"))
+        elif row.kind is OutboxKind.CADENCE_PROPOSAL:
+            session.execute(update(CadenceAgreement).where(
+                CadenceAgreement.id == int(row.payload["agreement_id"]), CadenceAgreement.status == "proposed")
+                .values(status="declined", decided_at=now).execution_options(synchronize_session=False))
+        if error.startswith("gave up"):  # an unreachable recipient was logged once, when parked
+            log.warning("could not deliver a %s to %s: %s", row.kind, row.recipient, error)
+
+
+def park(session: Session, team_id: str, user_id: str, reason: str, now: dt.datetime) -> None:
+    """Stop scheduling someone Slack says we can't reach; logged once, when it first happens."""
+    result = session.execute(
+        update(User).where(User.team_id == team_id, User.slack_id == user_id, User.parked_reason.is_(None))
+        .values(parked_reason=reason[:64], parked_at=now).execution_options(synchronize_session=False))
+    if getattr(result, "rowcount", 0):
+        log.warning("parked the schedule of %s: Slack said %s", user_id, reason)
+
+
+def recover(services: Services, now: dt.datetime, report: PassReport) -> None:
+    """Claims whose lease ran out (a crashed worker, a lost reply): mark sent if Slack has the
+    message, else give the row back to be posted again."""
+    with services.sessions.begin() as session:
+        rows = outbox.stuck(session, now, services.team_id)
+    if not rows:
+        return
+
+    def look(row: Claimed) -> tuple[str, str] | None | LookupError:
+        oldest = (row.not_before - dt.timedelta(minutes=1)).timestamp()
+        try:
+            return find_sent(services.client, row.recipient, EVENT_TYPES[row.kind], "outbox_id", row.id, oldest)
+        except LookupError as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="recover") as pool:
+        found_all = list(pool.map(look, rows))
+    token = pass_token()
+    for row, found in zip(rows, found_all, strict=True):
+        if isinstance(found, LookupError):
+            continue  # can't tell yet; leave it claimed rather than risk a duplicate
+        with services.sessions.begin() as session:
+            # Only the claim we looked at: if another worker took it over meanwhile, leave it be.
+            if not outbox.reclaim(session, row, token, now):
+                continue
+            if found:
+                # sent_at is when Slack posted it (the message ts), which reminders count from.
+                sent_at = dt.datetime.fromtimestamp(float(found[1]), dt.UTC)
+                outbox.mark_sent(session, [(row.id, found[0], found[1])], sent_at)
+                after_sent(session, services.team_id, [(row, found[0], found[1])], sent_at)
+                report.add("recovered")
+            else:
+                outbox.release_now(session, [row.id])
+                if row.kind in CHECKIN_KINDS and row.checkin_id is not None:
+                    lifecycle.release(session, [(row.checkin_id, "recovered: never reached Slack")])
+                report.add("released")
+
+
+def waiting_note(services: Services, states: dict[int, outbox.Status], outbox_id: int | None,
+                 recipient: str) -> str:
+    """For the person who set a message off: when it reaches its recipient ("" if it already has)."""
+    found = states.get(outbox_id) if outbox_id is not None else None
+    if found is None or found.state is OutboxState.SENT:
+        return ""
+    if found.state in (OutboxState.FAILED, OutboxState.CANCELLED):
+        return " Slack couldn't deliver it, so it wasn't sent."
+    if not found.deferred:
+        return " Slack didn't take it just now; I'll keep trying, and it will arrive once."
+    with services.sessions.begin() as session:
+        zone = hours_of(session, services.config, services.team_id, [recipient])[recipient].zone
+    return (f" It will reach them at the start of their working day ({local_time(found.not_before, zone.key)}, "
+            "their time), so it doesn't land in their evening, weekend or holiday.")

@@ -1,0 +1,37 @@
+"""One dispatch pass: refresh zones, plan due check-ins, recover, send; then follow-ups, send.
+
+`checkin-bot dispatch` and `serve`'s scheduler both run `run_pass`; `serve` also runs
+`drain_interactive` every few seconds, so a message waiting on a retry or on its recipient's
+morning goes out soon after it may.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from core.services import Services
+from handlers.delivery import CONCURRENCY, INTERACTIVE, drain, recover
+from handlers.zones import refresh_zones
+from scheduling.dispatch import plan_checkins, plan_follow_ups
+from scheduling.report import PassReport
+
+log = logging.getLogger(__name__)
+
+
+def run_pass(services: Services, now: dt.datetime | None = None, concurrency: int = CONCURRENCY) -> PassReport:
+    now = now or services.now()
+    report = PassReport()
+    refresh_zones(services, now, report)
+    plan_checkins(services, now, report)
+    recover(services, now, report)
+    drain(services, now, report, concurrency=concurrency)
+    # Reminders, warnings and digests are decided on what was just delivered, then sent.
+    plan_follow_ups(services, now, report)
+    drain(services, now, report, concurrency=concurrency)
+    log.info("%s", report.summary())
+    return report
+
+
+def drain_interactive(services: Services) -> PassReport:
+    return drain(services, kinds=INTERACTIVE)

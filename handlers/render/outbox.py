@@ -1,0 +1,210 @@
+"""Turning outbox rows into Slack messages: one renderer per kind of message.
+
+Rows hold their message as data (ids and a few words); the renderer reads what it needs from the
+database at send time, so a message waiting for its recipient's morning shows what is true then,
+and one whose subject is gone (an answer forgotten, an invitation withdrawn) is not sent at all.
+Check-in prompts and manager questions are rendered in batches by `handlers.delivery_checkins`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.metadata import Metadata
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coaching.drift_model import SignalReading
+from handlers.render import manager as render
+from handlers.render.checkin import prompt_text, reminder
+from handlers.render.guard import warning_dm
+from handlers.render.summary import name_of
+from handlers.text import escape, local_time
+from storage.models import (
+    Answer,
+    CadenceAgreement,
+    CheckIn,
+    CheckInState,
+    CoachingNote,
+    Goal,
+    Membership,
+    OutboxKind,
+)
+from storage.outbox import Claimed
+from storage.summary import names_of
+
+Message = dict[str, Any]
+# None: the message's subject is gone, so the row is cancelled rather than sent.
+Renderer = Callable[[Session, Claimed], Message | None]
+
+# The contract's metadata event type of each kind (CONTRACT §4). Crash recovery looks for a lost
+# post by this type and the row's `outbox_id`.
+EVENT_TYPES: Mapping[OutboxKind, str] = {
+    OutboxKind.CHECKIN_PROMPT: "checkin_prompt",
+    OutboxKind.CHECKIN_NOW: "checkin_prompt",
+    OutboxKind.CHECKIN_REMINDER: "checkin_reminder",
+    OutboxKind.MANAGER_QUESTION: "manager_question",
+    OutboxKind.ANSWER_RELAY: "checkin_answer",
+    OutboxKind.COACHING_NOTE: "coaching_note",
+    OutboxKind.THANKS: "coaching_note",
+    OutboxKind.CADENCE_PROPOSAL: "cadence_proposal",
+    OutboxKind.CADENCE_OUTCOME: "cadence_proposal",
+    # The contract has no event type for invitations; they are closest to a manager's question.
+    OutboxKind.TEAM_INVITE: "manager_question",
+    OutboxKind.INVITE_OUTCOME: "manager_question",
+    OutboxKind.DRIFT_WARNING: "drift_warning",
+    OutboxKind.CONTACT_GAP: "contact_gap",
+    OutboxKind.TEAM_DIGEST: "team_digest",
+    OutboxKind.SUMMARY_PAGE: "team_digest",
+}
+
+
+def stamp(message: Message, outbox_id: int) -> Message:
+    """Put the row's id into the message metadata: how recovery recognises the post later."""
+    meta = message["metadata"]
+    if isinstance(meta, Metadata):
+        meta = Metadata(event_type=meta.event_type, event_payload={**(meta.event_payload or {})})
+    else:
+        meta = Metadata(event_type=meta["event_type"], event_payload={**(meta.get("event_payload") or {})})
+    meta.event_payload["outbox_id"] = outbox_id
+    return {**message, "metadata": meta}
+
+
+def _name(session: Session, row: Claimed, user_id: str) -> str:
+    return names_of(session, row.team_id, [user_id])[user_id]
+
+
+def _relayed(session: Session, answer: Answer) -> render.RelayedAnswer:
+    checkin = session.get(CheckIn, answer.checkin_id)
+    goal = session.get(Goal, answer.goal_id) if answer.goal_id is not None else None
+    goal_text = goal.text if goal is not None and goal.team_id == answer.team_id else None
+    question = None
+    if checkin is not None and checkin.prompt:
+        # An ad-hoc check-in's prompt is the manager's own literal question, not a template.
+        question = escape(checkin.prompt) if checkin.kind == "adhoc" else prompt_text(checkin.prompt, goal_text)
+    names = names_of(session, answer.team_id, [answer.rep_id])
+    return render.RelayedAnswer(answer_id=answer.id, checkin_id=answer.checkin_id, rep_id=answer.rep_id,
+                                rep_name=names[answer.rep_id], goal_id=answer.goal_id, goal_text=goal_text,
+                                question=question, text=answer.text, confidence=answer.confidence,
+                                help_wanted=answer.help_wanted)
+
+
+def relayed(session: Session, answer: Answer) -> render.RelayedAnswer:
+    """An answer as a manager is shown it (also used to refresh a copy already passed on)."""
+    return _relayed(session, answer)
+
+
+def _reminder(session: Session, row: Claimed) -> Message | None:
+    checkin = session.get(CheckIn, row.checkin_id) if row.checkin_id else None
+    if checkin is None or checkin.state != CheckInState.SENT:
+        return None  # answered, skipped or snoozed meanwhile: no nudge needed
+    return reminder(checkin.id, checkin.rep_id, checkin.goal_id, checkin.channel or checkin.rep_id,
+                    checkin.message_ts)
+
+
+def _answer_relay(session: Session, row: Claimed) -> Message | None:
+    answer = session.get(Answer, int(row.payload["answer_id"]))
+    if answer is None or answer.team_id != row.team_id:
+        return None  # forgotten before it could be passed on
+    return render.answer_message(_relayed(session, answer), row.recipient, row.recipient)
+
+
+def _thanks(session: Session, row: Claimed) -> Message | None:
+    manager = str(row.payload["manager"])
+    return render.thanks_to_rep(row.recipient, manager, _name(session, row, manager),
+                                row.payload.get("checkin_id"), row.payload.get("goal_id"))
+
+
+def _note(session: Session, row: Claimed) -> Message | None:
+    note = session.get(CoachingNote, int(row.payload["note_id"]))
+    if note is None or not note.text:
+        return None
+    goal_id = row.payload.get("goal_id")
+    goal = session.get(Goal, int(goal_id)) if goal_id is not None else None
+    return render.note_to_rep(row.recipient, note.manager_id, _name(session, row, note.manager_id),
+                              row.payload.get("checkin_id"), goal_id, goal.text if goal else None, note.text)
+
+
+def _invite(session: Session, row: Claimed) -> Message | None:
+    membership = session.get(Membership, int(row.payload["membership_id"]))
+    if membership is None or membership.status != "pending":
+        return None  # withdrawn, or already answered
+    manager = str(row.payload["manager"])
+    return render.team_invite(row.recipient, manager, _name(session, row, manager), membership.id)
+
+
+def _invite_outcome(session: Session, row: Claimed) -> Message | None:
+    rep = str(row.payload["rep"])
+    who = name_of(_name(session, row, rep))
+    text = (f"{who} confirmed: they're on your team now." if row.payload.get("accepted")
+            else f"{who} chose not to join your team for now.")
+    return render.to_manager(row.recipient, rep, "manager_question", text)
+
+
+def _cadence_proposal(session: Session, row: Claimed) -> Message | None:
+    agreement = session.get(CadenceAgreement, int(row.payload["agreement_id"]))
+    if agreement is None or agreement.status != "proposed":
+        return None
+    manager = agreement.manager_id
+    return render.cadence_proposal(row.recipient, manager, _name(session, row, manager), agreement.id,
+                                   str(row.payload["proposed"]), str(row.payload["current"]))
+
+
+def _cadence_outcome(session: Session, row: Claimed) -> Message | None:
+    rep = str(row.payload["rep"])
+    who = name_of(_name(session, row, rep))
+    description = str(row.payload["description"])
+    text = (f"{who} accepted your proposed rhythm: {description}." if row.payload.get("accepted")
+            else f"{who} would rather keep the current rhythm for now ({description}).")
+    return render.to_manager(row.recipient, rep, "cadence_proposal", text,
+                             agreement_id=row.payload.get("agreement_id"))
+
+
+def _warning(session: Session, row: Claimed) -> Message | None:
+    items = [(str(item["rep"]), SignalReading(**item["reading"])) for item in row.payload["items"]]
+    return warning_dm(row.recipient, EVENT_TYPES[row.kind], items)
+
+
+def _digest(session: Session, row: Claimed) -> Message | None:
+    ids = [int(i) for i in row.payload["answer_ids"]]
+    answers = list(session.scalars(select(Answer).where(Answer.id.in_(ids), Answer.team_id == row.team_id)
+                                   .order_by(Answer.created_at, Answer.id)))
+    if not answers:
+        return None  # every answer in it was forgotten meanwhile
+    since = dt.datetime.fromisoformat(str(row.payload["since"]))
+    label = f"since {local_time(since, ZoneInfo(str(row.payload['zone'])).key)}"
+    return render.digest_message(row.recipient, row.recipient, [_relayed(session, a) for a in answers], label)
+
+
+def _prerendered(session: Session, row: Claimed) -> Message | None:
+    """A message its listener rendered already (a long summary page): posted as it is."""
+    message = dict(row.payload["message"])
+    message["channel"] = row.recipient
+    return message
+
+
+RENDERERS: Mapping[OutboxKind, Renderer] = {
+    OutboxKind.CHECKIN_REMINDER: _reminder,
+    OutboxKind.ANSWER_RELAY: _answer_relay,
+    OutboxKind.THANKS: _thanks,
+    OutboxKind.COACHING_NOTE: _note,
+    OutboxKind.TEAM_INVITE: _invite,
+    OutboxKind.INVITE_OUTCOME: _invite_outcome,
+    OutboxKind.CADENCE_PROPOSAL: _cadence_proposal,
+    OutboxKind.CADENCE_OUTCOME: _cadence_outcome,
+    OutboxKind.DRIFT_WARNING: _warning,
+    OutboxKind.CONTACT_GAP: _warning,
+    OutboxKind.TEAM_DIGEST: _digest,
+    OutboxKind.SUMMARY_PAGE: _prerendered,
+}
+
+
+def as_payload(message: Message) -> dict[str, Any]:
+    """A rendered message as JSON-ready data, for `SUMMARY_PAGE` rows."""
+    meta = message["metadata"]
+    blocks = [b.to_dict() if hasattr(b, "to_dict") else b for b in message.get("blocks") or []]
+    return {"message": {"text": message["text"], "blocks": blocks,
+                        "metadata": {"event_type": meta.event_type, "event_payload": meta.event_payload}}}

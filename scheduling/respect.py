@@ -1,0 +1,102 @@
+"""Respect in one place: when each kind of message may land in its recipient's day.
+
+Everything the bot sends on its own or on someone else's behalf waits for its recipient's allowed
+hours: their working days, outside their quiet hours and holidays, in their own time zone. Reps'
+hours are their cadence's; a manager's are those of the team they manage (or the team's
+`manager_cadence`). Only a direct reply to a person's own action may go at once.
+
+The outbox worker asks `allowed_from` for every row it claims, so no sending path can skip it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.config import AdminConfig
+from scheduling.cadence import Cadence, is_allowed, next_allowed
+from scheduling.plan import schedules_for, zone_of
+from storage.models import OutboxKind, Team, User
+
+
+class Rule(StrEnum):
+    RECIPIENT_HOURS = "the recipient's working hours, in their own time zone"
+    AT_ONCE = "at once: a direct reply to the recipient's own action"
+
+
+# Every outbox kind says whose day it lands in. tests/scheduling/test_respect.py fails for a kind
+# that is missing here.
+RULES: Mapping[OutboxKind, Rule] = {
+    OutboxKind.CHECKIN_PROMPT: Rule.RECIPIENT_HOURS,
+    OutboxKind.CHECKIN_NOW: Rule.AT_ONCE,  # the rep just asked for it with /checkin now
+    OutboxKind.CHECKIN_REMINDER: Rule.RECIPIENT_HOURS,
+    OutboxKind.MANAGER_QUESTION: Rule.RECIPIENT_HOURS,
+    OutboxKind.ANSWER_RELAY: Rule.RECIPIENT_HOURS,
+    OutboxKind.COACHING_NOTE: Rule.RECIPIENT_HOURS,
+    OutboxKind.THANKS: Rule.RECIPIENT_HOURS,
+    OutboxKind.REP_REPLY: Rule.RECIPIENT_HOURS,
+    OutboxKind.CADENCE_PROPOSAL: Rule.RECIPIENT_HOURS,
+    OutboxKind.CADENCE_OUTCOME: Rule.RECIPIENT_HOURS,
+    OutboxKind.TEAM_INVITE: Rule.RECIPIENT_HOURS,
+    OutboxKind.INVITE_OUTCOME: Rule.RECIPIENT_HOURS,
+    OutboxKind.DRIFT_WARNING: Rule.RECIPIENT_HOURS,
+    OutboxKind.CONTACT_GAP: Rule.RECIPIENT_HOURS,
+    OutboxKind.TEAM_DIGEST: Rule.RECIPIENT_HOURS,
+    OutboxKind.SUMMARY_PAGE: Rule.AT_ONCE,  # the manager just asked for this summary
+}
+
+
+@dataclass(frozen=True)
+class Hours:
+    """When a person may be messaged: a cadence's working days, quiet hours and holidays, and a zone."""
+
+    cadence: Cadence
+    zone: ZoneInfo
+
+    def allowed(self, moment: dt.datetime) -> bool:
+        return is_allowed(moment, self.cadence, self.zone)
+
+    def next_allowed(self, moment: dt.datetime) -> dt.datetime:
+        return next_allowed(moment, self.cadence, self.zone)
+
+
+def hours_of(session: Session, config: AdminConfig, team_id: str, people: Iterable[str]) -> dict[str, Hours]:
+    """Each person's allowed hours: a manager by the team they manage, anyone else by their cadence.
+
+    Someone the bot has never seen gets the default cadence in the default zone.
+    """
+    ids = set(people)
+    if not ids:
+        return {}
+    users = {u.slack_id: u for u in session.scalars(
+        select(User).where(User.team_id == team_id, User.slack_id.in_(ids)))}
+    managed: dict[str, str] = {}
+    for manager, name in session.execute(
+        select(Team.manager_id, Team.name).where(Team.team_id == team_id, Team.manager_id.in_(ids))
+        .order_by(Team.name)
+    ):
+        managed.setdefault(manager, name)
+    out: dict[str, Hours] = {}
+    reps = [u for slack_id, u in users.items() if slack_id not in managed]
+    for slack_id, schedule in schedules_for(session, config, reps).items():
+        out[slack_id] = Hours(schedule.cadence, schedule.zone)
+    for manager, name in managed.items():
+        team = next((t for t in config.teams if t.name == name), None)
+        out[manager] = Hours(config.manager_hours(team).to_cadence(), zone_of(users.get(manager), config))
+    default = config.cadence.to_cadence()
+    for slack_id in ids - out.keys():
+        out[slack_id] = Hours(default, zone_of(users.get(slack_id), config))
+    return out
+
+
+def allowed_from(kind: OutboxKind, hours: Hours, now: dt.datetime) -> dt.datetime:
+    """`now` if a message of this kind may land now, else the recipient's next allowed moment."""
+    if RULES[kind] is Rule.AT_ONCE or hours.allowed(now):
+        return now
+    return hours.next_allowed(now)
