@@ -135,7 +135,7 @@ def conversations_open(ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
         user = ctx.ws.user(users[0])
         if user.deleted:
             raise SlackError("user_disabled")
-        already = ("D" + user.id[1:]) in ctx.ws.channels
+        already = ctx.ws.has_im(user.id)
         channel_id = ctx.ws.im_for(user.id)
     channel: dict[str, Any] = {"id": channel_id}
     if truthy(args.get("return_im")):

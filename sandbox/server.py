@@ -159,9 +159,9 @@ class Sandbox:
                     bot_is_member: bool = True) -> Channel:
         return copy.deepcopy(self.workspace.add_channel(channel_id, name, members, bot_is_member))
 
-    def im_channel(self, user_id: str) -> str:
-        """The user's IM with the bot (opened if needed)."""
-        return self.workspace.im_for(user_id)
+    def im_channel(self, user_id: str, channel_id: str | None = None) -> str:
+        """The user's IM with the bot (opened if needed; `channel_id` picks the ID of a new one)."""
+        return self.workspace.im_for(user_id, channel_id)
 
     # ---- records ------------------------------------------------------------------------------
     @property
@@ -190,7 +190,8 @@ class Sandbox:
 
     def _channel_of(self, channel_or_user: str) -> str:
         if channel_or_user[:1] in ("U", "W") and channel_or_user in self.workspace.users:
-            return "D" + channel_or_user[1:]
+            with self.workspace.lock:
+                return self.workspace.ims.get(channel_or_user, "")
         return channel_or_user
 
     def messages(self, channel_or_user: str | None = None) -> list[Message]:

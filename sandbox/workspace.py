@@ -41,6 +41,7 @@ class Workspace:
         self.ephemerals: list[Ephemeral] = []
         self.files: dict[str, UploadedFile] = {}
         self.response_targets: dict[str, ResponseTarget] = {}
+        self.ims: dict[str, str] = {}  # user ID -> their IM with the bot (IDs unrelated, as in Slack)
         self._last_ts = 0.0
         self._ids = itertools.count(1)
         self.users[BOT_USER_ID] = User(BOT_USER_ID, BOT_NAME, "Check-in Coach", is_bot=True)
@@ -83,20 +84,31 @@ class Workspace:
             self.messages.setdefault(channel_id, [])
             return chan
 
-    def im_for(self, user_id: str) -> str:
-        """The IM channel between the bot and a user, opened on first use (as conversations.open)."""
+    def im_for(self, user_id: str, channel_id: str | None = None) -> str:
+        """The IM channel between the bot and a user, opened on first use (as conversations.open).
+
+        Its ID is random, as in Slack (nothing relates a D… ID to the user's ID); `channel_id`
+        chooses it when the IM is first opened (to replay a recorded payload).
+        """
         with self.lock:
             user = self.users.get(user_id)
             if user is None:
                 raise SlackError("user_not_found")
             if user.is_bot:
                 raise SlackError("cannot_dm_bot")
-            channel_id = "D" + user_id[1:]
-            if channel_id not in self.channels:
-                self.channels[channel_id] = Channel(channel_id, user_id, is_im=True, im_user=user_id,
-                                                    members={user_id, BOT_USER_ID})
-                self.messages[channel_id] = []
+            existing = self.ims.get(user_id)
+            if existing is not None:
+                return existing
+            channel_id = channel_id or self.new_id("D")
+            self.ims[user_id] = channel_id
+            self.channels[channel_id] = Channel(channel_id, user_id, is_im=True, im_user=user_id,
+                                                members={user_id, BOT_USER_ID})
+            self.messages[channel_id] = []
             return channel_id
+
+    def has_im(self, user_id: str) -> bool:
+        with self.lock:
+            return user_id in self.ims
 
     def im_owner(self, channel_id: str) -> str | None:
         with self.lock:
