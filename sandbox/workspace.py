@@ -15,14 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 from sandbox.models import (
-    BOT_ID,
     BOT_NAME,
-    BOT_USER_ID,
     Channel,
     Ephemeral,
     Message,
     ResponseTarget,
     SlackError,
+    Team,
     UploadedFile,
     User,
     fill_ids,
@@ -30,11 +29,18 @@ from sandbox.models import (
 
 
 class Workspace:
-    """The workspace state. `clock` gives the wall time used for message timestamps."""
+    """One workspace's state. `clock` gives the wall time used for message timestamps.
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self.lock = threading.RLock()
+    Workspaces of one Enterprise Grid org share a lock and their users (the same W… user object
+    is a member of several workspaces).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time, team: Team | None = None,
+                 lock: threading.RLock | None = None) -> None:
+        self.lock = lock or threading.RLock()
         self.clock = clock
+        self.team = team or Team()
+        self.installed = True  # False once the app is uninstalled from it
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
         self.messages: dict[str, list[Message]] = {}
@@ -44,7 +50,12 @@ class Workspace:
         self.ims: dict[str, str] = {}  # user ID -> their IM with the bot (IDs unrelated, as in Slack)
         self._last_ts = 0.0
         self._ids = itertools.count(1)
-        self.users[BOT_USER_ID] = User(BOT_USER_ID, BOT_NAME, "Check-in Coach", is_bot=True)
+        bot = self.team.bot_user_id
+        self.users[bot] = User(bot, BOT_NAME, "Check-in Coach", is_bot=True, team_id=self.team.id)
+
+    @property
+    def bot_user_id(self) -> str:
+        return self.team.bot_user_id
 
     # ---- ids and timestamps -------------------------------------------------------------------
     def new_id(self, prefix: str) -> str:
@@ -59,13 +70,21 @@ class Workspace:
             return f"{self._last_ts:.6f}"
 
     # ---- users and conversations --------------------------------------------------------------
-    def add_user(self, user_id: str, name: str | None = None, tz: str = "UTC", is_admin: bool = False,
+    def add_user(self, user_id: str, name: str | None = None, tz: str | None = "UTC", is_admin: bool = False,
                  real_name: str | None = None, deleted: bool = False, email: str | None = None) -> User:
         with self.lock:
             user = User(user_id, name or user_id.lower(), real_name or name or user_id, tz, is_admin,
-                        deleted=deleted, email=email)
+                        deleted=deleted, email=email, team_id=self.team.id, enterprise_id=self.team.enterprise_id,
+                        enterprise_name=self.team.enterprise_name, teams=[self.team.id], updated=self.clock())
             self.users[user_id] = user
             return copy.deepcopy(user)
+
+    def join(self, user: User) -> None:
+        """Make a Grid org's user (the same object) a member of this workspace too."""
+        with self.lock:
+            if self.team.id not in user.teams:
+                user.teams.append(self.team.id)
+            self.users[user.id] = user
 
     def user(self, user_id: str) -> User:
         with self.lock:
@@ -79,7 +98,7 @@ class Workspace:
         with self.lock:
             chan = Channel(channel_id, name, members=set(members or []))
             if bot_is_member:
-                chan.members.add(BOT_USER_ID)
+                chan.members.add(self.bot_user_id)
             self.channels[channel_id] = chan
             self.messages.setdefault(channel_id, [])
             return chan
@@ -102,7 +121,7 @@ class Workspace:
             channel_id = channel_id or self.new_id("D")
             self.ims[user_id] = channel_id
             self.channels[channel_id] = Channel(channel_id, user_id, is_im=True, im_user=user_id,
-                                                members={user_id, BOT_USER_ID})
+                                                members={user_id, self.bot_user_id})
             self.messages[channel_id] = []
             return channel_id
 
@@ -130,14 +149,15 @@ class Workspace:
                 raise SlackError("channel_not_found")
             if for_write and chan.is_im and chan.im_user and self.users[chan.im_user].deleted:
                 raise SlackError("is_archived")
-            if BOT_USER_ID not in chan.members:
+            if self.bot_user_id not in chan.members:
                 raise SlackError("not_in_channel")
             return chan
 
     # ---- messages -----------------------------------------------------------------------------
     def post(self, channel: str, user: str, text: str, blocks: list[dict[str, Any]] | None = None,
              metadata: dict[str, Any] | None = None, thread_ts: str | None = None, by_bot: bool = True,
-             client_msg_id: str | None = None) -> Message:
+             client_msg_id: str | None = None, subtype: str | None = None,
+             extra: dict[str, Any] | None = None) -> Message:
         with self.lock:
             parent = None
             if thread_ts:
@@ -148,8 +168,9 @@ class Workspace:
                     parent = self.find(channel, parent.thread_ts) or parent
                     thread_ts = parent.ts
             msg = Message(channel, self.next_ts(), user, text, fill_ids(blocks or []),
-                          copy.deepcopy(metadata), thread_ts, BOT_ID if by_bot else None,
-                          client_msg_id=client_msg_id)
+                          copy.deepcopy(metadata), thread_ts, self.team.bot_id if by_bot else None,
+                          client_msg_id=client_msg_id, team=self.team.id, subtype=subtype,
+                          extra=copy.deepcopy(extra or {}))
             if parent is not None:
                 parent.reply_ts.append(msg.ts)
                 msg.parent_user_id = parent.user
