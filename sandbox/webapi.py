@@ -134,7 +134,7 @@ class WebApi:
     def _auth_error(method: str, token: str | None) -> str | None:
         if not token:
             return "not_authed"
-        if not token.startswith(("xoxb-", "xoxp-", "xapp-")):
+        if not token.startswith(("xoxb-", "xoxp-", "xapp-", "xoxe.xoxb-", "xoxe.xoxp-")):  # xoxe.: rotating
             return "invalid_auth"
         if (method == "apps.connections.open") != token.startswith("xapp-"):
             return "not_allowed_token_type"
