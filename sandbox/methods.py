@@ -29,6 +29,7 @@ class Ctx:
 
 
 Handler = Callable[[Ctx, dict[str, Any]], dict[str, Any]]
+MAX_ATTACHMENTS = 100  # Slack refuses more with too_many_attachments
 
 
 def truthy(value: Any) -> bool:
@@ -79,7 +80,15 @@ def chat_post_message(ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
     text, blocks = str(args.get("text") or ""), _blocks(args)
     if not text and not blocks and not args.get("attachments"):
         raise SlackError("no_text")
-    msg = ctx.ws.post(chan.id, ctx.ws.bot_user_id, text, blocks, _metadata(args), args.get("thread_ts") or None)
+    attachments = args.get("attachments")
+    if isinstance(attachments, list) and len(attachments) > MAX_ATTACHMENTS:
+        raise SlackError("too_many_attachments")
+    extra: dict[str, Any] = {}
+    if isinstance(attachments, list) and attachments:
+        # Slack numbers the attachments it stored.
+        extra["attachments"] = [{**a, "id": i} for i, a in enumerate(attachments, 1) if isinstance(a, dict)]
+    msg = ctx.ws.post(chan.id, ctx.ws.bot_user_id, text, blocks, _metadata(args), args.get("thread_ts") or None,
+                      extra=extra)
     return {"ok": True, "channel": chan.id, "ts": msg.ts, "message": msg.to_api()}
 
 
@@ -145,7 +154,8 @@ def conversations_open(ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
     channel: dict[str, Any] = {"id": channel_id}
     if truthy(args.get("return_im")):
         channel.update({"created": int(ctx.ws.clock()), "is_im": True, "is_org_shared": False, "user": user.id,
-                        "is_user_deleted": user.deleted, "priority": 0})
+                        "last_read": "0000000000.000000", "latest": None, "unread_count": 0,
+                        "unread_count_display": 0, "is_open": True, "is_user_deleted": user.deleted, "priority": 0})
     out: dict[str, Any] = {"ok": True, "channel": channel}
     if already:
         out.update({"no_op": True, "already_open": True})

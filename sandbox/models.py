@@ -79,7 +79,11 @@ class User:
             "display_name": self.name,
             "display_name_normalized": self.name,
             "team": self.team_id,
-            "image_48": f"https://avatars.example.invalid/{self.id}_48.png",
+            "avatar_hash": "g0sandbox000",
+            "image_original": f"https://avatars.example.invalid/{self.id}.png",
+            "status_text": "",
+            "status_emoji": "",
+            **{f"image_{n}": f"https://avatars.example.invalid/{self.id}_{n}.png" for n in (24, 32, 48, 72, 192, 512)},
         }
         if self.email:
             profile["email"] = self.email
@@ -108,6 +112,7 @@ class User:
             "is_app_user": False,
             "updated": updated,
             "is_email_confirmed": self.email is not None,
+            "has_2fa": False,
             "who_can_share_contact_card": "EVERYONE",
         }
         if self.enterprise_id:

@@ -238,7 +238,8 @@ def views_publish(store: ViewStore, users: dict[str, Any], args: dict[str, Any])
     payload = _payload(args)
     user = args.get("user_id")
     if user not in users:
-        raise SlackError("user_not_found")
+        # Slack's answer for a user_id it doesn't know (not user_not_found).
+        raise SlackError("invalid_arguments", response_metadata={"messages": ["invalid `user_id`"]})
     if payload.get("type") != "home":
         raise SlackError("invalid_arguments")
     return {"ok": True, "view": store.publish(str(user), payload, args.get("hash"))}
