@@ -11,7 +11,8 @@
 from sandbox.checks import Violation
 from sandbox.client import Response, SlackClientSim, Transport, bolt_transport
 from sandbox.faults import Faults
-from sandbox.models import Ephemeral, Message, UploadedFile, User
+from sandbox.models import Ephemeral, Message, Team, UploadedFile, User
+from sandbox.ratelimits import RateLimits
 from sandbox.records import Call
 from sandbox.server import Sandbox
 
@@ -20,9 +21,11 @@ __all__ = [
     "Ephemeral",
     "Faults",
     "Message",
+    "RateLimits",
     "Response",
     "Sandbox",
     "SlackClientSim",
+    "Team",
     "Transport",
     "UploadedFile",
     "User",

@@ -15,46 +15,20 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from sandbox import checks, payloads
-from sandbox.models import APP_ID, BOT_USER_ID, Ephemeral, Message, visible_text
+from sandbox.client_shapes import MessageShapes, Response
+from sandbox.models import APP_ID, Ephemeral, Message, Team
 
 if TYPE_CHECKING:
     from sandbox.server import Sandbox
+    from sandbox.views import ViewStore
+    from sandbox.workspace import Workspace
 
 Transport = Callable[[bytes, dict[str, str]], tuple[int, dict[str, str], bytes]]
 FORM = "application/x-www-form-urlencoded"
-
-
-@dataclass
-class Response:
-    """The bot's answer. `reply` is the parsed immediate reply (slash command / view_submission ack)."""
-
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    reply: dict[str, Any] | None = None
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
-
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body.strip() else None
-
-    @property
-    def reply_text(self) -> str:
-        """The immediate reply's text and block texts ("" when the bot only acknowledged)."""
-        if not self.reply:
-            return ""
-        return visible_text(str(self.reply.get("text") or ""), self.reply.get("blocks"))
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -88,10 +62,10 @@ def bolt_transport(app: Any) -> Transport:
     return send
 
 
-class SlackClientSim:
+class SlackClientSim(MessageShapes):
     def __init__(self, sandbox: Sandbox, target: str | Transport | None, signing_secret: str, *,
                  socket: bool = False, timestamp_offset: int = 0, sign_with: str | None = None,
-                 timeout: float = 10.0, ack_deadline: float | None = None) -> None:
+                 timeout: float = 10.0, ack_deadline: float | None = None, team: str | None = None) -> None:
         if target is None and not socket:
             raise ValueError("give the bot URL or a transport, or socket=True")
         self.sandbox = sandbox
@@ -108,6 +82,27 @@ class SlackClientSim:
         elif target is not None:
             self._transport = target
         self.sent_events: dict[str, dict[str, Any]] = {}
+        self.team_id = team  # None: the default workspace
+        self.sandbox.ws(team)  # KeyError now for an unknown workspace
+
+    # ---- the workspace the requests come from --------------------------------------------------
+    @property
+    def ws(self) -> Workspace:
+        return self.sandbox.ws(self.team_id)
+
+    @property
+    def store(self) -> ViewStore:
+        return self.sandbox.views_store(self.team_id)
+
+    @property
+    def team(self) -> Team:
+        return self.ws.team
+
+    @property
+    def org_wide(self) -> bool:
+        """The app is installed org-wide in this workspace's Grid org (payloads say so)."""
+        org = self.sandbox.directory.orgs.get(self.team.enterprise_id or "")
+        return bool(org and org.org_wide)
 
     def with_signing(self, *, secret: str | None = None, timestamp_offset: int | None = None) -> SlackClientSim:
         """A copy that signs with another secret (a forgery) and/or a shifted timestamp (-301: stale)."""
@@ -165,7 +160,7 @@ class SlackClientSim:
     def slash(self, text: str, user: str, command: str = "/checkin", channel: str | None = None,
               escape: bool = True) -> Response:
         """Run a slash command (in the user's DM with the app unless `channel` is given)."""
-        ws = self.sandbox.workspace
+        ws = self.ws
         with ws.lock:
             who = ws.user(user)
             channel_id = channel or ws.im_for(user)
@@ -174,7 +169,7 @@ class SlackClientSim:
                 text = payloads.escape_user_text(text, ws.users, with_names=True)
             target = ws.new_response_target(channel_id, user)
         form = payloads.slash_form(who, command, text, channel_id, name, self._response_url(target.token),
-                                   self.sandbox.view_store.issue_trigger(user))
+                                   self.store.issue_trigger(user), self.team, self.org_wide)
         resp = self._deliver("slash", urlencode(form).encode(), FORM, form)
         if resp.status == 200 and resp.body.strip():
             try:
@@ -191,22 +186,23 @@ class SlackClientSim:
     def _show_reply(self, reply: dict[str, Any], channel: str, user: str) -> None:
         found = checks.check_message("slash_command_ack", reply)
         self.sandbox.recorder.violate(found)
-        ws = self.sandbox.workspace
+        ws = self.ws
         blocks = reply.get("blocks") if isinstance(reply.get("blocks"), list) else None
         if reply.get("response_type") == "in_channel":
-            ws.post(channel, BOT_USER_ID, str(reply.get("text") or ""), blocks)
+            ws.post(channel, self.ws.bot_user_id, str(reply.get("text") or ""), blocks)
         else:
             ws.add_ephemeral(channel, user, str(reply.get("text") or ""), blocks, "ack")
 
     # ---- interactivity ------------------------------------------------------------------------
     def _find_source(self, action_id: str, user: str, block_id: str | None) -> Message | Ephemeral | dict[str, Any]:
         # Open modals (top first), then DMs and ephemerals (newest first), then the Home tab.
-        views = self.sandbox.views_of(user)
+        views = self.sandbox.views_of(user, team=self.team_id)
         for view in reversed([v for v in views if v["type"] == "modal"]):
             if payloads.find_element(view.get("blocks"), action_id, block_id):
                 return view
-        with self.sandbox.workspace.lock:
-            candidates: list[Message | Ephemeral] = [*self.sandbox.messages(user), *self.sandbox.ephemerals_to(user)]
+        with self.ws.lock:
+            candidates: list[Message | Ephemeral] = [*self.sandbox.messages(user, team=self.team_id),
+                                                     *self.sandbox.ephemerals_to(user, team=self.team_id)]
         for item in sorted(candidates, key=lambda m: float(m.ts), reverse=True):
             if payloads.find_element(item.blocks, action_id, block_id):
                 return item
@@ -223,7 +219,7 @@ class SlackClientSim:
         Without `message`/`view`, the newest of the user's views, DMs and ephemerals holding the
         action_id is used. `values` fills a modal's inputs (as for `submit_view`) before the click.
         """
-        ws, store = self.sandbox.workspace, self.sandbox.view_store
+        ws, store = self.ws, self.store
         who = ws.user(user)
         source: Message | Ephemeral | dict[str, Any]
         if view is not None:
@@ -238,16 +234,19 @@ class SlackClientSim:
         else:
             source = self._find_source(action_id, user, block_id)
         payload: dict[str, Any] = {
-            "type": "block_actions", "user": payloads.user_ref(who), "api_app_id": APP_ID,
-            "token": payloads.VERIFICATION_TOKEN, "team": payloads.team_ref(), "enterprise": None,
-            "is_enterprise_install": False, "trigger_id": store.issue_trigger(user),
+            "type": "block_actions", "user": payloads.user_ref(who, self.team), "api_app_id": APP_ID,
+            "token": payloads.VERIFICATION_TOKEN, "team": payloads.team_ref(self.team),
+            "enterprise": payloads.enterprise_ref(self.team), "is_enterprise_install": self.org_wide,
+            "trigger_id": store.issue_trigger(user),
         }
         if isinstance(source, Message | Ephemeral) or "ts" in source:
             blocks = self._message_source(payload, source, user)
         else:
             blocks = source.get("blocks")
             if values:
+                # What the user typed stays in the view (a later views.update keeps it).
                 source["state"] = {"values": payloads.state_values(source, values)}
+                store.set_state(str(source.get("id")), source["state"]["values"])
             payload["container"] = {"type": "view", "view_id": source.get("id")}
             payload["view"] = source
         found = payloads.find_element(blocks, action_id, block_id)
@@ -258,7 +257,7 @@ class SlackClientSim:
 
     def _message_source(self, payload: dict[str, Any], source: Message | Ephemeral | dict[str, Any],
                         user: str) -> Any:
-        ws = self.sandbox.workspace
+        ws = self.ws
         ephemeral = isinstance(source, Ephemeral)
         if isinstance(source, Message | Ephemeral):
             channel, ts = source.channel, source.ts
@@ -288,7 +287,7 @@ class SlackClientSim:
 
     def submit_view(self, view: dict[str, Any] | str, values: Mapping[str, Any], user: str) -> Response:
         """Submit a modal with `values` (by action_id or block_id); applies the bot's response_action."""
-        store = self.sandbox.view_store
+        store = self.store
         view_id = view if isinstance(view, str) else str(view["id"])
         current = store.get(view_id) or (copy.deepcopy(view) if isinstance(view, dict) else None)
         if current is None:
@@ -297,10 +296,11 @@ class SlackClientSim:
         store.set_state(view_id, state)
         current["state"] = {"values": state}
         payload = {
-            "type": "view_submission", "team": payloads.team_ref(),
-            "user": payloads.user_ref(self.sandbox.workspace.user(user)), "api_app_id": APP_ID,
+            "type": "view_submission", "team": payloads.team_ref(self.team),
+            "user": payloads.user_ref(self.ws.user(user), self.team), "api_app_id": APP_ID,
             "token": payloads.VERIFICATION_TOKEN, "trigger_id": store.issue_trigger(user), "view": current,
-            "response_urls": [], "is_enterprise_install": False, "enterprise": None,
+            "response_urls": [], "is_enterprise_install": self.org_wide,
+            "enterprise": payloads.enterprise_ref(self.team),
         }
         resp = self._deliver("interactive", urlencode({"payload": json.dumps(payload)}).encode(), FORM, payload)
         if resp.status == 200:
@@ -308,7 +308,7 @@ class SlackClientSim:
         return resp
 
     def _apply_response_action(self, resp: Response, view: dict[str, Any], user: str) -> None:
-        store, recorder = self.sandbox.view_store, self.sandbox.recorder
+        store, recorder = self.store, self.sandbox.recorder
         try:
             reply = json.loads(resp.body) if resp.body.strip() else {}
         except ValueError:
@@ -342,7 +342,7 @@ class SlackClientSim:
         if event_id is not None and event_id in self.sent_events:
             envelope = self.sent_events[event_id]
         else:
-            envelope = payloads.event_envelope(event, event_id)
+            envelope = payloads.event_envelope(event, event_id, self.team, self.org_wide)
             self.sent_events[envelope["event_id"]] = envelope
         return self._deliver("event", json.dumps(envelope).encode(), "application/json", envelope,
                              retry_num, retry_reason)
@@ -356,7 +356,7 @@ class SlackClientSim:
         """The user writes to the bot in their IM (stored there, then a `message.im` event)."""
         if event_id is not None and event_id in self.sent_events:
             return self.send_event({}, event_id, retry_num, retry_reason)
-        ws = self.sandbox.workspace
+        ws = self.ws
         with ws.lock:
             channel = ws.im_for(user)
             if escape:
@@ -365,19 +365,19 @@ class SlackClientSim:
         event: dict[str, Any] = {
             "type": "message", "channel": channel, "user": user, "text": text, "ts": msg.ts,
             "event_ts": msg.ts, "channel_type": "im", "client_msg_id": msg.client_msg_id,
-            "team": self.sandbox.team_id, "blocks": payloads.rich_text(text),
+            "team": self.team.id, "blocks": payloads.rich_text(text),
         }
         if msg.thread_ts:
             event["thread_ts"] = msg.thread_ts
             parent = ws.find(channel, msg.thread_ts)
-            event["parent_user_id"] = parent.user if parent is not None else BOT_USER_ID
+            event["parent_user_id"] = parent.user if parent is not None else self.ws.bot_user_id
         return self.send_event(event, event_id, retry_num, retry_reason)
 
     def open_home(self, user: str, tab: str = "home") -> Response:
         """The user opens the app's Home (or Messages) tab: an `app_home_opened` event."""
         event: dict[str, Any] = {"type": "app_home_opened", "user": user, "tab": tab,
-                                 "channel": self.sandbox.workspace.im_for(user), "event_ts": f"{time.time():.6f}"}
-        home = self.sandbox.home_of(user)
+                                 "channel": self.ws.im_for(user), "event_ts": f"{time.time():.6f}"}
+        home = self.sandbox.home_of(user, team=self.team_id)
         if home is not None and tab == "home":
             event["view"] = home
         return self.send_event(event)

@@ -10,12 +10,7 @@ from typing import Any
 
 from sandbox import views
 from sandbox.models import (
-    BOT_ID,
     BOT_NAME,
-    BOT_USER_ID,
-    TEAM_DOMAIN,
-    TEAM_ID,
-    TEAM_NAME,
     Message,
     SlackError,
     UploadedFile,
@@ -30,9 +25,11 @@ class Ctx:
     views: views.ViewStore
     base_url: str  # http://127.0.0.1:PORT, for upload URLs
     socket_url: Callable[[], str]  # starts the Socket Mode server on first use
+    org_wide: bool = False  # the call came with an org-wide (Enterprise Grid) install's token
 
 
 Handler = Callable[[Ctx, dict[str, Any]], dict[str, Any]]
+MAX_ATTACHMENTS = 100  # Slack refuses more with too_many_attachments
 
 
 def truthy(value: Any) -> bool:
@@ -65,8 +62,17 @@ def _metadata(args: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def auth_test(ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
-    return {"ok": True, "url": f"https://{TEAM_DOMAIN}.slack.com/", "team": TEAM_NAME, "user": BOT_NAME,
-            "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
+    team = ctx.ws.team
+    out: dict[str, Any] = {"ok": True, "url": f"https://{team.domain}.slack.com/", "team": team.name,
+                           "user": BOT_NAME, "team_id": team.id, "user_id": team.bot_user_id, "bot_id": team.bot_id}
+    if ctx.org_wide:
+        # An org-wide install's token belongs to the org, not to one of its workspaces.
+        out.update({"url": f"https://{team.domain}.enterprise.slack.com/", "team": team.enterprise_name,
+                    "team_id": team.enterprise_id})
+    if team.enterprise_id:
+        out["enterprise_id"] = team.enterprise_id
+    out["is_enterprise_install"] = ctx.org_wide
+    return out
 
 
 def chat_post_message(ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +80,15 @@ def chat_post_message(ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
     text, blocks = str(args.get("text") or ""), _blocks(args)
     if not text and not blocks and not args.get("attachments"):
         raise SlackError("no_text")
-    msg = ctx.ws.post(chan.id, BOT_USER_ID, text, blocks, _metadata(args), args.get("thread_ts") or None)
+    attachments = args.get("attachments")
+    if isinstance(attachments, list) and len(attachments) > MAX_ATTACHMENTS:
+        raise SlackError("too_many_attachments")
+    extra: dict[str, Any] = {}
+    if isinstance(attachments, list) and attachments:
+        # Slack numbers the attachments it stored.
+        extra["attachments"] = [{**a, "id": i} for i, a in enumerate(attachments, 1) if isinstance(a, dict)]
+    msg = ctx.ws.post(chan.id, ctx.ws.bot_user_id, text, blocks, _metadata(args), args.get("thread_ts") or None,
+                      extra=extra)
     return {"ok": True, "channel": chan.id, "ts": msg.ts, "message": msg.to_api()}
 
 
@@ -95,7 +109,7 @@ def _own_message(ctx: Ctx, args: dict[str, Any], ts_arg: str, not_mine: str) -> 
     msg = ctx.ws.find(chan.id, _str(args, ts_arg, "message_not_found"))
     if msg is None:
         raise SlackError("message_not_found")
-    if not_mine and msg.bot_id != BOT_ID:
+    if not_mine and msg.bot_id != ctx.ws.team.bot_id:
         raise SlackError(not_mine)
     return msg
 
@@ -135,12 +149,13 @@ def conversations_open(ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
         user = ctx.ws.user(users[0])
         if user.deleted:
             raise SlackError("user_disabled")
-        already = ("D" + user.id[1:]) in ctx.ws.channels
+        already = ctx.ws.has_im(user.id)
         channel_id = ctx.ws.im_for(user.id)
     channel: dict[str, Any] = {"id": channel_id}
     if truthy(args.get("return_im")):
         channel.update({"created": int(ctx.ws.clock()), "is_im": True, "is_org_shared": False, "user": user.id,
-                        "is_user_deleted": user.deleted, "priority": 0})
+                        "last_read": "0000000000.000000", "latest": None, "unread_count": 0,
+                        "unread_count_display": 0, "is_open": True, "is_user_deleted": user.deleted, "priority": 0})
     out: dict[str, Any] = {"ok": True, "channel": channel}
     if already:
         out.update({"no_op": True, "already_open": True})
@@ -215,6 +230,37 @@ def users_info(ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "user": user}
 
 
+MAX_USERS_PAGE = 1000
+
+
+def users_list(ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
+    """Members in ID order, `limit` a page (Slack's maximum is 1000), continued by `cursor`."""
+    try:
+        limit = int(args.get("limit") or 0)
+    except (TypeError, ValueError) as exc:
+        raise SlackError("invalid_arguments") from exc
+    limit = MAX_USERS_PAGE if limit <= 0 else min(limit, MAX_USERS_PAGE)
+    with ctx.ws.lock:
+        users = sorted(ctx.ws.users.values(), key=lambda u: u.id)
+        start = 0
+        if args.get("cursor"):
+            try:
+                after = base64.b64decode(str(args["cursor"]), validate=True).decode().removeprefix("user:")
+            except (binascii.Error, UnicodeDecodeError) as exc:
+                raise SlackError("invalid_cursor") from exc
+            start = next((i for i, u in enumerate(users) if u.id == after), -1)
+            if start < 0:
+                raise SlackError("invalid_cursor")
+        page, rest = users[start:start + limit], users[start + limit:]
+        at = ctx.ws.clock()
+        members = [u.to_api(at) for u in page]
+    if truthy(args.get("include_locale")):
+        for member in members:
+            member["locale"] = "en-US"
+    nxt = base64.b64encode(f"user:{rest[0].id}".encode()).decode() if rest else ""
+    return {"ok": True, "members": members, "cache_ts": int(at), "response_metadata": {"next_cursor": nxt}}
+
+
 def reactions_add(ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
     name = str(args.get("name") or "").strip(":")
     if not name:
@@ -222,9 +268,9 @@ def reactions_add(ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
     with ctx.ws.lock:
         msg = _own_message(ctx, args, "timestamp", "")
         users = msg.reactions.setdefault(name, [])
-        if BOT_USER_ID in users:
+        if ctx.ws.bot_user_id in users:
             raise SlackError("already_reacted")
-        users.append(BOT_USER_ID)
+        users.append(ctx.ws.bot_user_id)
     return {"ok": True}
 
 
@@ -258,13 +304,13 @@ def files_complete_upload(ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
         channel = args.get("channel_id") or args.get("channels")
         if channel:
             chan = ctx.ws.resolve_channel(str(channel).split(",")[0], allow_user=False)
-            msg = ctx.ws.post(chan.id, BOT_USER_ID, str(args.get("initial_comment") or ""),
+            msg = ctx.ws.post(chan.id, ctx.ws.bot_user_id, str(args.get("initial_comment") or ""),
                               thread_ts=args.get("thread_ts") or None)
             msg.files = [f.id for f in done]
             for f in done:
                 f.channels.append(chan.id)
         return {"ok": True, "files": [{"id": f.id, "title": f.title, "name": f.filename, "size": len(f.content or b""),
-                                       "user": BOT_USER_ID, "created": int(ctx.ws.clock()),
+                                       "user": ctx.ws.bot_user_id, "created": int(ctx.ws.clock()),
                                        "url_private": f"{ctx.base_url}/files/{f.id}"} for f in done]}
 
 
@@ -282,6 +328,7 @@ HANDLERS: dict[str, Handler] = {
     "conversations.history": conversations_history,
     "conversations.replies": conversations_replies,
     "users.info": users_info,
+    "users.list": users_list,
     "reactions.add": reactions_add,
     "files.getUploadURLExternal": files_get_upload_url,
     "files.completeUploadExternal": files_complete_upload,

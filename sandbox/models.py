@@ -19,6 +19,19 @@ BOT_NAME = "checkin-coach"
 ENTERPRISE_ID: str | None = None
 
 
+@dataclass
+class Team:
+    """A workspace's identity, and the bot user the app has in it (each workspace has its own)."""
+
+    id: str = TEAM_ID
+    name: str = TEAM_NAME
+    domain: str = TEAM_DOMAIN
+    enterprise_id: str | None = ENTERPRISE_ID
+    enterprise_name: str | None = None
+    bot_user_id: str = BOT_USER_ID
+    bot_id: str = BOT_ID
+
+
 class SlackError(Exception):
     """A Web API error: becomes {"ok": false, "error": error, **extra}."""
 
@@ -33,13 +46,20 @@ class User:
     id: str
     name: str
     real_name: str
-    tz: str = "UTC"
+    tz: str | None = "UTC"  # None: the profile has no zone (Slack then sends no tz fields)
     is_admin: bool = False
     is_bot: bool = False
     deleted: bool = False
     email: str | None = None
+    team_id: str = TEAM_ID
+    enterprise_id: str | None = None  # set for an Enterprise Grid user (W… ID)
+    enterprise_name: str | None = None
+    teams: list[str] = field(default_factory=list)  # a Grid user's workspaces
+    updated: float = 0.0
 
     def zone_fields(self, at: float) -> dict[str, Any]:
+        if self.tz is None:
+            return {}
         try:
             zone = ZoneInfo(self.tz)
         except (ZoneInfoNotFoundError, ValueError):
@@ -58,16 +78,25 @@ class User:
             "real_name_normalized": self.real_name,
             "display_name": self.name,
             "display_name_normalized": self.name,
-            "team": TEAM_ID,
-            "image_48": f"https://avatars.example.invalid/{self.id}_48.png",
+            "team": self.team_id,
+            "avatar_hash": "g0sandbox000",
+            "image_original": f"https://avatars.example.invalid/{self.id}.png",
+            "status_text": "",
+            "status_emoji": "",
+            **{f"image_{n}": f"https://avatars.example.invalid/{self.id}_{n}.png" for n in (24, 32, 48, 72, 192, 512)},
         }
         if self.email:
             profile["email"] = self.email
         if self.is_bot:
             profile.update({"bot_id": BOT_ID, "api_app_id": APP_ID, "always_active": True})
-        return {
+        updated = int(self.updated or at)
+        if self.deleted:
+            # A deactivated user comes back without most top-level fields (no tz, no roles).
+            return {"id": self.id, "team_id": self.team_id, "name": self.name, "deleted": True, "profile": profile,
+                    "is_bot": self.is_bot, "is_app_user": False, "updated": updated}
+        out: dict[str, Any] = {
             "id": self.id,
-            "team_id": TEAM_ID,
+            "team_id": self.team_id,
             "name": self.name,
             "deleted": self.deleted,
             "color": "9f69e7",
@@ -81,10 +110,17 @@ class User:
             "is_ultra_restricted": False,
             "is_bot": self.is_bot,
             "is_app_user": False,
-            "updated": int(at),
+            "updated": updated,
             "is_email_confirmed": self.email is not None,
+            "has_2fa": False,
             "who_can_share_contact_card": "EVERYONE",
         }
+        if self.enterprise_id:
+            out["enterprise_user"] = {"id": self.id, "enterprise_id": self.enterprise_id,
+                                      "enterprise_name": self.enterprise_name or "", "is_admin": self.is_admin,
+                                      "is_owner": False, "is_primary_owner": False,
+                                      "teams": list(self.teams or [self.team_id])}
+        return out
 
 
 @dataclass
@@ -115,6 +151,9 @@ class Message:
     deleted: bool = False
     client_msg_id: str | None = None
     parent_user_id: str | None = None
+    team: str = TEAM_ID
+    subtype: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # other fields as Slack sent them (files, root…)
 
     @property
     def event_type(self) -> str | None:
@@ -134,12 +173,14 @@ class Message:
 
     def to_api(self, include_metadata: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "message", "user": self.user, "text": self.text, "ts": self.ts}
-        out["team"] = TEAM_ID
+        if self.subtype:
+            out["subtype"] = self.subtype
+        out["team"] = self.team
         if self.bot_id:
             out["bot_id"] = self.bot_id
             out["app_id"] = APP_ID
-            out["bot_profile"] = {"id": BOT_ID, "app_id": APP_ID, "name": BOT_NAME, "deleted": False,
-                                  "team_id": TEAM_ID}
+            out["bot_profile"] = {"id": self.bot_id, "app_id": APP_ID, "name": BOT_NAME, "deleted": False,
+                                  "team_id": self.team}
         elif self.client_msg_id:
             out["client_msg_id"] = self.client_msg_id
         if self.blocks:
@@ -154,6 +195,7 @@ class Message:
             out["latest_reply"] = self.reply_ts[-1]
         if self.files:
             out["files"] = [{"id": f} for f in self.files]
+        out.update(copy.deepcopy(self.extra))
         if self.reactions:
             out["reactions"] = [{"name": n, "users": list(u), "count": len(u)} for n, u in self.reactions.items()]
         if self.edited_ts:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from sandbox.models import APP_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, User
+from sandbox.models import APP_ID, Team, User
 
 VERIFICATION_TOKEN = "sandboxVerificationToken"  # the legacy `token` field Slack still sends
 _SLACK_TOKEN = re.compile(r"<(?:[@#!][^<>]*|https?://[^<>]*|mailto:[^<>]*)>")
@@ -43,20 +43,32 @@ def escape_user_text(text: str, users: Mapping[str, User], with_names: bool) -> 
     return re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], out)
 
 
-def user_ref(user: User) -> dict[str, Any]:
-    return {"id": user.id, "username": user.name, "name": user.name, "team_id": TEAM_ID}
+def user_ref(user: User, team: Team | None = None) -> dict[str, Any]:
+    return {"id": user.id, "username": user.name, "name": user.name, "team_id": (team or Team()).id}
 
 
-def team_ref() -> dict[str, Any]:
-    return {"id": TEAM_ID, "domain": TEAM_DOMAIN}
+def team_ref(team: Team | None = None) -> dict[str, Any]:
+    team = team or Team()
+    out: dict[str, Any] = {"id": team.id, "domain": team.domain}
+    if team.enterprise_id:
+        out.update({"enterprise_id": team.enterprise_id, "enterprise_name": team.enterprise_name})
+    return out
+
+
+def enterprise_ref(team: Team | None) -> dict[str, Any] | None:
+    if team is None or not team.enterprise_id:
+        return None
+    return {"id": team.enterprise_id, "name": team.enterprise_name}
 
 
 def slash_form(user: User, command: str, text: str, channel_id: str, channel_name: str,
-               response_url: str, trigger_id: str) -> dict[str, str]:
-    return {
+               response_url: str, trigger_id: str, team: Team | None = None,
+               org_wide: bool = False) -> dict[str, str]:
+    team = team or Team()
+    form = {
         "token": VERIFICATION_TOKEN,
-        "team_id": TEAM_ID,
-        "team_domain": TEAM_DOMAIN,
+        "team_id": team.id,
+        "team_domain": team.domain,
         "channel_id": channel_id,
         "channel_name": channel_name,
         "user_id": user.id,
@@ -64,10 +76,13 @@ def slash_form(user: User, command: str, text: str, channel_id: str, channel_nam
         "command": command,
         "text": text,
         "api_app_id": APP_ID,
-        "is_enterprise_install": "false",
+        "is_enterprise_install": "true" if org_wide else "false",
         "response_url": response_url,
         "trigger_id": trigger_id,
     }
+    if team.enterprise_id:
+        form.update({"enterprise_id": team.enterprise_id, "enterprise_name": team.enterprise_name or ""})
+    return form
 
 
 def find_element(blocks: Any, action_id: str, block_id: str | None) -> tuple[dict[str, Any], str] | None:
@@ -184,22 +199,28 @@ def state_values(view: dict[str, Any], values: Mapping[str, Any]) -> dict[str, d
     return state
 
 
-def event_envelope(event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
-    return {
+def event_envelope(event: dict[str, Any], event_id: str | None = None, team: Team | None = None,
+                   org_wide: bool = False) -> dict[str, Any]:
+    team = team or Team()
+    out: dict[str, Any] = {
         "token": VERIFICATION_TOKEN,
-        "team_id": TEAM_ID,
-        "context_team_id": TEAM_ID,
-        "context_enterprise_id": None,
+        "team_id": team.id,
+        "context_team_id": team.id,
+        "context_enterprise_id": team.enterprise_id,
         "api_app_id": APP_ID,
         "event": event,
         "type": "event_callback",
         "event_id": event_id or f"Ev0{secrets.token_hex(5).upper()}",
         "event_time": int(time.time()),
-        "authorizations": [{"enterprise_id": None, "team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True,
-                            "is_enterprise_install": False}],
+        # An org-wide install's authorization is the org's: no team_id.
+        "authorizations": [{"enterprise_id": team.enterprise_id, "team_id": None if org_wide else team.id,
+                            "user_id": team.bot_user_id, "is_bot": True, "is_enterprise_install": org_wide}],
         "is_ext_shared_channel": False,
         "event_context": f"4-{secrets.token_urlsafe(24)}",
     }
+    if team.enterprise_id:
+        out["enterprise_id"] = team.enterprise_id
+    return out
 
 
 def rich_text(text: str) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ class Call:
     response: dict[str, Any]
     at: float
     status: int = 200
+    team_id: str = ""  # the workspace the call acted in (by its token)
 
     @property
     def ok(self) -> bool:

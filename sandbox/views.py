@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.models import APP_ID, BOT_ID, TEAM_ID, SlackError, fill_ids
+from sandbox.models import APP_ID, SlackError, Team, fill_ids
 
 MAX_STACK = 3
 
@@ -29,8 +29,10 @@ class ViewStore:
     `trigger_ttl` is the trigger_id validity in seconds of wall time (Slack: 3 s).
     """
 
-    def __init__(self, lock: threading.RLock, clock: Callable[[], float], trigger_ttl: float = 3.0) -> None:
+    def __init__(self, lock: threading.RLock, clock: Callable[[], float], trigger_ttl: float = 3.0,
+                 team: Team | None = None) -> None:
         self.lock = lock
+        self.team = team or Team()
         self.clock = clock
         self.trigger_ttl = trigger_ttl
         self.views: dict[str, dict[str, Any]] = {}
@@ -69,7 +71,7 @@ class ViewStore:
     def _build(self, payload: dict[str, Any], view_id: str, root: str | None, previous: str | None) -> dict[str, Any]:
         view: dict[str, Any] = {
             "id": view_id,
-            "team_id": TEAM_ID,
+            "team_id": self.team.id,
             "type": payload.get("type"),
             "blocks": fill_ids(payload.get("blocks") or []),
             "private_metadata": payload.get("private_metadata", ""),
@@ -82,8 +84,8 @@ class ViewStore:
             "previous_view_id": previous,
             "app_id": APP_ID,
             "external_id": payload.get("external_id", ""),
-            "app_installed_team_id": TEAM_ID,
-            "bot_id": BOT_ID,
+            "app_installed_team_id": self.team.id,
+            "bot_id": self.team.bot_id,
         }
         for key in ("title", "submit", "close"):
             view[key] = copy.deepcopy(payload.get(key))
@@ -148,6 +150,7 @@ class ViewStore:
             if hash_ and hash_ != old["hash"]:
                 raise SlackError("hash_conflict")
             view = self._store(self.owner[found], payload, old["root_view_id"], old["previous_view_id"], found)
+            view["state"] = {"values": _kept_state(old, view)}
             return copy.deepcopy(view)
 
     def publish(self, user: str, payload: dict[str, Any], hash_: Any = None) -> dict[str, Any]:
@@ -190,6 +193,19 @@ class ViewStore:
             return [copy.deepcopy(self.views[i]) for i in ids]
 
 
+def _inputs(view: dict[str, Any]) -> dict[str, str]:
+    return {str(b.get("block_id")): str(b["element"].get("action_id")) for b in view.get("blocks") or []
+            if isinstance(b, dict) and b.get("type") == "input" and isinstance(b.get("element"), dict)}
+
+
+def _kept_state(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """What the user typed survives a views.update in every input whose block_id and action_id stay."""
+    inputs = _inputs(new)
+    values = (old.get("state") or {}).get("values") or {}
+    return {block_id: copy.deepcopy(actions) for block_id, actions in values.items()
+            if block_id in inputs and inputs[block_id] in actions}
+
+
 # ---- Web API methods --------------------------------------------------------------------------------
 
 def _payload(args: dict[str, Any]) -> dict[str, Any]:
@@ -222,7 +238,8 @@ def views_publish(store: ViewStore, users: dict[str, Any], args: dict[str, Any])
     payload = _payload(args)
     user = args.get("user_id")
     if user not in users:
-        raise SlackError("user_not_found")
+        # Slack's answer for a user_id it doesn't know (not user_not_found).
+        raise SlackError("invalid_arguments", response_metadata={"messages": ["invalid `user_id`"]})
     if payload.get("type") != "home":
         raise SlackError("invalid_arguments")
     return {"ok": True, "view": store.publish(str(user), payload, args.get("hash"))}

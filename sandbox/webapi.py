@@ -19,8 +19,11 @@ from sandbox.checks import SpecIndex, Violation
 from sandbox.faults import Faults
 from sandbox.methods import HANDLERS, Ctx
 from sandbox.models import SlackError
+from sandbox.ratelimits import POST_MESSAGE, Limiter
 from sandbox.records import Call, Recorder
 from sandbox.responses import handle_response_url
+from sandbox.tenants import Directory
+from sandbox.workspace import Workspace
 
 JSON_ARGS = ("blocks", "view", "metadata", "attachments", "files")
 MESSAGE_METHODS = ("chat.postMessage", "chat.postEphemeral", "chat.update")
@@ -29,6 +32,7 @@ VIEW_METHODS = ("views.open", "views.push", "views.update", "views.publish")
 NEEDS_CONVERSATION_ID = ("chat.update", "chat.delete", "reactions.add", "conversations.history",
                          "conversations.replies")
 TRIGGER_ERRORS = ("invalid_trigger_id", "expired_trigger_id", "exchanged_trigger_id")
+NO_TOKEN_METHODS = ("oauth.v2.access",)  # authenticated by the app's client_id and client_secret
 
 
 @dataclass
@@ -64,8 +68,11 @@ def parse_args(content_type: str, body: bytes, query: str) -> dict[str, Any]:
 
 
 class WebApi:
-    def __init__(self, ctx: Ctx, spec: SpecIndex, faults: Faults, recorder: Recorder, strict: bool = True) -> None:
-        self.ctx = ctx
+    def __init__(self, ctx: Ctx, spec: SpecIndex, faults: Faults, recorder: Recorder, strict: bool = True,
+                 directory: Directory | None = None) -> None:
+        self.ctx = ctx  # the default workspace's
+        self.directory = directory
+        self.limiter: Limiter | None = None  # rate limits, when switched on
         self.spec = spec
         self.faults = faults
         self.recorder = recorder
@@ -75,11 +82,17 @@ class WebApi:
         # (an app's own contract; Slack itself makes metadata optional).
         self.metadata_types: frozenset[str] | None = None
 
+    def workspaces(self) -> list[Workspace]:
+        if self.directory is None:
+            return [self.ctx.ws]
+        with self.directory.lock:
+            return [t.ws for t in self.directory.tenants.values()]
+
     def _targets(self, args: dict[str, Any]) -> set[str]:
         found = {str(args[k]) for k in ("user", "user_id", "channel", "channel_id") if args.get(k)}
         found.update(u.strip() for u in str(args.get("users") or "").split(",") if u.strip())
         for value in list(found):
-            owner = self.ctx.ws.im_owner(value)
+            owner = next((o for o in (ws.im_owner(value) for ws in self.workspaces()) if o), None)
             if owner:
                 found.add(owner)
         return found
@@ -121,13 +134,35 @@ class WebApi:
     def _auth_error(method: str, token: str | None) -> str | None:
         if not token:
             return "not_authed"
-        if not token.startswith(("xoxb-", "xoxp-", "xapp-")):
+        if not token.startswith(("xoxb-", "xoxp-", "xapp-", "xoxe.xoxb-", "xoxe.xoxp-")):  # xoxe.: rotating
             return "invalid_auth"
         if (method == "apps.connections.open") != token.startswith("xapp-"):
             return "not_allowed_token_type"
         return None
 
-    def dispatch(self, method: str, args: dict[str, Any], token: str | None) -> Reply:
+    def _resolve(self, method: str, args: dict[str, Any], token: str | None) -> tuple[Ctx, str | None]:
+        """The workspace the call acts in, and an auth error (not_authed, invalid_auth, token_revoked...)."""
+        if method in NO_TOKEN_METHODS:
+            return self.ctx, None
+        auth_error = self._auth_error(method, token)
+        if auth_error or self.directory is None or not token or token.startswith("xapp-"):
+            return self.ctx, auth_error
+        try:
+            return self.directory.resolve(token, args), None
+        except SlackError as err:
+            return self.ctx, err.error
+
+    def _rate_limited(self, ctx: Ctx, method: str, args: dict[str, Any]) -> int | None:
+        if self.limiter is None:
+            return None
+        channel = None
+        if method == POST_MESSAGE:
+            # One bucket per conversation: a user ID and that user's IM are the same channel.
+            raw = str(args.get("channel") or "")
+            channel = ctx.ws.im_owner(raw) or raw
+        return self.limiter.take(ctx.ws.team.id, method, channel)
+
+    def dispatch(self, method: str, args: dict[str, Any], token: str | None, basic: str | None = None) -> Reply:
         decision = self.faults.decide(method, self._targets(args))
         if decision.delay:
             self.stopping.wait(decision.delay)
@@ -137,7 +172,8 @@ class WebApi:
         self.recorder.violate(found)
         reply: Reply | None = None
         body: dict[str, Any]
-        auth_error = self._auth_error(method, token)
+        ctx, auth_error = self._resolve(method, args, token)
+        retry_after = None if decision.http_fault or auth_error else self._rate_limited(ctx, method, args)
         if decision.status == 429:
             body = {"ok": False, "error": "ratelimited"}
             reply = json_reply(body, 429, decision.headers)
@@ -149,33 +185,47 @@ class WebApi:
             body = {"ok": False, "error": auth_error}
             if auth_error == "not_authed":
                 self.recorder.violate([Violation(method, "auth", "no token sent")])
+        elif retry_after is not None:
+            body = {"ok": False, "error": "ratelimited"}
+            reply = json_reply(body, 429, {"Retry-After": str(retry_after)})
         elif decision.error:
             body = {"ok": False, "error": decision.error}
+        elif method in NO_TOKEN_METHODS and self.directory is not None:
+            body = self._oauth(args, basic)
         elif method not in HANDLERS:
             body = {"ok": False, "error": "unknown_method"}
         else:
-            body = self._rejection(method, found) or self._handle(method, args)
-        self.recorder.call(Call(method, {k: v for k, v in args.items() if k != "token"}, body,
-                                self.ctx.ws.clock(), reply.status if reply else 200))
+            body = self._rejection(method, found) or self._handle(ctx, method, args)
+        self.recorder.call(Call(method, {k: v for k, v in args.items() if k not in ("token", "client_secret")},
+                                body, self.ctx.ws.clock(), reply.status if reply else 200, ctx.ws.team.id))
         if decision.reply_delay:
             self.stopping.wait(decision.reply_delay)
         return reply or json_reply(body)
 
-    def _handle(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    def _oauth(self, args: dict[str, Any], basic: str | None) -> dict[str, Any]:
+        assert self.directory is not None
+        scopes = ",".join(sorted(self.spec.bot_scopes or []))
         try:
-            return HANDLERS[method](self.ctx, args)
+            return self.directory.oauth_access(args, basic, scopes)
+        except SlackError as err:
+            return {"ok": False, "error": err.error}
+
+    def _handle(self, ctx: Ctx, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return HANDLERS[method](ctx, args)
         except SlackError as err:
             if err.error in TRIGGER_ERRORS:
                 self.recorder.violate([Violation(method, "trigger_id", err.error)])
             return {"ok": False, "error": err.error, **err.extra}
 
     def upload(self, file_id: str, body: bytes) -> Reply:
-        with self.ctx.ws.lock:
-            found = self.ctx.ws.files.get(file_id)
-            if found is None:
-                return Reply(404, b"file_not_found", {}, "text/plain")
-            found.content = body
-        return Reply(200, f"OK - {len(body)}".encode(), {}, "text/plain")
+        for ws in self.workspaces():
+            with ws.lock:
+                found = ws.files.get(file_id)
+                if found is not None:
+                    found.content = body
+                    return Reply(200, f"OK - {len(body)}".encode(), {}, "text/plain")
+        return Reply(404, b"file_not_found", {}, "text/plain")
 
     def response_url(self, token: str, body: bytes) -> Reply:
         status, out = handle_response_url(self, token, body)
@@ -215,9 +265,10 @@ def make_server(api: WebApi, host: str = "127.0.0.1") -> ThreadingHTTPServer:
                     return json_reply({"ok": False, "error": "invalid_json"})
                 auth = self.headers.get("Authorization", "")
                 token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+                basic = auth[6:].strip() if auth.lower().startswith("basic ") else None
                 token = token or (str(args.pop("token")) if args.get("token") else None)
                 args.pop("token", None)
-                return api.dispatch(method, args, token)
+                return api.dispatch(method, args, token, basic)
             if path.startswith("/upload/v1/") and self.command == "POST":
                 return api.upload(path.rsplit("/", 1)[-1], body)
             if path.startswith("/response/") and self.command == "POST":

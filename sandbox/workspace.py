@@ -15,14 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 from sandbox.models import (
-    BOT_ID,
     BOT_NAME,
-    BOT_USER_ID,
     Channel,
     Ephemeral,
     Message,
     ResponseTarget,
     SlackError,
+    Team,
     UploadedFile,
     User,
     fill_ids,
@@ -30,20 +29,33 @@ from sandbox.models import (
 
 
 class Workspace:
-    """The workspace state. `clock` gives the wall time used for message timestamps."""
+    """One workspace's state. `clock` gives the wall time used for message timestamps.
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self.lock = threading.RLock()
+    Workspaces of one Enterprise Grid org share a lock and their users (the same W… user object
+    is a member of several workspaces).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time, team: Team | None = None,
+                 lock: threading.RLock | None = None) -> None:
+        self.lock = lock or threading.RLock()
         self.clock = clock
+        self.team = team or Team()
+        self.installed = True  # False once the app is uninstalled from it
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
         self.messages: dict[str, list[Message]] = {}
         self.ephemerals: list[Ephemeral] = []
         self.files: dict[str, UploadedFile] = {}
         self.response_targets: dict[str, ResponseTarget] = {}
+        self.ims: dict[str, str] = {}  # user ID -> their IM with the bot (IDs unrelated, as in Slack)
         self._last_ts = 0.0
         self._ids = itertools.count(1)
-        self.users[BOT_USER_ID] = User(BOT_USER_ID, BOT_NAME, "Check-in Coach", is_bot=True)
+        bot = self.team.bot_user_id
+        self.users[bot] = User(bot, BOT_NAME, "Check-in Coach", is_bot=True, team_id=self.team.id)
+
+    @property
+    def bot_user_id(self) -> str:
+        return self.team.bot_user_id
 
     # ---- ids and timestamps -------------------------------------------------------------------
     def new_id(self, prefix: str) -> str:
@@ -58,13 +70,21 @@ class Workspace:
             return f"{self._last_ts:.6f}"
 
     # ---- users and conversations --------------------------------------------------------------
-    def add_user(self, user_id: str, name: str | None = None, tz: str = "UTC", is_admin: bool = False,
+    def add_user(self, user_id: str, name: str | None = None, tz: str | None = "UTC", is_admin: bool = False,
                  real_name: str | None = None, deleted: bool = False, email: str | None = None) -> User:
         with self.lock:
             user = User(user_id, name or user_id.lower(), real_name or name or user_id, tz, is_admin,
-                        deleted=deleted, email=email)
+                        deleted=deleted, email=email, team_id=self.team.id, enterprise_id=self.team.enterprise_id,
+                        enterprise_name=self.team.enterprise_name, teams=[self.team.id], updated=self.clock())
             self.users[user_id] = user
             return copy.deepcopy(user)
+
+    def join(self, user: User) -> None:
+        """Make a Grid org's user (the same object) a member of this workspace too."""
+        with self.lock:
+            if self.team.id not in user.teams:
+                user.teams.append(self.team.id)
+            self.users[user.id] = user
 
     def user(self, user_id: str) -> User:
         with self.lock:
@@ -78,25 +98,36 @@ class Workspace:
         with self.lock:
             chan = Channel(channel_id, name, members=set(members or []))
             if bot_is_member:
-                chan.members.add(BOT_USER_ID)
+                chan.members.add(self.bot_user_id)
             self.channels[channel_id] = chan
             self.messages.setdefault(channel_id, [])
             return chan
 
-    def im_for(self, user_id: str) -> str:
-        """The IM channel between the bot and a user, opened on first use (as conversations.open)."""
+    def im_for(self, user_id: str, channel_id: str | None = None) -> str:
+        """The IM channel between the bot and a user, opened on first use (as conversations.open).
+
+        Its ID is random, as in Slack (nothing relates a D… ID to the user's ID); `channel_id`
+        chooses it when the IM is first opened (to replay a recorded payload).
+        """
         with self.lock:
             user = self.users.get(user_id)
             if user is None:
                 raise SlackError("user_not_found")
             if user.is_bot:
                 raise SlackError("cannot_dm_bot")
-            channel_id = "D" + user_id[1:]
-            if channel_id not in self.channels:
-                self.channels[channel_id] = Channel(channel_id, user_id, is_im=True, im_user=user_id,
-                                                    members={user_id, BOT_USER_ID})
-                self.messages[channel_id] = []
+            existing = self.ims.get(user_id)
+            if existing is not None:
+                return existing
+            channel_id = channel_id or self.new_id("D")
+            self.ims[user_id] = channel_id
+            self.channels[channel_id] = Channel(channel_id, user_id, is_im=True, im_user=user_id,
+                                                members={user_id, self.bot_user_id})
+            self.messages[channel_id] = []
             return channel_id
+
+    def has_im(self, user_id: str) -> bool:
+        with self.lock:
+            return user_id in self.ims
 
     def im_owner(self, channel_id: str) -> str | None:
         with self.lock:
@@ -118,14 +149,15 @@ class Workspace:
                 raise SlackError("channel_not_found")
             if for_write and chan.is_im and chan.im_user and self.users[chan.im_user].deleted:
                 raise SlackError("is_archived")
-            if BOT_USER_ID not in chan.members:
+            if self.bot_user_id not in chan.members:
                 raise SlackError("not_in_channel")
             return chan
 
     # ---- messages -----------------------------------------------------------------------------
     def post(self, channel: str, user: str, text: str, blocks: list[dict[str, Any]] | None = None,
              metadata: dict[str, Any] | None = None, thread_ts: str | None = None, by_bot: bool = True,
-             client_msg_id: str | None = None) -> Message:
+             client_msg_id: str | None = None, subtype: str | None = None,
+             extra: dict[str, Any] | None = None) -> Message:
         with self.lock:
             parent = None
             if thread_ts:
@@ -136,8 +168,9 @@ class Workspace:
                     parent = self.find(channel, parent.thread_ts) or parent
                     thread_ts = parent.ts
             msg = Message(channel, self.next_ts(), user, text, fill_ids(blocks or []),
-                          copy.deepcopy(metadata), thread_ts, BOT_ID if by_bot else None,
-                          client_msg_id=client_msg_id)
+                          copy.deepcopy(metadata), thread_ts, self.team.bot_id if by_bot else None,
+                          client_msg_id=client_msg_id, team=self.team.id, subtype=subtype,
+                          extra=copy.deepcopy(extra or {}))
             if parent is not None:
                 parent.reply_ts.append(msg.ts)
                 msg.parent_user_id = parent.user

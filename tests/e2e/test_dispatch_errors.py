@@ -44,7 +44,7 @@ def prompts_to(bot: BotHarness, user: str) -> list:
 
 def posts_to(bot: BotHarness, user: str) -> list:
     return [c for c in bot.sandbox.calls_to("chat.postMessage")
-            if c.args.get("channel") in (user, "D" + user[1:])  # the user ID, or the sandbox's IM ID
+            if c.args.get("channel") in (user, bot.sandbox.im_channel(user))  # the user ID, or their IM
             and (c.args.get("metadata") or {}).get("event_type") == "checkin_prompt"]
 
 
