@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.config import AdminConfig, ConfigError, load_config
 from core.settings import Settings, SettingsError, config_path_from, redact
+from core.version import package_version
 
 log = logging.getLogger("checkin_bot")
 
@@ -30,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="checkin-bot",
         description="Check-in Coach: goal-linked, respectful Slack check-ins with a micromanagement guard.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
 
     serve = sub.add_parser("serve", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP)",
