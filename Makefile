@@ -34,6 +34,10 @@ test: $(STAMP) lint typecheck
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --quiet -o requirements.lock
 
+# The admin config's JSON Schema for editors (checkins.example.toml's first line points at it).
+schema: $(STAMP)
+	$(BIN)/checkin-bot config schema > docs/checkins.schema.json
+
 bench: $(STAMP)
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.config import AdminConfig, ConfigError, load_config
+from core.config_schema import config_schema_text
 from core.settings import Settings, SettingsError, config_path_from, redact
 from core.version import package_version
 
@@ -62,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
                                               "cadence for each team.")
     check.add_argument("path", nargs="?", type=Path, default=None,
                        help="config path (default: $CHECKINS_CONFIG, else checkins.toml, else built-in)")
+
+    config_sub.add_parser("schema", help="print the admin config's JSON Schema",
+                          description="Print the admin config's JSON Schema (draft 2020-12), for "
+                                      "editors; docs/checkins.schema.json is the same text.")
 
     tone = sub.add_parser("tone", help="classify manager questions; one JSON object per line",
                           description="Classify each question (arguments, or one per line on stdin) as "
@@ -157,6 +162,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "config":
+        if args.config_command == "schema":
+            sys.stdout.write(config_schema_text())
+            return 0
         return cmd_config_check(args.path)
     if args.command == "tone":
         return cmd_tone(args.text)
