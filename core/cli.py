@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--http", action="store_true", help="serve HTTP even if SLACK_APP_TOKEN is set")
     serve.add_argument("--port", type=int, default=None, help="HTTP port (default: $PORT, else 3000)")
     serve.add_argument("--no-scheduler", action="store_true", help="do not run the dispatch scheduler here")
+    serve.add_argument("--metrics-port", type=int, default=None,
+                       help="also serve /healthz, /readyz and /metrics on this port (default: $METRICS_PORT; "
+                            "in HTTP mode they are on --port anyway)")
 
     sub.add_parser("dispatch", help="run one idempotent scheduler pass and exit",
                    description="One pass of the scheduler as of now: due check-ins, reminders, warnings "
@@ -150,7 +153,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if use_http:
         settings.require_signing_secret()
     port = args.port if args.port is not None else int(os.environ.get("PORT") or 3000)
-    return serve(settings, config, http=use_http, port=port, scheduler=not args.no_scheduler)
+    metrics_port = args.metrics_port if args.metrics_port is not None else settings.metrics_port
+    return serve(settings, config, http=use_http, port=port, scheduler=not args.no_scheduler,
+                 metrics_port=metrics_port)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from coaching.prompts import choose_prompt
+from core import metrics
 from core.services import Services
 from handlers.render.checkin import checkin_prompt
 from scheduling.cadence import is_allowed
@@ -90,6 +91,11 @@ def pass_token() -> str:
 
 
 def run_pass(services: Services, now: dt.datetime | None = None, concurrency: int = CONCURRENCY) -> PassReport:
+    with metrics.timed_pass():
+        return _run_pass(services, now, concurrency)
+
+
+def _run_pass(services: Services, now: dt.datetime | None, concurrency: int) -> PassReport:
     from scheduling import followups
 
     now = now or services.now()
