@@ -15,12 +15,15 @@ import signal
 import socket
 import subprocess
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from core.cli import _parser
 from core.config import parse_config
@@ -253,3 +256,20 @@ def test_the_migration_and_dispatch_jobs_run_as_written(image_env: dict[str, str
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, (argv, done.stderr[-2000:])
         assert "Traceback" not in done.stderr
+
+
+def test_the_lock_file_pins_every_runtime_dependency_within_its_range() -> None:
+    """The image installs only from requirements.lock: a dependency added without `make lock` is missing."""
+    pins: dict[str, str] = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9._-]+)==([^\s;\\]+)", line)
+        if match:
+            pins[canonicalize_name(match.group(1))] = match.group(2)
+    wanted = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for text in wanted:
+        requirement = Requirement(text)
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is not in requirements.lock: run `make lock`"
+        assert requirement.specifier.contains(pins[name]), f"{name}=={pins[name]} is outside {requirement.specifier}"
+        for extra in requirement.extras:  # psycopg[binary] needs psycopg-binary pinned too
+            assert canonicalize_name(f"{requirement.name}-{extra}") in pins, (name, extra)
