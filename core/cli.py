@@ -154,6 +154,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         settings.require_signing_secret()
     port = args.port if args.port is not None else int(os.environ.get("PORT") or 3000)
     metrics_port = args.metrics_port if args.metrics_port is not None else settings.metrics_port
+    if metrics_port is not None and not 0 < metrics_port < 65536:
+        raise UserError(f"--metrics-port {metrics_port} is not a TCP port number (1-65535)")
     return serve(settings, config, http=use_http, port=port, scheduler=not args.no_scheduler,
                  metrics_port=metrics_port)
 
