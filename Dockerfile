@@ -12,7 +12,7 @@ WORKDIR /src
 # Pinned, hash-checked dependencies first (refreshed by `make lock`), so this layer stays cached.
 COPY requirements.lock ./
 RUN /opt/venv/bin/pip install --require-hashes --no-deps -r requirements.lock
-COPY pyproject.toml README.md LICENSE bot.py manifest.yml ./
+COPY pyproject.toml README.md LICENSE bot.py ./
 COPY coaching ./coaching
 COPY core ./core
 COPY handlers ./handlers

@@ -90,9 +90,9 @@ def configure(level: int, json_lines: bool, slack_debug: bool) -> None:
     handler._checkin_coach = True  # type: ignore[attr-defined]
     handler.addFilter(ContextFilter())
     if json_lines:
-        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
-                                           rename_fields={"levelname": "level", "name": "logger",
-                                                          "asctime": "time"}))
+        # "time" is ISO 8601 in UTC (from record.created), which log collectors parse as is.
+        handler.setFormatter(JsonFormatter("%(levelname)s %(name)s %(message)s", timestamp="time",
+                                           rename_fields={"levelname": "level", "name": "logger"}))
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     for old in list(root.handlers):
