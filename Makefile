@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit pg-test bench clean
+.PHONY: demo test lint typecheck unit pg-test bench clean lock schema
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,15 @@ typecheck: $(STAMP)
 test: $(STAMP) lint typecheck
 	$(BIN)/pytest
 	bash scripts/test-postgres.sh
+
+# Pin every runtime dependency (with hashes, for any platform) for reproducible installs; the
+# Dockerfile installs from it. Run after changing `dependencies` in pyproject.toml.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --quiet -o requirements.lock
+
+# The admin config's JSON Schema for editors (checkins.example.toml's first line points at it).
+schema: $(STAMP)
+	$(BIN)/checkin-bot config schema > docs/checkins.schema.json
 
 bench: $(STAMP)
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

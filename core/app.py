@@ -8,9 +8,13 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 import handlers
+from core import logcontext, metrics
 from core.config import AdminConfig
+from core.logcontext import ContextExecutor
 from core.services import Clock, Services, make_web_client, system_clock
 from core.settings import Settings
+from handlers import observe
+from storage import outbox
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.people import sync_config_teams
 
@@ -44,6 +48,15 @@ def identify(services: Services) -> None:
         raise RuntimeError(f"cannot reach Slack's Web API at {services.client.base_url}: {reason}") from None
     services.team_id = str(auth.get("team_id") or services.team_id)
     services.bot_user_id = auth.get("user_id")
+    logcontext.set_default(workspace=services.team_id)
+
+
+def outbox_state(services: Services) -> metrics.OutboxState:
+    """What is waiting to be sent, for /metrics (read once per scrape)."""
+    now = services.now()
+    with services.sessions() as session:
+        depth, oldest_age = outbox.depth(session, now, services.team_id)
+    return metrics.OutboxState(depth, oldest_age)
 
 
 def build_app(services: Services, process_before_response: bool = False) -> App:
@@ -55,6 +68,11 @@ def build_app(services: Services, process_before_response: bool = False) -> App:
         token_verification_enabled=False,
         process_before_response=process_before_response,
         logger=logging.getLogger("slack_bolt"),
+        # Listeners (and what they do after their ack) keep the request's log fields.
+        listener_executor=ContextExecutor(max_workers=8, thread_name_prefix="bolt-listener"),
     )
+    metrics.set_outbox_probe(lambda: outbox_state(services))
+    # Before the listeners, so every ack is timed (/metrics).
+    observe.register(app)
     handlers.register(app, services)
     return app

@@ -16,7 +16,9 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.config import AdminConfig, ConfigError, load_config
+from core.config_schema import config_schema_text
 from core.settings import Settings, SettingsError, config_path_from, redact
+from core.version import package_version
 
 log = logging.getLogger("checkin_bot")
 
@@ -30,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="checkin-bot",
         description="Check-in Coach: goal-linked, respectful Slack check-ins with a micromanagement guard.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
 
     serve = sub.add_parser("serve", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP)",
@@ -38,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--http", action="store_true", help="serve HTTP even if SLACK_APP_TOKEN is set")
     serve.add_argument("--port", type=int, default=None, help="HTTP port (default: $PORT, else 3000)")
     serve.add_argument("--no-scheduler", action="store_true", help="do not run the dispatch scheduler here")
+    serve.add_argument("--metrics-port", type=int, default=None,
+                       help="also serve /healthz, /readyz and /metrics on this port (default: $METRICS_PORT; "
+                            "in HTTP mode they are on --port anyway)")
 
     sub.add_parser("dispatch", help="run one idempotent scheduler pass and exit",
                    description="One pass of the scheduler as of now: due check-ins, reminders, warnings "
@@ -60,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
                                               "cadence for each team.")
     check.add_argument("path", nargs="?", type=Path, default=None,
                        help="config path (default: $CHECKINS_CONFIG, else checkins.toml, else built-in)")
+
+    config_sub.add_parser("schema", help="print the admin config's JSON Schema",
+                          description="Print the admin config's JSON Schema (draft 2020-12), for "
+                                      "editors; docs/checkins.schema.json is the same text.")
 
     tone = sub.add_parser("tone", help="classify manager questions; one JSON object per line",
                           description="Classify each question (arguments, or one per line on stdin) as "
@@ -143,7 +153,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if use_http:
         settings.require_signing_secret()
     port = args.port if args.port is not None else int(os.environ.get("PORT") or 3000)
-    return serve(settings, config, http=use_http, port=port, scheduler=not args.no_scheduler)
+    metrics_port = args.metrics_port if args.metrics_port is not None else settings.metrics_port
+    if metrics_port is not None and not 0 < metrics_port < 65536:
+        raise UserError(f"--metrics-port {metrics_port} is not a TCP port number (1-65535)")
+    return serve(settings, config, http=use_http, port=port, scheduler=not args.no_scheduler,
+                 metrics_port=metrics_port)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -155,6 +169,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "config":
+        if args.config_command == "schema":
+            sys.stdout.write(config_schema_text())
+            return 0
         return cmd_config_check(args.path)
     if args.command == "tone":
         return cmd_tone(args.text)

@@ -6,11 +6,13 @@ import logging
 import signal
 import threading
 from types import FrameType
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from core.app import build_app, build_services
 from core.config import AdminConfig
+from core.server import make_server, stop_server
 from core.services import Services
 from core.settings import Settings
 
@@ -50,24 +52,39 @@ def exit_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, _stop)
 
 
-def serve(settings: Settings, config: AdminConfig, http: bool, port: int, scheduler: bool) -> int:
+def start_ops_server(services: Services, port: int, scheduler: bool) -> Any:
+    """/healthz, /readyz and /metrics on their own port, in a background thread (Socket Mode)."""
+    server = make_server(None, services.engine, port=port, threads=2, scheduler=scheduler)
+    threading.Thread(target=server.run, name="ops-http", daemon=True).start()
+    log.info("serving /healthz, /readyz and /metrics on port %s", server.effective_port)
+    return server
+
+
+def serve(settings: Settings, config: AdminConfig, http: bool, port: int, scheduler: bool,
+          metrics_port: int | None = None) -> int:
     exit_on_sigterm()
     services = build_services(settings, config)
     app = build_app(services)
     background = start_scheduler(services) if scheduler else None
+    ops = start_ops_server(services, metrics_port, scheduler) if metrics_port and metrics_port != port else None
     try:
         if http:
-            from core.server import make_server
-
-            server = make_server(app, services.engine, port=port)
-            log.info("serving HTTP on port %s (POST /slack/events, GET /healthz)", server.effective_port)
-            server.run()
+            server = make_server(app, services.engine, port=port, scheduler=scheduler)
+            log.info("serving HTTP on port %s (POST /slack/events, GET /healthz, /readyz, /metrics)",
+                     server.effective_port)
+            server.run()  # until SIGTERM: it then finishes the requests in flight (up to 5 s)
         else:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             log.info("connecting in Socket Mode")
             SocketModeHandler(app, settings.app_token).start()
     finally:
+        if ops is not None:
+            stop_server(ops)
         if background is not None:
-            background.shutdown(wait=False)
+            # Let a pass in progress finish (its claims would otherwise wait out their lease).
+            background.shutdown(wait=True)
+        # Listener work that ran after its ack (Bolt's thread pool) finishes before exit.
+        app.listener_runner.listener_executor.shutdown(wait=True)
+    log.info("stopped")
     return 0

@@ -1,9 +1,15 @@
-"""HTTP mode: Bolt behind waitress (a production WSGI server), plus `GET /healthz`."""
+"""HTTP mode: Bolt behind waitress (a production WSGI server), plus the operator endpoints.
+
+`GET /healthz`: the database answers. `GET /readyz`: that, and (when this process runs the
+scheduler) a dispatch pass started or finished recently. `GET /metrics`: Prometheus text. In Socket
+Mode the same operator endpoints are served on their own small port (`make_ops_server`).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +17,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 
+from core import metrics
 from storage.db import ping
 
 if TYPE_CHECKING:
@@ -20,22 +27,61 @@ log = logging.getLogger(__name__)
 
 # Slack's request bodies are small; anything far larger is not from Slack.
 MAX_BODY_BYTES = 1024 * 1024
+# The scheduler runs a pass every minute: five minutes without one means it is stuck or dead.
+MAX_PASS_AGE_SECONDS = 300.0
+
+
+def _json(start_response: StartResponse, ok: bool, payload: dict[str, Any]) -> list[bytes]:
+    body = json.dumps({"ok": ok, **payload}).encode()
+    status = "200 OK" if ok else "503 Service Unavailable"
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 class WsgiApp:
-    def __init__(self, app: App, engine: Engine) -> None:
-        self.slack = SlackRequestHandler(app, path="/slack/events")
+    """`app=None` serves only the operator endpoints (Socket Mode's metrics port)."""
+
+    def __init__(self, app: App | None, engine: Engine, scheduler: bool = False,
+                 max_pass_age: float = MAX_PASS_AGE_SECONDS, passes: metrics.PassClock = metrics.PASSES) -> None:
+        self.slack = SlackRequestHandler(app, path="/slack/events") if app is not None else None
         self.engine = engine
+        self.scheduler = scheduler
+        self.max_pass_age = max_pass_age
+        self.passes = passes
+        self.started = time.time()
+
+    def readiness(self) -> tuple[bool, dict[str, Any]]:
+        database = ping(self.engine)
+        facts: dict[str, Any] = {"database": "ok" if database else "unreachable"}
+        ready = database
+        if self.scheduler:
+            # Before the first pass, count from start-up: the first pass may take a while.
+            last = max(self.passes.last() or 0.0, self.started)
+            age = time.time() - last
+            facts["last_dispatch_pass_seconds_ago"] = round(age, 1)
+            if age > self.max_pass_age:
+                ready = False
+                facts["scheduler"] = f"no dispatch pass for over {self.max_pass_age:.0f} s"
+        return ready, facts
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
-        if path == "/healthz" and method in ("GET", "HEAD"):
-            healthy = ping(self.engine)
-            body = json.dumps({"ok": healthy, "database": "ok" if healthy else "unreachable"}).encode()
-            status = "200 OK" if healthy else "503 Service Unavailable"
-            start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-            return [body]
+        if method in ("GET", "HEAD"):
+            if path == "/healthz":
+                healthy = ping(self.engine)
+                return _json(start_response, healthy, {"database": "ok" if healthy else "unreachable"})
+            if path == "/readyz":
+                ready, facts = self.readiness()
+                return _json(start_response, ready, facts)
+            if path == "/metrics":
+                body = metrics.render()
+                start_response("200 OK", [("Content-Type", metrics.CONTENT_TYPE),
+                                          ("Content-Length", str(len(body)))])
+                return [body]
+        if self.slack is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"Not found: this port serves /healthz, /readyz and /metrics"]
         length = int(environ.get("CONTENT_LENGTH") or 0)
         if length > MAX_BODY_BYTES:
             body = b"Request body too large"
@@ -44,11 +90,16 @@ class WsgiApp:
         return self.slack(environ, start_response)
 
 
-def make_server(app: App, engine: Engine, port: int, host: str = "0.0.0.0", threads: int = 8) -> Any:
-    """A waitress server; call `.run()` to serve, `.close()` to stop. Port 0 picks a free port."""
+def make_server(app: App | None, engine: Engine, port: int, host: str = "0.0.0.0", threads: int = 8,
+                scheduler: bool = False) -> Any:
+    """A waitress server; call `.run()` to serve, `stop_server` to stop. Port 0 picks a free port.
+
+    `app=None` gives the operator endpoints only. `scheduler` says whether this process runs the
+    dispatch scheduler, which /readyz then watches.
+    """
     from waitress.server import create_server
 
-    return create_server(WsgiApp(app, engine), host=host, port=port, threads=threads,
+    return create_server(WsgiApp(app, engine, scheduler=scheduler), host=host, port=port, threads=threads,
                          ident="checkin-coach")
 
 

@@ -13,9 +13,13 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import metrics
 from core.config import AdminConfig
 from core.settings import Settings
 
@@ -24,6 +28,17 @@ Clock = Callable[[], dt.datetime]
 
 def system_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+class CountingRateLimitHandler(RateLimitErrorRetryHandler):
+    """Slack's own 429 handling (wait Retry-After, try again), counting every 429 for /metrics."""
+
+    def can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                  error: Exception | None = None) -> bool:
+        if response is not None and response.status_code == 429:
+            # The method is the URL's last segment (…/api/chat.postMessage): a bounded label.
+            metrics.SLACK_RATE_LIMITED.labels(method=request.url.rstrip("/").rsplit("/", 1)[-1][:64]).inc()
+        return super().can_retry(state=state, request=request, response=response, error=error)
 
 
 def make_web_client(token: str, api_url: str | None, timeout: int = 10) -> WebClient:
@@ -41,7 +56,7 @@ def make_web_client(token: str, api_url: str | None, timeout: int = 10) -> WebCl
         base_url=base_url,
         timeout=timeout,
         retry_handlers=[
-            RateLimitErrorRetryHandler(max_retry_count=3),
+            CountingRateLimitHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
             ConnectionErrorRetryHandler(max_retry_count=2, error_types=[URLError]),
         ],

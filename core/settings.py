@@ -13,11 +13,14 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from core import logcontext
 from core.config import AdminConfig, load_config
 
 DEFAULT_DATABASE_URL = "sqlite:///checkins.db"
 DEFAULT_CONFIG_PATH = Path("checkins.toml")
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+_LOG_FORMATS = ("text", "json")
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 def config_path_from(env: Mapping[str, str]) -> Path | None:
@@ -41,6 +44,9 @@ class Settings:
     database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)
     config_path: Path | None = None
     log_level: str = "INFO"
+    log_format: str = "text"
+    slack_debug: bool = False
+    metrics_port: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
@@ -57,6 +63,15 @@ class Settings:
         log_level = (get("LOG_LEVEL") or "INFO").upper()
         if log_level not in _LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL={log_level!r} is not one of {', '.join(_LOG_LEVELS)}")
+        log_format = (get("LOG_FORMAT") or "text").lower()
+        if log_format not in _LOG_FORMATS:
+            raise SettingsError(f"LOG_FORMAT={log_format!r} is not one of {', '.join(_LOG_FORMATS)}")
+        slack_debug = (get("SLACK_DEBUG") or "0").lower()
+        if slack_debug not in _TRUE + _FALSE:
+            raise SettingsError(f"SLACK_DEBUG={slack_debug!r} must be 1 or 0")
+        metrics_port = get("METRICS_PORT")
+        if metrics_port is not None and not (metrics_port.isdigit() and 0 < int(metrics_port) < 65536):
+            raise SettingsError(f"METRICS_PORT={metrics_port!r} must be a TCP port number (1-65535)")
         settings = cls(
             bot_token=get("SLACK_BOT_TOKEN"),
             signing_secret=get("SLACK_SIGNING_SECRET"),
@@ -65,6 +80,9 @@ class Settings:
             database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             config_path=config_path_from(env),
             log_level=log_level,
+            log_format=log_format,
+            slack_debug=slack_debug in _TRUE,
+            metrics_port=int(metrics_port) if metrics_port else None,
         )
         settings._check_shapes()
         return settings
@@ -104,10 +122,8 @@ class Settings:
         return load_config(self.config_path)
 
     def configure_logging(self) -> None:
-        logging.basicConfig(
-            level=getattr(logging, self.log_level),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        logcontext.configure(getattr(logging, self.log_level), json_lines=self.log_format == "json",
+                             slack_debug=self.slack_debug)
         # Alembic narrates plugin set-up and each migration at INFO; that is noise on every start.
         if self.log_level != "DEBUG":
             logging.getLogger("alembic").setLevel(logging.WARNING)

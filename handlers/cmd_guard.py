@@ -19,7 +19,7 @@ from core.services import Services
 from handlers.context import REFUSAL, SlashContext, SubcommandHandler
 from handlers.delivery import deliver_now, delivered, undeliverable, waiting_note
 from handlers.render import guard as render
-from handlers.render.guard_health import admin_blocks, health_blocks
+from handlers.render.guard_health import PREPARING, admin_blocks, health_blocks
 from scheduling.plan import schedule_for
 from scheduling.warnings import org_states, rep_health
 from storage import guard, outbox
@@ -101,12 +101,14 @@ def handle_ask(ctx: SlashContext) -> None:
             paused_until=paused_text))
         ctx.reply(reply_text, blocks)
         return
+    # Posting to the rep waits on Slack (and its rate limits): acknowledge first, report after.
+    ctx.ack()
     delivery = deliver(services, question_id, use_suggestion=False, overridden=False)
     if delivery.outcome in ("sent", "queued"):
-        ctx.reply(render.sent_note(rep, text, delivery.note))
+        ctx.later(render.sent_note(rep, text, delivery.note))
     else:
         _cancel_quietly(services, question_id)
-        ctx.reply("Slack didn't accept the message just now, so nothing was sent. Please try again in a minute.")
+        ctx.later("Slack didn't accept the message just now, so nothing was sent. Please try again in a minute.")
 
 
 def _cancel_quietly(services: Services, question_id: int) -> None:
@@ -137,12 +139,25 @@ def health_report(services: Services, user_id: str, page: int = 0) -> tuple[str,
     return " ".join(texts), blocks
 
 
+def may_see_health(services: Services, user_id: str) -> bool:
+    """Whether `health_report` has anything for this user: a few indexed lookups, fit for an ack."""
+    if user_id in services.config.admins:
+        return True
+    with services.sessions() as session:
+        return bool(guard.manager_reps(session, services.team_id, user_id, reachable_only=True))
+
+
 def handle_health(ctx: SlashContext) -> None:
-    report = health_report(ctx.services, ctx.user_id)
-    if report is None:
+    # An admin's report covers every manager-rep pair: ack first, then build it and respond.
+    if not may_see_health(ctx.services, ctx.user_id):
         ctx.reply(REFUSAL)
         return
-    ctx.reply(*report)
+    ctx.reply(PREPARING)
+    report = health_report(ctx.services, ctx.user_id)
+    if report is None:
+        ctx.later(REFUSAL)
+        return
+    ctx.later(*report)
 
 
 ROUTES: dict[str, SubcommandHandler] = {

@@ -32,6 +32,10 @@ class SlashContext:
         """Acknowledge with a private (ephemeral) reply only the caller sees."""
         self.ack(response_type="ephemeral", text=text, blocks=blocks)
 
+    def later(self, text: str, blocks: list[Any] | None = None) -> None:
+        """A private reply after the ack, through the command's response_url."""
+        self.respond(text=text, blocks=blocks, response_type="ephemeral")
+
 
 SubcommandHandler = Callable[[SlashContext], None]
 

@@ -27,6 +27,7 @@ from slack_sdk import WebClient
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
+from core import metrics
 from core.services import Services
 from handlers.delivery_checkins import CHECKIN_KINDS, prepare
 from handlers.render.outbox import EVENT_TYPES, RENDERERS, stamp
@@ -182,6 +183,7 @@ def _prepare(session: Session, services: Services, claimed: list[Claimed], now: 
             too_late.append(row)
         else:
             deferred.append((row.id, moment))
+            metrics.record_message(EVENT_TYPES[row.kind], "held")
     outbox.defer(session, deferred)
     report.add("deferred", len(deferred))
     outbox.cancel(session, [(r.id, "outside_allowed_hours") for r in too_late])

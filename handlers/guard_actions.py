@@ -27,6 +27,8 @@ from handlers.render.guard_health import (
     health_modal,
     home_admin_section,
     home_manager_section,
+    loading_modal,
+    notice_modal,
 )
 from handlers.text import mention
 from scheduling.plan import schedule_for
@@ -135,11 +137,12 @@ def register(app: App, services: Services) -> None:
     @app.action(render.SHOW_HEALTH)
     def show_health(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
+        # The trigger_id lives 3 seconds and the report can take longer: open a loading modal now.
+        opened = client.views_open(trigger_id=body["trigger_id"], view=loading_modal())
+        view = opened.get("view") or {}
         report = health_report(services, body["user"]["id"])
-        if report is None:
-            _refuse(respond)
-            return
-        client.views_open(trigger_id=body["trigger_id"], view=health_modal(report[1]))
+        update = health_modal(report[1]) if report is not None else notice_modal(REFUSAL)
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=update)
 
     def page(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from core import metrics
 from core.services import Services
 from handlers.delivery import CONCURRENCY, INTERACTIVE, drain, recover
 from handlers.zones import refresh_zones
@@ -20,6 +21,11 @@ log = logging.getLogger(__name__)
 
 
 def run_pass(services: Services, now: dt.datetime | None = None, concurrency: int = CONCURRENCY) -> PassReport:
+    with metrics.timed_pass():
+        return _run_pass(services, now, concurrency)
+
+
+def _run_pass(services: Services, now: dt.datetime | None, concurrency: int) -> PassReport:
     now = now or services.now()
     report = PassReport()
     refresh_zones(services, now, report)

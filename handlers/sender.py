@@ -18,6 +18,8 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
+from core import logcontext, metrics
+
 log = logging.getLogger(__name__)
 
 # The rep can't be messaged until a person changes something: stop trying and park the schedule.
@@ -55,7 +57,29 @@ def classify_error(exc: Exception) -> tuple[Outcome, str]:
     return "transient", type(exc).__name__
 
 
+# How each outcome shows in the checkin_messages metric.
+_RESULT_LABEL: dict[Outcome, str] = {"ok": "sent", "permanent": "failed", "fatal": "failed",
+                                     "transient": "deferred", "unknown": "deferred"}
+
+
+def message_kind(kwargs: dict[str, Any]) -> str | None:
+    """The contract metadata event type of a message about to be posted (CONTRACT §4)."""
+    meta = kwargs.get("metadata")
+    kind = meta.get("event_type") if isinstance(meta, dict) else getattr(meta, "event_type", None)
+    return str(kind) if kind else None
+
+
 def post(client: WebClient, **kwargs: Any) -> SendResult:
+    kind = message_kind(kwargs)
+    meta = kwargs.get("metadata")
+    payload = meta.get("event_payload") if isinstance(meta, dict) else getattr(meta, "event_payload", None)
+    with logcontext.bind(kind=kind, outbox_id=(payload or {}).get("outbox_id")):
+        result = _post(client, **kwargs)
+    metrics.record_message(kind, _RESULT_LABEL[result.outcome])
+    return result
+
+
+def _post(client: WebClient, **kwargs: Any) -> SendResult:
     try:
         # The client retries failures to connect only (core.services.make_web_client).
         response = client.chat_postMessage(**kwargs)

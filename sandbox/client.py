@@ -168,6 +168,9 @@ class SlackClientSim(MessageShapes):
             if escape:
                 text = payloads.escape_user_text(text, ws.users, with_names=True)
             target = ws.new_response_target(channel_id, user)
+            # Slack shows the ack's reply before anything the app sends later through response_url,
+            # even when (as in tests) the app finishes its listener before it answers the request.
+            ack_ts = ws.next_ts()
         form = payloads.slash_form(who, command, text, channel_id, name, self._response_url(target.token),
                                    self.store.issue_trigger(user), self.team, self.org_wide)
         resp = self._deliver("slash", urlencode(form).encode(), FORM, form)
@@ -177,13 +180,13 @@ class SlackClientSim(MessageShapes):
             except ValueError:
                 parsed = {"text": resp.text}
             resp.reply = parsed if isinstance(parsed, dict) else {"text": resp.text}
-            self._show_reply(resp.reply, channel_id, user)
+            self._show_reply(resp.reply, channel_id, user, ack_ts)
         return resp
 
     def _response_url(self, token: str) -> str:
         return f"{self.sandbox.base_url}/response/{token}"
 
-    def _show_reply(self, reply: dict[str, Any], channel: str, user: str) -> None:
+    def _show_reply(self, reply: dict[str, Any], channel: str, user: str, ts: str | None = None) -> None:
         found = checks.check_message("slash_command_ack", reply)
         self.sandbox.recorder.violate(found)
         ws = self.ws
@@ -191,7 +194,7 @@ class SlackClientSim(MessageShapes):
         if reply.get("response_type") == "in_channel":
             ws.post(channel, self.ws.bot_user_id, str(reply.get("text") or ""), blocks)
         else:
-            ws.add_ephemeral(channel, user, str(reply.get("text") or ""), blocks, "ack")
+            ws.add_ephemeral(channel, user, str(reply.get("text") or ""), blocks, "ack", ts=ts)
 
     # ---- interactivity ------------------------------------------------------------------------
     def _find_source(self, action_id: str, user: str, block_id: str | None) -> Message | Ephemeral | dict[str, Any]:

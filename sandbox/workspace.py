@@ -191,9 +191,10 @@ class Workspace:
             return copy.deepcopy(sorted(out, key=lambda m: float(m.ts)))
 
     def add_ephemeral(self, channel: str, user: str, text: str, blocks: list[dict[str, Any]] | None,
-                      source: str, thread_ts: str | None = None) -> Ephemeral:
+                      source: str, thread_ts: str | None = None, ts: str | None = None) -> Ephemeral:
+        """`ts` (reserved earlier with next_ts) places a slash command's ack reply when it was sent."""
         with self.lock:
-            eph = Ephemeral(channel, user, text, fill_ids(blocks or []), self.next_ts(), source, thread_ts)
+            eph = Ephemeral(channel, user, text, fill_ids(blocks or []), ts or self.next_ts(), source, thread_ts)
             self.ephemerals.append(eph)
             return eph
 

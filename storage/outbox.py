@@ -198,11 +198,13 @@ def reclaim(session: Session, row: Claimed, token: str, now: dt.datetime) -> boo
     return bool(getattr(result, "rowcount", 0))
 
 
-def depth(session: Session, now: dt.datetime) -> tuple[int, float]:
+def depth(session: Session, now: dt.datetime, team_id: str | None = None) -> tuple[int, float]:
     """How many rows are due now, and how long the oldest of them has waited (seconds)."""
-    count, oldest = session.execute(
-        select(func.count(), func.min(OutboxMessage.not_before))
-        .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.not_before <= now)).one()
+    query = (select(func.count(), func.min(OutboxMessage.not_before))
+             .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.not_before <= now))
+    if team_id is not None:
+        query = query.where(OutboxMessage.team_id == team_id)
+    count, oldest = session.execute(query).one()
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=dt.UTC)
     return int(count), (now - oldest).total_seconds() if oldest else 0.0

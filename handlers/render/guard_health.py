@@ -156,6 +156,18 @@ def health_modal(blocks: list[Block]) -> View:
                 blocks=blocks[:100])
 
 
+# Opened at once with the click's trigger_id (it lives 3 seconds), then updated with the report.
+PREPARING = "Putting the report together…"
+
+
+def loading_modal() -> View:
+    return health_modal([SectionBlock(text=MarkdownTextObject(text=f":hourglass_flowing_sand: {PREPARING}"))])
+
+
+def notice_modal(text: str) -> View:
+    return health_modal([SectionBlock(text=MarkdownTextObject(text=text))])
+
+
 def home_manager_section(items: list[RepHealth]) -> list[Block]:
     """A short meter for App Home: the counts, the reps that need attention, and the full report."""
     if not items:

@@ -5,11 +5,21 @@ from __future__ import annotations
 import datetime as dt
 
 from handlers.context import REFUSAL
+from handlers.render.guard_health import PREPARING
 from sandbox.harness import BotHarness
 from scheduling.clock import ManualClock
 
 # People in four zones message each other here; their hours are not what is tested (see conftest).
 ANY_HOUR = True
+
+
+def health(bot: BotHarness, user: str) -> dict:
+    """`/checkin health`: the ack says the report is coming; the report follows via response_url."""
+    ack = bot.slack.slash("health", user=user).reply
+    assert ack is not None and ack["text"] == PREPARING and ack["response_type"] == "ephemeral"
+    # In tests each listener finishes before its HTTP response, so the ack shows up last.
+    report = [e for e in bot.sandbox.ephemerals_to(user) if e.source != "ack"][-1]
+    return {"text": report.text, "blocks": report.blocks}
 
 
 def texts(blocks: list[dict]) -> str:
@@ -23,8 +33,7 @@ def test_health_shows_each_signal_against_its_line_with_an_eight_week_trend(
         bot.slack.slash(f"ask @ana What would help you most this week? ({day})", user="U0MANAGER")
         clock.advance(dt.timedelta(hours=20))
     bot.slack.click("ask_send_anyway", user="U0MANAGER")  # the fourth was held by the budget
-    reply = bot.slack.slash("health", user="U0MANAGER").reply
-    assert reply is not None and reply["response_type"] == "ephemeral"
+    reply = health(bot, "U0MANAGER")
     shown = texts(reply["blocks"])
     for name in ("Frequency", "Tone", "Coverage", "Feedback", "Fatigue", "Contact gap"):
         assert name in shown
@@ -41,7 +50,7 @@ def test_admins_see_how_many_managers_drift_never_who(bot: BotHarness, clock: Ma
     bot.dispatch()
     clock.advance(dt.timedelta(days=15))
     bot.dispatch()
-    reply = bot.slack.slash("health", user="U0ADMIN").reply
+    reply = health(bot, "U0ADMIN")
     shown = texts(reply["blocks"]) + reply["text"]
     assert "1 manager with reps" in shown and "watch 1" in shown
     assert "<@" not in shown and "U0MANAGER" not in shown and "U0REP" not in shown
