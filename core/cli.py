@@ -16,13 +16,25 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.config import AdminConfig, ConfigError, load_config
-from core.settings import Settings, SettingsError, config_path_from, redact
+from core.settings import Settings, SettingsError, config_path_from, load_env_file, redact
+from storage.db import DatabaseURLError
 
 log = logging.getLogger("checkin_bot")
 
 
 class UserError(Exception):
     """Bad input or environment: reported as one line, exit code 1."""
+
+
+def parse_port(text: str, source: str) -> int:
+    """A TCP port from the command line or the environment: ASCII digits, 1-65535.
+
+    0 is refused too: it would make the server pick a random port nobody is told about.
+    """
+    value = text.strip()
+    if value.isascii() and value.isdigit() and len(value) <= 5 and 1 <= int(value) <= 65535:
+        return int(value)
+    raise UserError(f"{source} must be a port number from 1 to 65535, not {value[:20]!r}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
                            description="Run the bot. Socket Mode when SLACK_APP_TOKEN is set and --http is "
                                        "not given; otherwise HTTP on POST /slack/events, with GET /healthz.")
     serve.add_argument("--http", action="store_true", help="serve HTTP even if SLACK_APP_TOKEN is set")
-    serve.add_argument("--port", type=int, default=None, help="HTTP port (default: $PORT, else 3000)")
+    # A string, checked by parse_port: a bad port is bad input (exit 1), like a bad PORT.
+    serve.add_argument("--port", default=None, help="HTTP port, 1-65535 (default: $PORT, else 3000)")
     serve.add_argument("--no-scheduler", action="store_true", help="do not run the dispatch scheduler here")
 
     sub.add_parser("dispatch", help="run one idempotent scheduler pass and exit",
@@ -74,9 +87,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_config_check(path: Path | None) -> int:
-    from dotenv import load_dotenv
-
-    load_dotenv(Path.cwd() / ".env", override=False)
+    load_env_file()
     # Only the path: config check must work without tokens, whatever else the environment holds.
     path = path if path is not None else config_path_from(os.environ)
     try:
@@ -84,7 +95,8 @@ def cmd_config_check(path: Path | None) -> int:
     except ConfigError as exc:
         for line in exc.lines():
             print(line, file=sys.stderr)
-        print(f"{len(exc.problems)} error(s) in {exc.source}", file=sys.stderr)
+        if len(exc.problems) > 1:  # a single problem stays the promised single line
+            print(f"{len(exc.problems)} errors in {exc.source}", file=sys.stderr)
         return 1
     print(f"{path if path else 'built-in defaults'}: OK")
     print(f"default: {config.cadence.describe()}")
@@ -131,6 +143,10 @@ def cmd_dispatch(settings: Settings) -> int:
     services = build_services(settings, _load(settings))
     report = run_pass(services)
     print(report.summary())
+    if report.fatal:
+        # The pass stopped: cron must hear of it, not read a cheerful exit 0 (README, "Exit codes").
+        raise UserError(f"Slack rejected SLACK_BOT_TOKEN during the pass: {report.fatal}; "
+                        "nothing more was sent. Reinstall the app or update the token")
     return 0
 
 
@@ -142,7 +158,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     use_http = args.http or not settings.socket_mode
     if use_http:
         settings.require_signing_secret()
-    port = args.port if args.port is not None else int(os.environ.get("PORT") or 3000)
+    if args.port is not None:
+        port = parse_port(args.port, "--port")
+    else:
+        port = parse_port(os.environ["PORT"], "PORT") if os.environ.get("PORT", "").strip() else 3000
     return serve(settings, config, http=use_http, port=port, scheduler=not args.no_scheduler)
 
 
@@ -169,18 +188,29 @@ def run(argv: Sequence[str] | None = None) -> int:
     return cmd_serve(settings, args)
 
 
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else "(no detail)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     settings_for_redaction = Settings()
     try:
         return run(argv)
     except (UserError, SettingsError) as exc:
         message = str(exc)
+    except DatabaseURLError as exc:
+        message = str(exc)
     except SQLAlchemyError as exc:
-        message = f"cannot use the database: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+        message = f"cannot use the database: {type(exc).__name__}: {_first_line(exc)}"
     except RuntimeError as exc:
         message = str(exc)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - the contract promises one line, never a traceback
+        log.debug("unexpected error", exc_info=exc)
+        message = (f"unexpected error: {type(exc).__name__}: {_first_line(exc)} "
+                   "(run with LOG_LEVEL=DEBUG for the details)")
     try:
         settings_for_redaction = Settings.from_env(dotenv=False)
     except SettingsError:

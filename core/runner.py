@@ -11,6 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from core.app import build_app, build_services
 from core.config import AdminConfig
+from core.server import make_server
 from core.services import Services
 from core.settings import Settings
 
@@ -49,12 +50,16 @@ def serve(settings: Settings, config: AdminConfig, http: bool, port: int, schedu
     exit_on_sigterm()
     services = build_services(settings, config)
     app = build_app(services)
+    server = None
+    if http:
+        # Bind before the scheduler starts, so a busy port stops the process before it sends anything.
+        try:
+            server = make_server(app, services.engine, port=port)
+        except OSError as exc:
+            raise RuntimeError(f"cannot listen on port {port}: {exc.strerror or exc}") from None
     background = start_scheduler(services) if scheduler else None
     try:
-        if http:
-            from core.server import make_server
-
-            server = make_server(app, services.engine, port=port)
+        if server is not None:
             log.info("serving HTTP on port %s (POST /slack/events, GET /healthz)", server.effective_port)
             server.run()
         else:

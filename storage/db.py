@@ -12,16 +12,37 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
+class DatabaseURLError(ValueError):
+    """DATABASE_URL can't be used as given; the message says why without echoing the password."""
+
+
 def normalise_url(url: str) -> str:
-    """Use psycopg 3 for plain `postgresql://` URLs (SQLAlchemy's default driver is psycopg2)."""
-    parsed = make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):
+    """Check the URL, and use psycopg 3 for plain `postgresql://` URLs (SQLAlchemy's default is psycopg2)."""
+    try:
+        parsed = make_url(url)
+    except ValueError:  # make_url turns the port into an int
+        raise DatabaseURLError("DATABASE_URL has a port that is not a number from 1 to 65535") from None
+    except ArgumentError:
+        raise DatabaseURLError("DATABASE_URL is not a database URL; use sqlite:///path/to/file.db "
+                               "or postgresql://user:password@host:5432/name") from None
+    if parsed.drivername == "postgres":
+        parsed = parsed.set(drivername="postgresql")
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise DatabaseURLError(f"DATABASE_URL uses {backend!r}, which is not supported; "
+                               "use SQLite (sqlite:///path) or PostgreSQL (postgresql://...)")
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise DatabaseURLError(f"DATABASE_URL has port {parsed.port}; a port is a number from 1 to 65535")
+    if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
 
@@ -56,12 +77,16 @@ def _sqlite_begin(connection: Any) -> None:
 
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
-    if make_url(url).get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    try:
+        if make_url(url).get_backend_name() == "sqlite":
+            engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
+            return engine
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    except ModuleNotFoundError as exc:  # e.g. postgresql+psycopg2:// without psycopg2
+        raise DatabaseURLError(f"DATABASE_URL names a driver that is not installed ({exc.name}); "
+                               "use postgresql://... (psycopg 3) or sqlite:///...") from None
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
