@@ -61,6 +61,9 @@ def follow_up_steps() -> list[PassStep]:
 @dataclass
 class PassReport:
     counts: dict[str, int] = field(default_factory=dict)
+    # Set when Slack refused the token mid-pass (invalid_auth, token_revoked...): `dispatch` then
+    # exits 1 so cron notices, where retries and parked reps are an ordinary pass.
+    fatal: str | None = None
 
     def add(self, key: str, n: int = 1) -> None:
         if n:
@@ -165,6 +168,7 @@ def send_due(services: Services, now: dt.datetime, report: PassReport, concurren
                 for future in batch.futures:
                     future.cancel()  # not started yet: released below, unsent
                 _finish(services, batch, now, report)
+                report.fatal = fatal
                 log.error("Slack refused the bot token (%s); stopping this pass", fatal)
                 return
             if not ids:

@@ -202,6 +202,7 @@ def send_reminders(services: Services, now: dt.datetime, report: PassReport) -> 
             jobs = [d for d in chunk if d[0] in claimed]  # the others: another pass took them
             results = list(pool.map(lambda d: post(services.client, **reminder(*d)), jobs))
             report.add("reminders", sum(r.outcome == "ok" for r in results))
+            report.fatal = report.fatal or next((r.error for r in results if r.outcome == "fatal"), None)
             give_back = [d[0] for d, r in zip(jobs, results, strict=True) if r.outcome == "transient"]
             if give_back:
                 with services.sessions.begin() as session:  # for the next pass

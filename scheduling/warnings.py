@@ -189,5 +189,7 @@ def _send(services: Services, manager: str, kind: str, items: list[Due], now: dt
         else:
             guard.release_warning(session, claim, ids)
             report.add("warnings_retry_later")
+            if result.outcome == "fatal":
+                report.fatal = report.fatal or result.error
 
 
