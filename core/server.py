@@ -1,4 +1,8 @@
-"""HTTP mode: Bolt behind waitress (a production WSGI server), plus `GET /healthz`."""
+"""HTTP mode: Bolt behind waitress (a production WSGI server), plus `GET /healthz`.
+
+/healthz is 200 `{"ok": true, "database": "ok"}` while the database takes writes, else 503 with
+`database` one of "unreachable", "read-only", "full", "not writable" (storage.db.database_fault).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 
-from storage.db import ping
+from storage.db import database_fault
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -31,9 +35,10 @@ class WsgiApp:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/healthz" and method in ("GET", "HEAD"):
-            healthy = ping(self.engine)
-            body = json.dumps({"ok": healthy, "database": "ok" if healthy else "unreachable"}).encode()
-            status = "200 OK" if healthy else "503 Service Unavailable"
+            # Reachable is not enough: a full or read-only disk answers SELECT 1 and loses every write.
+            fault = database_fault(self.engine)
+            body = json.dumps({"ok": fault is None, "database": fault or "ok"}).encode()
+            status = "200 OK" if fault is None else "503 Service Unavailable"
             start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         length = int(environ.get("CONTENT_LENGTH") or 0)

@@ -34,6 +34,7 @@ class Case:
     slack: bool = False  # point SLACK_API_URL at the sandbox
     busy_port: bool = False  # `{port}` in args/env becomes a port something already listens on
     entry: tuple[str, ...] = ()  # () = the console script; "bot.py" = python bot.py
+    migrate_first: bool = False  # create startup.db (`{cwd}` in env) with `db upgrade` first
 
 
 NOT_UTF8 = b'admins = ["caf\xe9"]\n'  # Latin-1, as an editor on an old system might save it
@@ -76,6 +77,8 @@ CASES = [
          env={"DATABASE_URL": "postgresql://u:pw@no-such-host.invalid/x"}),
     Case("postgres-driver-missing", ["db", "upgrade"], "driver that is not installed",
          env={"DATABASE_URL": "postgresql+pg8000://u:pw@127.0.0.1/x"}),
+    Case("sqlite-read-only", ["dispatch"], "readonly database", slack=True, migrate_first=True,
+         env={**TOKENS, "DATABASE_URL": "sqlite:///file:{cwd}/startup.db?mode=ro&uri=true"}),
     Case("sqlite-dir-missing", ["db", "upgrade"], "cannot use the database",
          env={"DATABASE_URL": "sqlite:////no/such/dir/x.db"}),
 ]
@@ -97,7 +100,7 @@ def listening() -> Iterator[int]:
 
 
 def _run(case: Case, cwd: Path, port: int, sandbox_url: str | None) -> subprocess.CompletedProcess[str]:
-    fill: Callable[[str], str] = lambda text: text.replace("{port}", str(port))  # noqa: E731
+    fill: Callable[[str], str] = lambda text: text.replace("{port}", str(port)).replace("{cwd}", str(cwd))  # noqa: E731
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SLACK_", "CHECKINS_", "DATABASE_URL", "PORT", "LOG_LEVEL"))}
     env["DATABASE_URL"] = f"sqlite:///{cwd / 'startup.db'}"
@@ -116,6 +119,9 @@ def test_a_bad_start_is_one_line_and_exit_1(case: Case, tmp_path: Path, listenin
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(content)
     port = listening if case.busy_port else _free_port()
+    if case.migrate_first:
+        migrate = _run(Case("migrate", ["db", "upgrade"], ""), tmp_path, port, None)
+        assert migrate.returncode == 0, migrate.stderr
     if case.slack:
         with Sandbox.start() as sb:
             result = _run(case, tmp_path, port, sb.api_url)
