@@ -9,7 +9,7 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command
 from alembic.config import Config
@@ -163,7 +163,7 @@ def ping(engine: Engine) -> bool:
 
 PROBE_EVERY = 2.0
 RECENT_FAULT = 30.0
-FaultKind = str  # "unreachable" | "read-only" | "full" | "not writable"
+FaultKind = Literal["unreachable", "read-only", "full", "not writable"]
 
 
 @dataclass
@@ -222,7 +222,10 @@ def _probe(engine: Engine) -> FaultKind | None:
             # Rewriting the one-row version table with itself: a real, committed write, changing nothing.
             connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
     except SQLAlchemyError as exc:
-        return storage_fault_kind(exc) or "not writable"
+        kind = storage_fault_kind(exc)
+        if kind is None and "locked" in str(exc).lower():
+            return None  # another writer held the lock past busy_timeout: busy, not broken
+        return kind or "not writable"
     return None
 
 
