@@ -158,10 +158,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     use_http = args.http or not settings.socket_mode
     if use_http:
         settings.require_signing_secret()
+    port = 3000
     if args.port is not None:
         port = parse_port(args.port, "--port")
-    else:
-        port = parse_port(os.environ["PORT"], "PORT") if os.environ.get("PORT", "").strip() else 3000
+    elif use_http and os.environ.get("PORT", "").strip():
+        # Only HTTP listens: a platform's PORT must not stop Socket Mode from starting.
+        port = parse_port(os.environ["PORT"], "PORT")
     return serve(settings, config, http=use_http, port=port, scheduler=not args.no_scheduler)
 
 
