@@ -109,7 +109,12 @@ def cmd_config_check(path: Path | None) -> int:
 def cmd_tone(texts: Sequence[str]) -> int:
     from coaching.tone import classify
 
-    lines = list(texts) if texts else [line.rstrip("\n") for line in sys.stdin]
+    try:
+        # Decoded here, strictly: sys.stdin's own decoding depends on the locale (and may let
+        # undecodable bytes through as surrogates that cannot be printed back).
+        lines = list(texts) if texts else sys.stdin.buffer.read().decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise UserError("the questions on stdin are not UTF-8 text") from None
     for text in lines:
         if not text.strip():
             continue

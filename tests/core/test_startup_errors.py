@@ -134,3 +134,10 @@ def test_a_bad_start_is_one_line_and_exit_1(case: Case, tmp_path: Path, listenin
     assert case.expect in lines[0]
     for secret in ("pw@", *TOKENS.values()):
         assert secret not in result.stderr
+
+
+def test_tone_with_non_utf8_stdin_is_one_line(tmp_path: Path) -> None:
+    result = subprocess.run([*CONSOLE, "tone"], input=b"Any upd\xe4te?\n", capture_output=True, timeout=60,
+                            cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.decode().strip().splitlines() == ["checkin-bot: the questions on stdin are not UTF-8 text"]
