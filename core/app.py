@@ -59,6 +59,17 @@ def outbox_state(services: Services) -> metrics.OutboxState:
     return metrics.OutboxState(depth, oldest_age)
 
 
+class _DropTokenSkippedWarning(logging.Filter):
+    # Bolt reads SLACK_BOT_TOKEN itself and warns that the client we pass (built from that same
+    # token) wins. That is the intent; the line would only clutter every start and one-line errors.
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_BOLT_LOG = logging.getLogger("slack_bolt")
+_BOLT_LOG.addFilter(_DropTokenSkippedWarning())
+
+
 def build_app(services: Services, process_before_response: bool = False) -> App:
     """`process_before_response=True` finishes each listener before the HTTP response (FaaS, tests)."""
     app = App(
@@ -67,7 +78,7 @@ def build_app(services: Services, process_before_response: bool = False) -> App:
         # auth.test already ran in build_services; don't call it twice.
         token_verification_enabled=False,
         process_before_response=process_before_response,
-        logger=logging.getLogger("slack_bolt"),
+        logger=_BOLT_LOG,
         # Listeners (and what they do after their ack) keep the request's log fields.
         listener_executor=ContextExecutor(max_workers=8, thread_name_prefix="bolt-listener"),
     )

@@ -17,14 +17,26 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.config import AdminConfig, ConfigError, load_config
 from core.config_schema import config_schema_text
-from core.settings import Settings, SettingsError, config_path_from, redact
+from core.settings import Settings, SettingsError, config_path_from, load_env_file, redact
 from core.version import package_version
+from storage.db import DatabaseURLError
 
 log = logging.getLogger("checkin_bot")
 
 
 class UserError(Exception):
     """Bad input or environment: reported as one line, exit code 1."""
+
+
+def parse_port(text: str, source: str) -> int:
+    """A TCP port from the command line or the environment: ASCII digits, 1-65535.
+
+    0 is refused too: it would make the server pick a random port nobody is told about.
+    """
+    value = text.strip()
+    if value.isascii() and value.isdigit() and len(value) <= 5 and 1 <= int(value) <= 65535:
+        return int(value)
+    raise UserError(f"{source} must be a port number from 1 to 65535, not {value[:20]!r}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
                            description="Run the bot. Socket Mode when SLACK_APP_TOKEN is set and --http is "
                                        "not given; otherwise HTTP on POST /slack/events, with GET /healthz.")
     serve.add_argument("--http", action="store_true", help="serve HTTP even if SLACK_APP_TOKEN is set")
-    serve.add_argument("--port", type=int, default=None, help="HTTP port (default: $PORT, else 3000)")
+    # A string, checked by parse_port: a bad port is bad input (exit 1), like a bad PORT.
+    serve.add_argument("--port", default=None, help="HTTP port, 1-65535 (default: $PORT, else 3000)")
     serve.add_argument("--no-scheduler", action="store_true", help="do not run the dispatch scheduler here")
     serve.add_argument("--metrics-port", type=int, default=None,
                        help="also serve /healthz, /readyz and /metrics on this port (default: $METRICS_PORT; "
@@ -84,9 +97,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_config_check(path: Path | None) -> int:
-    from dotenv import load_dotenv
-
-    load_dotenv(Path.cwd() / ".env", override=False)
+    load_env_file()
     # Only the path: config check must work without tokens, whatever else the environment holds.
     path = path if path is not None else config_path_from(os.environ)
     try:
@@ -94,7 +105,8 @@ def cmd_config_check(path: Path | None) -> int:
     except ConfigError as exc:
         for line in exc.lines():
             print(line, file=sys.stderr)
-        print(f"{len(exc.problems)} error(s) in {exc.source}", file=sys.stderr)
+        if len(exc.problems) > 1:  # a single problem stays the promised single line
+            print(f"{len(exc.problems)} errors in {exc.source}", file=sys.stderr)
         return 1
     print(f"{path if path else 'built-in defaults'}: OK")
     print(f"default: {config.cadence.describe()}")
@@ -107,7 +119,12 @@ def cmd_config_check(path: Path | None) -> int:
 def cmd_tone(texts: Sequence[str]) -> int:
     from coaching.tone import classify
 
-    lines = list(texts) if texts else [line.rstrip("\n") for line in sys.stdin]
+    try:
+        # Decoded here, strictly: sys.stdin's own decoding depends on the locale (and may let
+        # undecodable bytes through as surrogates that cannot be printed back).
+        lines = list(texts) if texts else sys.stdin.buffer.read().decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise UserError("the questions on stdin are not UTF-8 text") from None
     for text in lines:
         if not text.strip():
             continue
@@ -141,6 +158,10 @@ def cmd_dispatch(settings: Settings) -> int:
     services = build_services(settings, _load(settings))
     report = run_pass(services)
     print(report.summary())
+    if report.fatal:
+        # The pass stopped: cron must hear of it, not read a cheerful exit 0 (README, "Exit codes").
+        raise UserError(f"Slack rejected SLACK_BOT_TOKEN during the pass: {report.fatal}; "
+                        "nothing more was sent. Reinstall the app or update the token")
     return 0
 
 
@@ -152,7 +173,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     use_http = args.http or not settings.socket_mode
     if use_http:
         settings.require_signing_secret()
-    port = args.port if args.port is not None else int(os.environ.get("PORT") or 3000)
+    port = 3000
+    if args.port is not None:
+        port = parse_port(args.port, "--port")
+    elif use_http and os.environ.get("PORT", "").strip():
+        # Only HTTP listens: a platform's PORT must not stop Socket Mode from starting.
+        port = parse_port(os.environ["PORT"], "PORT")
     metrics_port = args.metrics_port if args.metrics_port is not None else settings.metrics_port
     if metrics_port is not None and not 0 < metrics_port < 65536:
         raise UserError(f"--metrics-port {metrics_port} is not a TCP port number (1-65535)")
@@ -186,18 +212,29 @@ def run(argv: Sequence[str] | None = None) -> int:
     return cmd_serve(settings, args)
 
 
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else "(no detail)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     settings_for_redaction = Settings()
     try:
         return run(argv)
     except (UserError, SettingsError) as exc:
         message = str(exc)
+    except DatabaseURLError as exc:
+        message = str(exc)
     except SQLAlchemyError as exc:
-        message = f"cannot use the database: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+        message = f"cannot use the database: {type(exc).__name__}: {_first_line(exc)}"
     except RuntimeError as exc:
         message = str(exc)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - the contract promises one line, never a traceback
+        log.debug("unexpected error", exc_info=exc)
+        message = (f"unexpected error: {type(exc).__name__}: {_first_line(exc)} "
+                   "(run with LOG_LEVEL=DEBUG for the details)")
     try:
         settings_for_redaction = Settings.from_env(dotenv=False)
     except SettingsError:

@@ -319,4 +319,8 @@ def load_config(path: Path | None) -> AdminConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(path), [ConfigProblem(None, "(file)", f"cannot read: {exc.strerror}")]) from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise ConfigError(str(path), [ConfigProblem(line, "(file)", f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
+                                                          "save the file as UTF-8")]) from None
     return parse_config(text, str(path))

@@ -65,11 +65,17 @@ def serve(settings: Settings, config: AdminConfig, http: bool, port: int, schedu
     exit_on_sigterm()
     services = build_services(settings, config)
     app = build_app(services)
+    server = None
+    if http:
+        # Bind before the scheduler starts, so a busy port stops the process before it sends anything.
+        try:
+            server = make_server(app, services.engine, port=port, scheduler=scheduler)
+        except OSError as exc:
+            raise RuntimeError(f"cannot listen on port {port}: {exc.strerror or exc}") from None
     background = start_scheduler(services) if scheduler else None
     ops = start_ops_server(services, metrics_port, scheduler) if metrics_port and metrics_port != port else None
     try:
-        if http:
-            server = make_server(app, services.engine, port=port, scheduler=scheduler)
+        if server is not None:
             log.info("serving HTTP on port %s (POST /slack/events, GET /healthz, /readyz, /metrics)",
                      server.effective_port)
             server.run()  # until SIGTERM: it then finishes the requests in flight (up to 5 s)

@@ -1,8 +1,10 @@
 """HTTP mode: Bolt behind waitress (a production WSGI server), plus the operator endpoints.
 
-`GET /healthz`: the database answers. `GET /readyz`: that, and (when this process runs the
-scheduler) a dispatch pass started or finished recently. `GET /metrics`: Prometheus text. In Socket
-Mode the same operator endpoints are served on their own small port (`make_ops_server`).
+`GET /healthz`: 200 `{"ok": true, "database": "ok"}` while the database takes writes, else 503
+with `database` one of "unreachable", "read-only", "full", "not writable"
+(storage.db.database_fault). `GET /readyz`: that, and (when this process runs the scheduler) a
+dispatch pass started or finished recently. `GET /metrics`: Prometheus text. In Socket Mode the
+same operator endpoints are served on their own small port (`make_ops_server`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 
 from core import metrics
-from storage.db import ping
+from storage.db import database_fault
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -51,9 +53,9 @@ class WsgiApp:
         self.started = time.time()
 
     def readiness(self) -> tuple[bool, dict[str, Any]]:
-        database = ping(self.engine)
-        facts: dict[str, Any] = {"database": "ok" if database else "unreachable"}
-        ready = database
+        fault = database_fault(self.engine)
+        facts: dict[str, Any] = {"database": fault or "ok"}
+        ready = fault is None
         if self.scheduler:
             # Before the first pass, count from start-up: the first pass may take a while.
             last = max(self.passes.last() or 0.0, self.started)
@@ -69,8 +71,9 @@ class WsgiApp:
         method = environ.get("REQUEST_METHOD", "GET")
         if method in ("GET", "HEAD"):
             if path == "/healthz":
-                healthy = ping(self.engine)
-                return _json(start_response, healthy, {"database": "ok" if healthy else "unreachable"})
+                # Reachable is not enough: a full or read-only disk answers SELECT 1 and loses every write.
+                fault = database_fault(self.engine)
+                return _json(start_response, fault is None, {"database": fault or "ok"})
             if path == "/readyz":
                 ready, facts = self.readiness()
                 return _json(start_response, ready, facts)

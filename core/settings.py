@@ -35,6 +35,16 @@ class SettingsError(Exception):
     """A missing or malformed environment setting; the message says what to set and where."""
 
 
+def load_env_file() -> None:
+    """Read ./.env into the environment; a variable already set in the real environment wins."""
+    try:
+        load_dotenv(Path.cwd() / ".env", override=False)
+    except UnicodeDecodeError:
+        raise SettingsError(f"{Path.cwd() / '.env'} is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise SettingsError(f"cannot read {Path.cwd() / '.env'}: {exc.strerror}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     bot_token: str | None = field(default=None, repr=False)
@@ -52,8 +62,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
         if env is None:
             if dotenv:
-                # override=False: a variable already set in the real environment wins.
-                load_dotenv(Path.cwd() / ".env", override=False)
+                load_env_file()
             env = os.environ
 
         def get(name: str) -> str | None:

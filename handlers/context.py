@@ -49,9 +49,21 @@ def action_value(body: dict[str, Any]) -> str:
     return str(action(body).get("value") or "")
 
 
+# Row IDs are PostgreSQL `integer`s: a larger number would fail in the database, not here.
+MAX_ID = 2**31 - 1
+
+
 def parse_id(value: Any) -> int | None:
-    """A row ID taken from a payload; anything else (forged, empty, absurdly long) is None."""
-    text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    """A row ID taken from a payload; anything else (forged, empty, absurdly long) is None.
+
+    ASCII digits only: str.isdigit() and int() also accept "²" or "٣", and int("²") raises.
+    """
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        return None
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
 
 REFUSAL = "Sorry, I can't share that with you."

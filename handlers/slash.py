@@ -14,8 +14,9 @@ from handlers.text import escape, unescape
 from scheduling.cadence import WEEKDAYS
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-_WEEKS = re.compile(r"^(\d{1,2})w$")
-_PAUSE = re.compile(r"^(\d{1,3})([dw])$")
+# ASCII digits: \d alone also matches other scripts' digits.
+_WEEKS = re.compile(r"^([0-9]{1,2})w$")
+_PAUSE = re.compile(r"^([0-9]{1,3})([dw])$")
 EVERY_ALIASES = {
     "day": "day", "daily": "day", "days": "day",
     "week": "week", "weekly": "week", "weeks": "week",

@@ -2,26 +2,51 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
+import threading
 import time
+import weakref
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
+class DatabaseURLError(ValueError):
+    """DATABASE_URL can't be used as given; the message says why without echoing the password."""
+
+
 def normalise_url(url: str) -> str:
-    """Use psycopg 3 for plain `postgresql://` URLs (SQLAlchemy's default driver is psycopg2)."""
-    parsed = make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):
+    """Check the URL, and use psycopg 3 for plain `postgresql://` URLs (SQLAlchemy's default is psycopg2)."""
+    try:
+        parsed = make_url(url)
+    except ValueError:  # make_url turns the port into an int
+        raise DatabaseURLError("DATABASE_URL has a port that is not a number from 1 to 65535") from None
+    except ArgumentError:
+        raise DatabaseURLError("DATABASE_URL is not a database URL; use sqlite:///path/to/file.db "
+                               "or postgresql://user:password@host:5432/name") from None
+    if parsed.drivername == "postgres":
+        parsed = parsed.set(drivername="postgresql")
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise DatabaseURLError(f"DATABASE_URL uses {backend!r}, which is not supported; "
+                               "use SQLite (sqlite:///path) or PostgreSQL (postgresql://...)")
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise DatabaseURLError(f"DATABASE_URL has port {parsed.port}; a port is a number from 1 to 65535")
+    if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
 
@@ -56,12 +81,18 @@ def _sqlite_begin(connection: Any) -> None:
 
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
-    if make_url(url).get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    try:
+        if make_url(url).get_backend_name() == "sqlite":
+            engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
+        else:
+            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    except ModuleNotFoundError as exc:  # e.g. postgresql+psycopg2:// without psycopg2
+        raise DatabaseURLError(f"DATABASE_URL names a driver that is not installed ({exc.name}); "
+                               "use postgresql://... (psycopg 3) or sqlite:///...") from None
+    event.listen(engine, "handle_error", _record_failure)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -123,6 +154,98 @@ def ping(engine: Engine) -> bool:
     except SQLAlchemyError:
         return False
     return True
+
+
+# --- write health ------------------------------------------------------------------------------
+# A database can answer SELECT 1 and still refuse every write (a full disk, a read-only mount).
+# `database_fault` says which, from a tiny committed write (at most every PROBE_EVERY seconds)
+# and from the storage errors real requests hit in the last RECENT_FAULT seconds.
+
+PROBE_EVERY = 2.0
+RECENT_FAULT = 30.0
+FaultKind = Literal["unreachable", "read-only", "full", "not writable"]
+
+
+@dataclass
+class _WriteHealth:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    probed_at: float = -math.inf
+    probe_fault: FaultKind | None = None
+    failed_at: float = -math.inf
+    failure: FaultKind | None = None
+
+
+_HEALTH: weakref.WeakKeyDictionary[Engine, _WriteHealth] = weakref.WeakKeyDictionary()
+_HEALTH_LOCK = threading.Lock()
+
+
+def _health(engine: Engine) -> _WriteHealth:
+    with _HEALTH_LOCK:
+        return _HEALTH.setdefault(engine, _WriteHealth())
+
+
+def storage_fault_kind(exc: BaseException) -> FaultKind | None:
+    """What a database error says about the storage itself; None for ordinary errors (a constraint,
+    a lock wait, a bug in a query) that say nothing about whether writes can succeed."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    if exc.connection_invalidated:
+        return "unreachable"
+    message = str(exc.orig).lower()
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+    if "readonly" in message or "read-only" in message or sqlstate == "25006":
+        return "read-only"
+    if "disk is full" in message or "no space" in message or sqlstate.startswith("53"):
+        return "full"
+    if "disk i/o" in message or "unable to open database" in message or sqlstate.startswith("58"):
+        return "not writable"
+    if (isinstance(exc, OperationalError | InterfaceError)
+            and ("connect" in message or "closed" in message or "terminat" in message
+                 or sqlstate.startswith(("08", "57P")))):
+        return "unreachable"
+    return None
+
+
+def _record_failure(context: ExceptionContext) -> None:
+    error = context.sqlalchemy_exception
+    kind = storage_fault_kind(error) if error is not None else None
+    if kind is None and context.is_disconnect:
+        kind = "unreachable"
+    if kind is not None and context.engine is not None:
+        health = _health(context.engine)
+        health.failed_at, health.failure = time.monotonic(), kind
+
+
+def _probe(engine: Engine) -> FaultKind | None:
+    try:
+        with engine.begin() as connection:
+            # Rewriting the one-row version table with itself: a real, committed write, changing nothing.
+            connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+    except SQLAlchemyError as exc:
+        kind = storage_fault_kind(exc)
+        if kind is None and "locked" in str(exc).lower():
+            return None  # another writer held the lock past busy_timeout: busy, not broken
+        return kind or "not writable"
+    return None
+
+
+def database_fault(engine: Engine) -> FaultKind | None:
+    """None while the database takes writes; else what is wrong, for /healthz and /readyz.
+
+    Never raises and never includes the URL or server messages, so it is safe to show.
+    """
+    health = _health(engine)
+    now = time.monotonic()
+    if now - health.probed_at >= PROBE_EVERY and health.lock.acquire(blocking=False):
+        try:  # one probe at a time; concurrent callers use the latest result
+            health.probe_fault, health.probed_at = _probe(engine), time.monotonic()
+        finally:
+            health.lock.release()
+    if health.probe_fault is not None:
+        return health.probe_fault
+    if now - health.failed_at < RECENT_FAULT:
+        return health.failure
+    return None
 
 
 def describe(engine: Engine) -> str:
