@@ -6,11 +6,11 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from core.clock import ManualClock
 from handlers.context import REFUSAL
-from sandbox.harness import BotHarness
 from sandbox.models import Ephemeral, Message
-from scheduling.clock import ManualClock
 from storage.models import Answer, CheckIn, ManagerQuestion
+from wiring.harness import BotHarness
 
 ASK_BUTTONS = {"ask_use_suggestion", "ask_send_anyway", "ask_cancel"}
 

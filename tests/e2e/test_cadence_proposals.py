@@ -6,10 +6,10 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from sandbox.harness import BotHarness
+from core.clock import ManualClock
 from sandbox.models import Message
-from scheduling.clock import ManualClock
 from storage.models import CadenceAgreement, CheckIn
+from wiring.harness import BotHarness
 
 MANAGER, REP2 = "U0MANAGER", "U0REP2"
 UTC = dt.UTC

@@ -24,13 +24,13 @@ import pytest
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.clock import ManualClock
 from core.config import AdminConfig, parse_config
 from sandbox import Sandbox
-from sandbox.harness import BotHarness
-from scheduling.clock import ManualClock
 from scheduling.dispatch import BATCH, PassReport, claim_batch
 from storage.models import CheckIn, User
 from storage.people import sync_config_teams
+from wiring.harness import BotHarness
 
 # A big team: more check-ins than two claimed batches (scheduling.dispatch.BATCH), so that the
 # second pass finds work left while the first is still posting, and the passes really interleave.

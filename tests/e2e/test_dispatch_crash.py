@@ -22,14 +22,14 @@ import pytest
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.clock import ManualClock
 from core.config import parse_config
 from sandbox import Sandbox
-from sandbox.harness import BotHarness
-from scheduling.clock import ManualClock
 from scheduling.dispatch import CONCURRENCY
 from scheduling.followups import CLAIM_LEASE
 from storage.models import CheckIn, User
 from storage.people import sync_config_teams
+from wiring.harness import BotHarness
 
 REPS = [f"U0REP{i:02d}" for i in range(CONCURRENCY + 4)]  # four more than the process posts at once
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from core.clock import ManualClock
 from handlers.context import REFUSAL
-from sandbox.harness import BotHarness
-from scheduling.clock import ManualClock
+from wiring.harness import BotHarness
 
 
 def texts(blocks: list[dict]) -> str:

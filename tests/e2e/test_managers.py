@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from sandbox.harness import BotHarness
+from core.clock import ManualClock
 from sandbox.models import Message
-from scheduling.clock import ManualClock
 from storage.models import Answer, CheckIn, CoachingNote, Membership
 from storage.people import sync_config_teams
+from wiring.harness import BotHarness
 
 MANAGER, OTHER, REP1, REP2 = "U0MANAGER", "U0OTHERMGR", "U0REP1", "U0REP2"
 

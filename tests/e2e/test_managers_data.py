@@ -8,10 +8,10 @@ import json
 
 from sqlalchemy import func, select
 
-from sandbox.harness import BotHarness
-from scheduling.clock import ManualClock
+from core.clock import ManualClock
 from storage.models import Answer, CheckIn
 from storage.people import sync_config_teams
+from wiring.harness import BotHarness
 
 MANAGER, REP1, REP2 = "U0MANAGER", "U0REP1", "U0REP2"
 

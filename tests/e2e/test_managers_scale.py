@@ -8,8 +8,8 @@ import json
 import pytest
 
 from core.config import AdminConfig, parse_config
-from sandbox.harness import BotHarness
 from storage.models import Answer, CheckIn, Goal, Membership, Team, User
+from wiring.harness import BotHarness
 
 MANAGER = "U0MANAGER"
 REPS = [f"U0BIG{n:03d}" for n in range(60)]

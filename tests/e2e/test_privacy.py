@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from sandbox.harness import BotHarness
+from core.clock import ManualClock
 from sandbox.models import Message
-from scheduling.clock import ManualClock
 from storage.models import Answer, CadenceAgreement, CheckIn, CoachingNote, Membership, Team
 from storage.people import sync_config_teams
+from wiring.harness import BotHarness
 
 MANAGER, OTHER, ADMIN, REP1, REP2 = "U0MANAGER", "U0OTHERMGR", "U0ADMIN", "U0REP1", "U0REP2"
 REFUSAL = "Sorry, I can't share that with you."

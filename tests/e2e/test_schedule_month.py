@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from core.clock import ManualClock
 from core.config import AdminConfig, parse_config
-from sandbox.harness import BotHarness
-from scheduling.clock import ManualClock
 from storage.models import CheckIn
+from wiring.harness import BotHarness
 
 UTC = dt.UTC
 END = dt.datetime(2026, 4, 15, 0, 0, tzinfo=UTC)  # the clock fixture starts on Mon 2026-03-02 08:00 UTC

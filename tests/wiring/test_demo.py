@@ -9,10 +9,10 @@ import re
 
 import pytest
 
-from core.cli import main
 from sandbox import Violation
-from sandbox.demo import Demo, run_demo
-from sandbox.demo_render import Transcript
+from wiring.cli import main
+from wiring.demo import Demo, run_demo
+from wiring.demo_render import Transcript
 
 pytestmark = pytest.mark.slow
 

@@ -11,14 +11,14 @@ import threading
 from types import TracebackType
 from typing import Any
 
-from core.app import build_app, build_services
 from core.config import AdminConfig, parse_config
-from core.server import make_server, stop_server
 from core.services import Clock, system_clock
 from core.settings import Settings
 from handlers.render import EVENT_TYPES
 from sandbox.client import SlackClientSim, bolt_transport
 from sandbox.server import Sandbox
+from wiring.app import build_app, build_services
+from wiring.server import make_server, stop_server
 
 SIGNING_SECRET = "sandbox-signing-secret"
 BOT_TOKEN = "xoxb-sandbox-bot-token"

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sandbox.demo_render import Event
+from wiring.demo_render import Event
 
 if TYPE_CHECKING:
-    from sandbox.demo import Demo
+    from wiring.demo import Demo
 
 # Monday 2 March 2026: US clocks go forward on 8 March, EU on 29 March, Sydney's go back on 5 April.
 WEEK_ONE = dt.date(2026, 3, 2)

@@ -24,17 +24,17 @@ from typing import IO, Any
 
 from sqlalchemy import select
 
+from core.clock import ManualClock
 from core.config import parse_config
 from sandbox.checks import Violation
 from sandbox.client import SlackClientSim
-from sandbox.demo_render import Event, Transcript, local_stamp, render_blocks
-from sandbox.demo_story import PEOPLE, START, Person, Story, config_toml, week_of
-from sandbox.demo_watch import Watcher
-from sandbox.harness import BotHarness
 from sandbox.models import BOT_USER_ID, Message
 from sandbox.server import Sandbox
-from scheduling.clock import ManualClock
 from storage.models import Answer, CheckIn
+from wiring.demo_render import Event, Transcript, local_stamp, render_blocks
+from wiring.demo_story import PEOPLE, START, Person, Story, config_toml, week_of
+from wiring.demo_watch import Watcher
+from wiring.harness import BotHarness
 
 DAILY_TICK = dt.time(14, 0)  # UTC: morning in the Americas, afternoon in Europe, night in Sydney
 Action = Callable[[], object]

@@ -125,8 +125,8 @@ def _load(settings: Settings) -> AdminConfig:
 
 
 def cmd_dispatch(settings: Settings) -> int:
-    from core.app import build_services
     from scheduling.dispatch import run_pass
+    from wiring.app import build_services
 
     services = build_services(settings, _load(settings))
     report = run_pass(services)
@@ -135,7 +135,7 @@ def cmd_dispatch(settings: Settings) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from core.runner import serve
+    from wiring.runner import serve
 
     config = _load(settings)
     settings.require_bot_token()
@@ -147,7 +147,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from sandbox.demo import run_demo
+    from wiring.demo import run_demo
 
     return run_demo(weeks=args.weeks, seed=args.seed, speed=args.speed, as_json=args.json)
 

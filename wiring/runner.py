@@ -9,10 +9,10 @@ from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from core.app import build_app, build_services
 from core.config import AdminConfig
 from core.services import Services
 from core.settings import Settings
+from wiring.app import build_app, build_services
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def serve(settings: Settings, config: AdminConfig, http: bool, port: int, schedu
     background = start_scheduler(services) if scheduler else None
     try:
         if http:
-            from core.server import make_server
+            from wiring.server import make_server
 
             server = make_server(app, services.engine, port=port)
             log.info("serving HTTP on port %s (POST /slack/events, GET /healthz)", server.effective_port)
