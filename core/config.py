@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from coaching.cadence import WEEKDAYS, Cadence
 from coaching.prompts import PROMPTS, validate_prompts
 from core.toml_lines import LineIndex
-from scheduling.cadence import WEEKDAYS, Cadence
 
 Every = Literal["day", "week", "2 weeks", "month"]
 DeliverAnswers = Literal["immediately", "daily", "weekly"]

@@ -14,6 +14,7 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from sqlalchemy import select
 
+from coaching.cadence import snooze_until
 from core.services import Services
 from handlers.checkin_flow import question_of, update_checkin_message
 from handlers.context import REFUSAL, action, action_value, parse_id
@@ -21,7 +22,6 @@ from handlers.render.answer import answer_modal
 from handlers.render.checkin import ADD_GOAL, ANSWER, PICK_GOAL, SKIP, SNOOZE
 from handlers.render.goals import ARCHIVE, DOWN, UP, edited_texts, goals_modal
 from handlers.text import local_time
-from scheduling.cadence import snooze_until
 from scheduling.plan import schedule_for
 from storage import checkins
 from storage.goals import GoalError, active_goals, archive_goal, move_goal, own_goal

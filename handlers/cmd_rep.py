@@ -6,10 +6,10 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from coaching.cadence import next_allowed
 from handlers.context import SlashContext, SubcommandHandler
 from handlers.render.goals import goals_modal
 from handlers.text import escape, local_time
-from scheduling.cadence import next_allowed
 from scheduling.plan import insert_checkin_once, schedule_for, zone_of
 from storage import checkins
 from storage.goals import GoalError, active_goals, add_goal

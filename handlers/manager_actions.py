@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from coaching.cadence import next_due
 from core.config import AdminConfig
 from core.services import Services
 from handlers.checkin_flow import ANSWER_HOOKS
@@ -30,7 +31,6 @@ from handlers.notify import dm, fill_names, refresh_relays, relay_answer
 from handlers.render import manager as render
 from handlers.render.summary import name_of
 from handlers.text import local_time
-from scheduling.cadence import next_due
 from scheduling.dispatch import MAX_LATENESS
 from scheduling.plan import RepSchedule, schedule_for
 from storage.data_rights import forget_answers

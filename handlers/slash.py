@@ -9,9 +9,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from coaching.cadence import WEEKDAYS
 from core.config import parse_hhmm
 from handlers.text import escape, unescape
-from scheduling.cadence import WEEKDAYS
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _WEEKS = re.compile(r"^(\d{1,2})w$")

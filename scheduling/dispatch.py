@@ -21,10 +21,10 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from coaching.cadence import is_allowed
 from coaching.prompts import choose_prompt
 from core.services import Services
 from handlers.render.checkin import checkin_prompt
-from scheduling.cadence import is_allowed
 from scheduling.plan import plan_next, schedules_for
 from scheduling.sender import SendResult, post
 from storage.checkins import expire_older_open

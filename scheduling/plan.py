@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coaching.cadence import Cadence, is_allowed, next_due
 from core.config import AdminConfig, CadenceConfig
-from scheduling.cadence import Cadence, is_allowed, next_due
 from storage.db import insert_ignore
 from storage.models import CadenceAgreement, CheckIn, Membership, Team, User
 

@@ -1,7 +1,7 @@
 """Six simulated weeks of check-ins for reps in four time zones, across DST changes and holidays.
 
 The expectations are written out by hand (local dates and wall times, plus a few UTC instants
-worked out from the zones' offsets), never computed with `scheduling.cadence`, so a bug there
+worked out from the zones' offsets), never computed with `coaching.cadence`, so a bug there
 cannot hide behind an identical bug in the test.
 
 Time moves event-wise: the clock jumps to the earliest `due_at` in the database and a pass runs;

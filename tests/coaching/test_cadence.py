@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduling.cadence import (
+from coaching.cadence import (
     WEEKDAYS,
     Cadence,
     describe,
