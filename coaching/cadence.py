@@ -18,11 +18,14 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
+from core.config import WEEKDAYS, CadenceConfig, parse_hhmm
+
 __all__ = [
     "EVERY_VALUES",
     "WEEKDAYS",
     "Cadence",
     "Every",
+    "cadence_of",
     "describe",
     "is_allowed",
     "is_allowed_day",
@@ -35,7 +38,6 @@ __all__ = [
     "snooze_until",
 ]
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
 Every = Literal["day", "week", "2 weeks", "month"]
 EVERY_VALUES: tuple[Every, ...] = get_args(Every)
 
@@ -114,6 +116,19 @@ class Cadence:
             else:
                 raise ValueError(f"unknown cadence key {key!r}")
         return cls(**kwargs)  # type: ignore[arg-type]  # values are checked in __post_init__
+
+
+def cadence_of(config: CadenceConfig) -> Cadence:
+    """The schedulable cadence for a validated `[cadence]` table (or a team's merged one)."""
+    return Cadence(
+        every=config.every,
+        day=config.day,
+        time=parse_hhmm(config.time),
+        working_days=frozenset(WEEKDAYS.index(d) for d in config.working_days),
+        quiet_start=parse_hhmm(config.quiet_hours.start),
+        quiet_end=parse_hhmm(config.quiet_hours.end),
+        holidays=frozenset(date.fromisoformat(d) for d in config.holidays),
+    )
 
 
 def parse_time(s: str) -> time:

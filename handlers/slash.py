@@ -9,8 +9,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from coaching.cadence import WEEKDAYS
-from core.config import parse_hhmm
+from core.config import WEEKDAYS, parse_hhmm
 from handlers.text import escape, unescape
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")

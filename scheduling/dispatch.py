@@ -22,7 +22,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from coaching.cadence import is_allowed
-from coaching.prompts import choose_prompt
+from coaching.prompts import all_prompts, choose_prompt
 from core.services import Services
 from handlers.render.checkin import checkin_prompt
 from scheduling.plan import plan_next, schedules_for
@@ -239,7 +239,7 @@ def prepare(session: Session, services: Services, ids: list[int], now: dt.dateti
     ):
         goals.setdefault(loaded.rep_id, []).append(
             _GoalRow(loaded.id, loaded.text, loaded.position, loaded.last_discussed_at))
-    templates = services.config.all_prompts()
+    templates = all_prompts(services.config.prompts)
     changes: list[dict[str, Any]] = []
     sequences: dict[str, int] = {}  # rep -> their prompt_sequence after this batch's prompts
     jobs: list[Job] = []

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coaching.cadence import Cadence, is_allowed, next_due
+from coaching.cadence import Cadence, cadence_of, is_allowed, next_due
 from core.config import AdminConfig, CadenceConfig
 from storage.db import insert_ignore
 from storage.models import CadenceAgreement, CheckIn, Membership, Team, User
@@ -52,7 +52,7 @@ def zone_of(user: User | None, config: AdminConfig) -> ZoneInfo:
 
 def in_working_hours(config: AdminConfig, user: User | None, now: dt.datetime) -> bool:
     """Managers get the bot's own DMs (digests, warnings) only in the default cadence's allowed hours."""
-    return is_allowed(now, config.cadence.to_cadence(), zone_of(user, config))
+    return is_allowed(now, cadence_of(config.cadence), zone_of(user, config))
 
 
 def schedule_for(session: Session, config: AdminConfig, user: User) -> RepSchedule:
@@ -90,7 +90,7 @@ def schedules_for(session: Session, config: AdminConfig, users: Sequence[User]) 
         key = team.name if team else None
         if key not in bases:
             merged = config.team_cadence(team)
-            bases[key] = (merged, merged.to_cadence())
+            bases[key] = (merged, cadence_of(merged))
         base, cadence = bases[key]
         source = f"team {team.name}" if team else "default"
         zone = zone_of(user, config)
@@ -98,7 +98,7 @@ def schedules_for(session: Session, config: AdminConfig, users: Sequence[User]) 
         agreement = agreements.get(user.slack_id)
         if agreement is not None:
             base = base.with_changes(agreement.every, agreement.day, agreement.time)
-            cadence = base.to_cadence()
+            cadence = cadence_of(base)
             anchor = agreement.anchor or anchor
             source = "agreement"
         out[user.slack_id] = RepSchedule(cadence=cadence, reminder_after_hours=base.reminder_after_hours,

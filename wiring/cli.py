@@ -15,8 +15,9 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.config import AdminConfig, ConfigError, load_config
+from core.config import AdminConfig, ConfigError
 from core.settings import Settings, SettingsError, config_path_from, redact
+from wiring.config import load_checked
 
 log = logging.getLogger("checkin_bot")
 
@@ -80,7 +81,7 @@ def cmd_config_check(path: Path | None) -> int:
     # Only the path: config check must work without tokens, whatever else the environment holds.
     path = path if path is not None else config_path_from(os.environ)
     try:
-        config = load_config(path)
+        config = load_checked(path)
     except ConfigError as exc:
         for line in exc.lines():
             print(line, file=sys.stderr)
@@ -118,7 +119,7 @@ def cmd_db_upgrade(settings: Settings) -> int:
 
 def _load(settings: Settings) -> AdminConfig:
     try:
-        return settings.load_admin_config()
+        return load_checked(settings.config_path)
     except ConfigError as exc:
         more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
         raise UserError(f"{exc}{more}; run `checkin-bot config check` for the full list") from None

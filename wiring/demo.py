@@ -25,12 +25,12 @@ from typing import IO, Any
 from sqlalchemy import select
 
 from core.clock import ManualClock
-from core.config import parse_config
 from sandbox.checks import Violation
 from sandbox.client import SlackClientSim
 from sandbox.models import BOT_USER_ID, Message
 from sandbox.server import Sandbox
 from storage.models import Answer, CheckIn
+from wiring.config import parse_checked
 from wiring.demo_render import Event, Transcript, local_stamp, render_blocks
 from wiring.demo_story import PEOPLE, START, Person, Story, config_toml, week_of
 from wiring.demo_watch import Watcher
@@ -45,7 +45,7 @@ class Demo:
         self.weeks, self.seed, self.transcript = weeks, seed, transcript
         self.clock = ManualClock(START)
         self.database_url = f"sqlite:///{workdir / 'demo.db'}"
-        self.config = parse_config(config_toml(), "demo config")
+        self.config = parse_checked(config_toml(), "demo config")
         self.sandbox = Sandbox.start(clock=lambda: self.clock().timestamp())
         for person in PEOPLE:
             self.sandbox.add_user(person.id, name=person.handle, real_name=person.name, tz=person.tz)

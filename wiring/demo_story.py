@@ -108,7 +108,7 @@ NOTES = (
 
 
 def config_toml() -> str:
-    """The admin config the demo's workspace runs with (parsed by the real `parse_config`)."""
+    """The admin config the demo's workspace runs with (parsed by the real `parse_checked`)."""
     members = ", ".join(f'"{r.id}"' for r in REPS)
     return (f'default_timezone = "UTC"\n\n[cadence]\nholidays = ["{HOLIDAY.isoformat()}"]\n\n'
             f'[[teams]]\nname = "Sales"\nmanager = "{MAYA.id}"\nmembers = [{members}]\n')

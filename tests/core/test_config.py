@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from coaching.cadence import cadence_of
 from core.config import ConfigError, parse_config
 
 GOOD = """
@@ -85,11 +86,6 @@ def test_it_rejects_quiet_hours_that_cover_every_working_hour() -> None:
     assert "cover every working hour" in found[0][2]
 
 
-def test_it_rejects_a_custom_prompt_that_reads_as_a_status_demand() -> None:
-    found = problems('prompts = ["Update your pipeline for {goal} now"]\n')
-    assert found[0][:2] == (1, "prompts")
-
-
 def test_it_reports_toml_syntax_errors_with_the_line() -> None:
     found = problems('[cadence]\nevery = "week\n')
     assert found[0][0] == 2
@@ -101,5 +97,5 @@ def test_it_rejects_a_bad_weekday_in_working_days() -> None:
 
 
 def test_it_converts_to_a_schedulable_cadence() -> None:
-    cadence = parse_config(GOOD).cadence.to_cadence()
+    cadence = cadence_of(parse_config(GOOD).cadence)
     assert cadence.day == "tue" and cadence.time.hour == 9 and cadence.time.minute == 30
