@@ -22,11 +22,11 @@ from handlers.render.answer import answer_modal
 from handlers.render.checkin import ADD_GOAL, ANSWER, PICK_GOAL, SKIP, SNOOZE
 from handlers.render.goals import ARCHIVE, DOWN, UP, edited_texts, goals_modal
 from handlers.text import local_time
-from scheduling.plan import schedule_for
 from storage import checkins
 from storage.goals import GoalError, active_goals, archive_goal, move_goal, own_goal
 from storage.models import Answer, User
 from storage.people import ensure_user
+from storage.schedules import schedule_for
 
 log = logging.getLogger(__name__)
 

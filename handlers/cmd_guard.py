@@ -20,12 +20,12 @@ from core.services import Services
 from handlers.context import REFUSAL, SlashContext, SubcommandHandler
 from handlers.render import guard as render
 from handlers.render.guard_health import admin_blocks, health_blocks
-from scheduling.plan import schedule_for
 from scheduling.sender import find_sent, post
 from scheduling.warnings import org_states, rep_health
 from storage import guard
 from storage.models import ManagerQuestion
 from storage.people import ensure_user
+from storage.schedules import schedule_for
 
 log = logging.getLogger(__name__)
 

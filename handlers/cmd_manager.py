@@ -20,9 +20,9 @@ from handlers.notify import dm, fill_names
 from handlers.render import message, metadata
 from handlers.render.manager import cadence_proposal, home_blocks, team_invite
 from handlers.render.summary import name_of, org_home_blocks, org_page, summary_pages
-from scheduling.plan import schedule_for, zone_of
 from storage.models import CadenceAgreement, Membership, Team, User
 from storage.people import ensure_user, get_user, manages, reps_of_manager, role_of
+from storage.schedules import schedule_for, zone_of
 from storage.summary import next_checkins, org_figures, rep_facts
 
 HOME_WEEKS = 4

@@ -10,11 +10,11 @@ from coaching.cadence import next_allowed
 from handlers.context import SlashContext, SubcommandHandler
 from handlers.render.goals import goals_modal
 from handlers.text import escape, local_time
-from scheduling.plan import insert_checkin_once, schedule_for, zone_of
 from storage import checkins
 from storage.goals import GoalError, active_goals, add_goal
 from storage.models import User
 from storage.people import enroll_rep, ensure_user
+from storage.schedules import insert_checkin_once, schedule_for, zone_of
 
 
 def _user(session: Session, ctx: SlashContext) -> User:

@@ -29,11 +29,11 @@ from handlers.render.guard_health import (
     home_manager_section,
 )
 from handlers.text import mention
-from scheduling.plan import schedule_for
 from scheduling.warnings import org_states, rep_health
 from storage import guard
 from storage.models import User
 from storage.people import ensure_user
+from storage.schedules import schedule_for
 
 log = logging.getLogger(__name__)
 

@@ -29,11 +29,11 @@ from sqlalchemy.orm import Session
 from core.services import Services
 from handlers.render.checkin import ADD_GOAL
 from handlers.text import escape, excerpt, local_time
-from scheduling.plan import zone_of
 from storage import checkins
 from storage.goals import active_goals
 from storage.models import Answer, User
 from storage.people import ensure_user, managers_of_rep
+from storage.schedules import zone_of
 
 log = logging.getLogger(__name__)
 

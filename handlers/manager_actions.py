@@ -32,11 +32,11 @@ from handlers.render import manager as render
 from handlers.render.summary import name_of
 from handlers.text import local_time
 from scheduling.dispatch import MAX_LATENESS
-from scheduling.plan import RepSchedule, schedule_for
 from storage.data_rights import forget_answers
 from storage.models import Answer, CadenceAgreement, CheckIn, CoachingNote, Goal, Membership, Team
 from storage.ownership import owned
 from storage.people import get_user, manages
+from storage.schedules import RepSchedule, schedule_for
 
 log = logging.getLogger(__name__)
 MAX_NOTE_STORED = 3000

@@ -22,11 +22,11 @@ from core.services import Services
 from handlers.render.checkin import prompt_text
 from handlers.render.manager import RelayedAnswer, answer_blocks, answer_message, answer_text, digest_message
 from handlers.text import escape, local_time
-from scheduling.plan import in_working_hours, zone_of
 from scheduling.sender import post
 from storage.db import insert_ignore
 from storage.models import Answer, AnswerRelay, CheckIn, CoachingNote, DigestSent, Goal, Team, User
 from storage.people import managers_of_rep, reps_of_manager
+from storage.schedules import in_working_hours, zone_of
 from storage.summary import names_of
 
 if TYPE_CHECKING:

@@ -25,11 +25,12 @@ from coaching.cadence import is_allowed
 from coaching.prompts import all_prompts, choose_prompt
 from core.services import Services
 from handlers.render.checkin import checkin_prompt
-from scheduling.plan import plan_next, schedules_for
+from scheduling.plan import plan_next
 from scheduling.sender import SendResult, post
 from storage.checkins import expire_older_open
 from storage.goals import pick_goal
 from storage.models import CheckIn, Goal, User
+from storage.schedules import schedules_for
 
 log = logging.getLogger(__name__)
 _CHECKINS, _USERS = cast(Table, CheckIn.__table__), cast(Table, User.__table__)

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from coaching.cadence import is_allowed, local_to_utc, next_due
 from core.services import Services
 from handlers.render.checkin import reminder
-from scheduling.plan import enrolled_reps, schedule_for, schedules_for, zone_of
 from scheduling.sender import PERMANENT_USER_ERRORS, classify_error, find_sent, post
 from storage.checkins import expire_older_open
 from storage.models import CheckIn, User
+from storage.schedules import enrolled_reps, schedule_for, schedules_for, zone_of
 
 if TYPE_CHECKING:
     from scheduling.dispatch import PassReport
