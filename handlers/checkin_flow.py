@@ -6,7 +6,6 @@ Shared by the button, modal and DM listeners so that each stays thin.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -20,16 +19,13 @@ from slack_sdk.models.blocks import (
 )
 
 from core.services import Services
+from handlers.notify import relay_answer
 from handlers.render.checkin import ANSWER, plain_prompt, prompt_text
 from handlers.text import escape
 from storage.goals import own_goal
 from storage.models import CheckIn
 
 log = logging.getLogger(__name__)
-
-# Features that react to a stored answer (passing it on to managers) register here:
-# hook(services, client, answer_id, created).
-ANSWER_HOOKS: list[Callable[[Services, WebClient, int, bool], None]] = []
 
 
 def question_of(services: Services, checkin: CheckIn) -> tuple[str, str]:
@@ -67,5 +63,4 @@ def update_checkin_message(services: Services, client: WebClient, checkin: Check
 def answered(services: Services, client: WebClient, checkin: CheckIn, answer_id: int, created: bool) -> None:
     update_checkin_message(services, client, checkin, "✅ Answered, thank you. You can edit it any time.",
                            allow_edit=True)
-    for hook in ANSWER_HOOKS:
-        hook(services, client, answer_id, created)
+    relay_answer(services, client, answer_id, created)  # pass it on to the rep's managers

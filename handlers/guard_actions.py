@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from core.services import Services
 from handlers.cmd_guard import deliver, health_report
 from handlers.context import REFUSAL, action_value, parse_id
-from handlers.home import HOME_SECTIONS
 from handlers.render import guard as render
 from handlers.render.guard_health import (
     HEALTH_NEXT,
@@ -104,8 +103,6 @@ def guard_home_section(session: Session, services: Services, user: User) -> list
 def register(app: App, services: Services) -> None:
     # The warning step itself is installed by scheduling.dispatch.run_pass, which `dispatch` runs
     # without building an app.
-    if guard_home_section not in HOME_SECTIONS:
-        HOME_SECTIONS.append(guard_home_section)
 
     def held(choice: Choice) -> Any:
         def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:

@@ -23,11 +23,9 @@ from sqlalchemy.orm import Session
 from coaching.cadence import next_due
 from core.config import AdminConfig
 from core.services import Services
-from handlers.checkin_flow import ANSWER_HOOKS
-from handlers.cmd_manager import home_section
 from handlers.context import REFUSAL, action_value, parse_id
-from handlers.home import HOME_SECTIONS, publish_home
-from handlers.notify import dm, fill_names, refresh_relays, relay_answer
+from handlers.home import publish_home
+from handlers.notify import dm, fill_names, refresh_relays
 from handlers.render import manager as render
 from handlers.render.summary import name_of
 from handlers.text import local_time
@@ -115,11 +113,6 @@ def decide_cadence(session: Session, config: AdminConfig, team_id: str, rep_id: 
 
 
 def register(app: App, services: Services) -> None:
-    # Module-level lists outlive one app (tests build several): append each function once.
-    if relay_answer not in ANSWER_HOOKS:
-        ANSWER_HOOKS.append(relay_answer)
-    if home_section not in HOME_SECTIONS:
-        HOME_SECTIONS.append(home_section)
     team = lambda: services.team_id  # noqa: E731 - read at call time (auth.test may set it later)
 
     def after_response(body: dict[str, Any], manager: str, answer_id: int, done: str, respond: Respond) -> None:

@@ -53,7 +53,7 @@ USAGE = {
     "cadence": "`/checkin cadence @rep &lt;day|week|2 weeks|month&gt; [mon..sun] [HH:MM]`",
     "team": "`/checkin team add @rep`",
 }
-SIMPLE = {"help", "goals", "now", "skip", "resume", "health", "export", "forget", "home"}
+SIMPLE = {"help", "goals", "now", "skip", "resume", "health", "export", "forget"}
 
 
 def _echo(token: str, limit: int = 40) -> str:

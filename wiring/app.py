@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-import handlers
 from core.config import AdminConfig
 from core.services import Clock, Services, make_web_client, system_clock
 from core.settings import Settings
+from handlers import actions, commands, errors, events, guard_actions, home, manager_actions, views
+from handlers.context import SERVICES_KEY
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.people import sync_config_teams
 
@@ -56,5 +58,20 @@ def build_app(services: Services, process_before_response: bool = False) -> App:
         process_before_response=process_before_response,
         logger=logging.getLogger("slack_bolt"),
     )
-    handlers.register(app, services)
+
+
+    def provide_services(context: BoltContext, next: Callable[[], None]) -> None:
+        context[SERVICES_KEY] = services  # every listener reads it with handlers.context.services_of
+        next()
+
+    app.use(provide_services)
+    errors.register(app)
+    commands.register(app)
+    actions.register(app)
+    views.register(app)
+    events.register(app)
+    home.register(app)
+    # These two still take the services directly (they move to the context with the outbox work).
+    manager_actions.register(app, services)
+    guard_actions.register(app, services)
     return app
