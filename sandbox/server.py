@@ -9,9 +9,10 @@ from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from sandbox.checks import SpecIndex, Violation
+from sandbox.client import SlackClientSim, Transport
 from sandbox.faults import Faults
 from sandbox.methods import Ctx
 from sandbox.models import (
@@ -26,13 +27,10 @@ from sandbox.models import (
     User,
 )
 from sandbox.records import Call, Recorder
+from sandbox.socket_mode import SocketModeServer
 from sandbox.views import ViewStore
 from sandbox.webapi import WebApi, make_server
 from sandbox.workspace import Workspace
-
-if TYPE_CHECKING:
-    from sandbox.client import SlackClientSim, Transport
-    from sandbox.socket_mode import SocketModeServer
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -129,8 +127,6 @@ class Sandbox:
 
     def socket_url(self) -> str:
         """A Socket Mode URL (what apps.connections.open returns); starts the WebSocket server."""
-        from sandbox.socket_mode import SocketModeServer
-
         with self.workspace.lock:
             if self._socket is None:
                 self._socket = SocketModeServer()
@@ -233,8 +229,6 @@ class Sandbox:
         the Socket Mode connection the bot opened instead. `timeout` is how long to wait for the
         bot's answer; with `ack_deadline` (Slack's is 3 s) a later answer is a "slow_ack" violation.
         """
-        from sandbox.client import SlackClientSim
-
         return SlackClientSim(self, bot_url, signing_secret, socket=socket, timestamp_offset=timestamp_offset,
                               sign_with=sign_with, timeout=timeout, ack_deadline=ack_deadline)
 

@@ -15,9 +15,15 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from coaching.tone import classify
 from core.config import AdminConfig, ConfigError
 from core.settings import Settings, SettingsError, config_path_from, redact
+from scheduling.dispatch import run_pass
+from storage.db import describe, make_engine, upgrade
+from wiring.app import build_services
 from wiring.config import load_checked
+from wiring.demo import run_demo
+from wiring.runner import serve
 
 log = logging.getLogger("checkin_bot")
 
@@ -96,8 +102,6 @@ def cmd_config_check(path: Path | None) -> int:
 
 
 def cmd_tone(texts: Sequence[str]) -> int:
-    from coaching.tone import classify
-
     lines = list(texts) if texts else [line.rstrip("\n") for line in sys.stdin]
     for text in lines:
         if not text.strip():
@@ -109,8 +113,6 @@ def cmd_tone(texts: Sequence[str]) -> int:
 
 
 def cmd_db_upgrade(settings: Settings) -> int:
-    from storage.db import describe, make_engine, upgrade
-
     engine = make_engine(settings.database_url)
     upgrade(engine)
     print(f"database is up to date: {describe(engine)}")
@@ -126,9 +128,6 @@ def _load(settings: Settings) -> AdminConfig:
 
 
 def cmd_dispatch(settings: Settings) -> int:
-    from scheduling.dispatch import run_pass
-    from wiring.app import build_services
-
     services = build_services(settings, _load(settings))
     report = run_pass(services)
     print(report.summary())
@@ -136,8 +135,6 @@ def cmd_dispatch(settings: Settings) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from wiring.runner import serve
-
     config = _load(settings)
     settings.require_bot_token()
     use_http = args.http or not settings.socket_mode
@@ -148,8 +145,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from wiring.demo import run_demo
-
     return run_demo(weeks=args.weeks, seed=args.seed, speed=args.speed, as_json=args.json)
 
 

@@ -17,6 +17,7 @@ from core.settings import Settings
 from handlers.render import EVENT_TYPES
 from sandbox.client import SlackClientSim, bolt_transport
 from sandbox.server import Sandbox
+from scheduling.dispatch import run_pass
 from wiring.app import build_app, build_services
 from wiring.config import parse_checked
 from wiring.server import make_server, stop_server
@@ -58,8 +59,6 @@ class BotHarness:
         return self.url.removesuffix("/slack/events")
 
     def dispatch(self, now: dt.datetime | None = None) -> Any:
-        from scheduling.dispatch import run_pass
-
         return run_pass(self.services, now)
 
     def close(self) -> None:

@@ -12,7 +12,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from core.config import AdminConfig
 from core.services import Services
 from core.settings import Settings
+from scheduling.dispatch import run_pass
 from wiring.app import build_app, build_services
+from wiring.server import make_server
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +27,6 @@ def start_scheduler(services: Services) -> BackgroundScheduler:
 
     The job holds no schedule state: the database is the truth, so a restart loses nothing.
     """
-    from scheduling.dispatch import run_pass
-
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(run_pass, "interval", args=[services], seconds=DISPATCH_INTERVAL_SECONDS,
                       id="dispatch", max_instances=1, coalesce=True, next_run_time=services.now())
@@ -52,12 +52,11 @@ def serve(settings: Settings, config: AdminConfig, http: bool, port: int, schedu
     background = start_scheduler(services) if scheduler else None
     try:
         if http:
-            from wiring.server import make_server
-
             server = make_server(app, services.engine, port=port)
             log.info("serving HTTP on port %s (POST /slack/events, GET /healthz)", server.effective_port)
             server.run()
         else:
+            # Only Socket Mode needs the websocket client; HTTP deployments never load it.
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             log.info("connecting in Socket Mode")
