@@ -155,9 +155,8 @@ class CadenceConfig(CadenceOverride):
         return f"{when} at {self.time} local time"
 
     def describe(self) -> str:
-        when = {"day": "every working day", "week": f"every week on {self.day}",
-                "2 weeks": f"every 2 weeks on {self.day}", "month": "every month"}[self.every]
-        return (f"{when} at {self.time} local; working days {','.join(self.working_days)}; "
+        """The rhythm plus the hours around it, for `config check`."""
+        return (f"{self.rhythm()}; working days {','.join(self.working_days)}; "
                 f"quiet {self.quiet_hours.start}-{self.quiet_hours.end}; "
                 f"{len(self.holidays)} holiday(s); reminder after {self.reminder_after_hours}h")
 

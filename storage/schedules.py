@@ -29,9 +29,6 @@ class RepSchedule:
     agreed: CadenceConfig
     source: str  # "default" | "team <name>" | "agreement"
 
-    def describe(self) -> str:
-        return self.agreed.describe()
-
     @property
     def touches_per_week(self) -> float:
         return {"day": float(len(self.cadence.working_days)), "week": 1.0, "2 weeks": 0.5,
