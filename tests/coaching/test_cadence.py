@@ -109,7 +109,8 @@ def test_non_utc_aware_inputs_are_accepted_and_answers_are_utc() -> None:
     due = next_due(Cadence(), BERLIN, after, ANCHOR)
     assert due.tzinfo is UTC
     assert due == at(BERLIN, 2026, 3, 2, 10, 0)
-    assert next_allowed(after, Cadence(), BERLIN).tzinfo is UTC
+    allowed = next_allowed(after, Cadence(), BERLIN)  # 08:00 is quiet until 09:00 Berlin time
+    assert allowed.tzinfo is UTC and allowed == at(BERLIN, 2026, 3, 2, 9, 0)
 
 
 # --- quiet hours and free days ------------------------------------------------------------------
