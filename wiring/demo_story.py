@@ -159,7 +159,6 @@ class Story:
     last_prompt: dict[str, dt.datetime] = field(default_factory=dict)
     holiday_told: bool = False
     warned: bool = False
-    manager_feature_told: bool = False
     seen: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
@@ -226,9 +225,9 @@ class Story:
         if self.weeks >= 3:  # Maya's over-asking starts in week 3
             expected += [("held", "the tone coach held none of Maya's questions"),
                          ("drift_warning", "no drift warning reached Maya")]
-        missing = [text for kind, text in expected if not self.seen[kind]]
-        if missing:
-            d.say("Not in this run: " + "; ".join(missing) + ".")
+        for kind, text in expected:
+            if not self.seen[kind]:
+                d.cannot(text)
         d.say(f"Friday afternoon: Maya looks back over the {NUMBERS.get(self.weeks, self.weeks)} weeks"
               if self.weeks > 1 else "Friday afternoon: Maya looks back over the week")
         d.slash(MAYA, f"summary {self.weeks}w")
@@ -246,6 +245,8 @@ class Story:
         held = next((e for e in events if any(a["action_id"].startswith("ask_") for a in e.data.get("actions", []))),
                     None)
         if held is None:
+            if choice is not None:  # the script has Maya respond to the coach holding this question
+                d.cannot(f"the tone coach did not hold {question!r}")
             return
         self.seen["held"] += 1
         if choice is None:
@@ -346,9 +347,7 @@ class Story:
         note = next((b for b in buttons if re.search(r"note|reply|comment", b["label"], re.I)), None)
         thanks = next((b for b in buttons if re.search(r"thank", b["label"], re.I)), None)
         if note is None and thanks is None:
-            if not self.manager_feature_told:
-                self.manager_feature_told = True
-                d.say("The answer reached Maya without reply buttons in this build, so her coaching notes are skipped.")
+            d.cannot("an answer reached Maya without note or thanks buttons")
             return
         rep = next((r for r in REPS if r.id == event.data["payload"].get("rep")), REPS[0])
         when = at_desk(MAYA, d.now() + dt.timedelta(minutes=self.rng.randint(30, 240)), self.rng)
