@@ -211,12 +211,6 @@ class AdminConfig(_Strict):
     def team_cadence(self, team: TeamConfig | None) -> CadenceConfig:
         return self.cadence.merged(team.cadence if team else None)
 
-    def teams_of_rep(self, user_id: str) -> list[TeamConfig]:
-        return [t for t in self.teams if user_id in t.members]
-
-    def teams_of_manager(self, user_id: str) -> list[TeamConfig]:
-        return [t for t in self.teams if t.manager == user_id]
-
 
 @dataclass(frozen=True)
 class ConfigProblem:

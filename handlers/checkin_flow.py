@@ -11,16 +11,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
     ActionsBlock,
-    Block,
     ButtonElement,
-    ContextBlock,
-    MarkdownTextObject,
-    SectionBlock,
 )
 
 from core.services import Services
 from handlers.notify import relay_answer
-from handlers.render.checkin import ANSWER, plain_prompt, prompt_text
+from handlers.render.checkin import ANSWER, closed_blocks, plain_prompt, prompt_text
 from handlers.text import escape
 from storage.goals import own_goal
 from storage.models import CheckIn
@@ -47,8 +43,7 @@ def update_checkin_message(services: Services, client: WebClient, checkin: Check
     if not (checkin.channel and checkin.message_ts):
         return
     question, plain = question_of(services, checkin)
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=question)),
-                           ContextBlock(elements=[MarkdownTextObject(text=note)])]
+    blocks = closed_blocks(question, note)
     if allow_edit:
         blocks.append(ActionsBlock(block_id=f"checkin_edit_{checkin.id}", elements=[
             ButtonElement(text="Edit answer", action_id=ANSWER, value=str(checkin.id))]))
