@@ -13,13 +13,10 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from wiring.demo_render import Event
-
-if TYPE_CHECKING:
-    from wiring.demo import Demo
 
 # Monday 2 March 2026: US clocks go forward on 8 March, EU on 29 March, Sydney's go back on 5 April.
 WEEK_ONE = dt.date(2026, 3, 2)
@@ -148,9 +145,28 @@ class Beat:
     order: int = 0
 
 
+class Stage(Protocol):
+    """What the story needs from the demo that plays it (wiring.demo.Demo), so the two modules
+    do not import each other."""
+
+    def now(self) -> dt.datetime: ...
+    def later(self, when: dt.datetime, label: str, action: Callable[[], object], order: int = 0) -> None: ...
+    def restart(self) -> None: ...
+    def say(self, title: str, lines: list[str] | None = None) -> None: ...
+    def cannot(self, step: str) -> None: ...
+    def check(self, title: str, lines: list[str] | None = None) -> None: ...
+    def slash(self, person: Person, text: str) -> list[Event]: ...
+    def dm(self, person: Person, text: str, thread: Event | None = None) -> None: ...
+    def click(self, person: Person, action_id: str, source: Event, feature: str | None = None) -> bool: ...
+    def answer_in_modal(self, person: Person, source: Event, text: str, confidence: int,
+                        help_wanted: bool) -> None: ...
+    def write_note(self, person: Person, source: Event, button: dict[str, str], text: str) -> None: ...
+    def prompt_text(self, person: Person, reminder: Event) -> str: ...
+
+
 @dataclass
 class Story:
-    demo: Demo
+    demo: Stage
     rng: random.Random
     weeks: int
     voices: dict[str, list[list[str]]] = field(default_factory=dict)
