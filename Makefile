@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit pg-test bench clean lock schema
+.PHONY: demo test lint typecheck layers unit pg-test bench clean lock schema
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The import-linter contracts in pyproject.toml: layers, a pure sandbox, a pure coaching package.
+layers: $(STAMP)
+	$(BIN)/lint-imports
+
 # The whole suite on SQLite, then the storage and end-to-end tests again on PostgreSQL.
-test: $(STAMP) lint typecheck
+test: $(STAMP) lint typecheck layers
 	$(BIN)/pytest
 	bash scripts/test-postgres.sh
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from core.cli import main as _main
+from wiring.cli import main as _main
 
 
 def main() -> int:

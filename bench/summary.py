@@ -34,17 +34,17 @@ from slack_bolt import Ack, App  # noqa: E402
 from sqlalchemy import Engine, create_engine, insert  # noqa: E402
 
 from coaching.summary import summarise_team  # noqa: E402
+from core.clock import ManualClock  # noqa: E402
 from core.config import parse_config  # noqa: E402
-from core.server import make_server, stop_server  # noqa: E402
 from core.services import make_web_client  # noqa: E402
 from handlers.render.summary import summary_pages  # noqa: E402
 from sandbox import Sandbox  # noqa: E402
-from sandbox.harness import SIGNING_SECRET, BotHarness  # noqa: E402
-from scheduling.clock import ManualClock  # noqa: E402
 from storage.db import make_engine, make_session_factory, upgrade  # noqa: E402
 from storage.models import Answer, CheckIn, CoachingNote, Goal, Membership, Team, User  # noqa: E402
 from storage.people import reps_of_manager, role_of  # noqa: E402
 from storage.summary import rep_facts  # noqa: E402
+from wiring.harness import SIGNING_SECRET, BotHarness  # noqa: E402
+from wiring.server import make_server, stop_server  # noqa: E402
 
 SUMMARY_TARGET = 1.5
 ACK_TARGET = 2.0

@@ -170,7 +170,6 @@ class SignalReading:
     breached: bool
     observed: str
     agreed: str
-    window_days: int
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,6 @@ def frequency(history: PairHistory, thresholds: Thresholds, now: datetime) -> Si
         breached=count > limit,
         observed=observed,
         agreed=agreed,
-        window_days=FREQUENCY_WINDOW_DAYS,
     )
 
 
@@ -160,7 +159,6 @@ def tone(history: PairHistory, thresholds: Thresholds, now: datetime) -> SignalR
         breached=breached,
         observed=observed,
         agreed=agreed,
-        window_days=LOOKBACK_DAYS,
     )
 
 
@@ -177,7 +175,6 @@ def coverage(history: PairHistory, thresholds: Thresholds, now: datetime) -> Sig
             breached=False,
             observed=f"{_n(goals, 'active goal')}, so each check-in is naturally focused",
             agreed=agreed,
-            window_days=LOOKBACK_DAYS,
         )
     # goal_ids carries ids of active goals; asking about at least as many as are active = all.
     everything = sum(1 for t in touches if len(set(t.goal_ids)) >= goals)
@@ -194,7 +191,6 @@ def coverage(history: PairHistory, thresholds: Thresholds, now: datetime) -> Sig
         breached=breached,
         observed=observed,
         agreed=agreed,
-        window_days=LOOKBACK_DAYS,
     )
 
 
@@ -222,7 +218,6 @@ def feedback(history: PairHistory, thresholds: Thresholds, now: datetime) -> Sig
         breached=breached,
         observed=observed,
         agreed=f"a thank-you or a note on at least {_pct(thresholds.min_feedback_share)} of answers",
-        window_days=LOOKBACK_DAYS,
     )
 
 
@@ -282,7 +277,6 @@ def fatigue(history: PairHistory, thresholds: Thresholds, now: datetime) -> Sign
             f"at most {_pct(thresholds.max_fatigue_rate)} of check-ins skipped, snoozed or expired, "
             "and reply times holding steady"
         ),
-        window_days=LOOKBACK_DAYS,
     )
 
 
@@ -322,5 +316,4 @@ def contact_gap(history: PairHistory, thresholds: Thresholds, now: datetime) -> 
         breached=latest is not None and not paused and days >= limit,
         observed=observed,
         agreed=agreed,
-        window_days=limit,
     )

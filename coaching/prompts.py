@@ -59,6 +59,11 @@ _SAMPLE_GOAL = "*this goal*"
 _EXAMPLE = "What would most help you move {goal} forward?"
 
 
+def all_prompts(custom: Sequence[str]) -> tuple[str, ...]:
+    """The built-in library followed by the admin's custom prompts."""
+    return (*PROMPTS, *custom)
+
+
 def render_prompt(template: str, goal: str) -> str:
     """Put ``goal`` (already escaped and formatted by the caller) into ``template``."""
     return template.replace(GOAL, goal)

@@ -66,7 +66,6 @@ class RepSummary:
     paused: int
     goal_text: str | None
     latest_answer: str | None
-    latest_answer_at: dt.datetime | None
     confidences: tuple[int, ...]
     trend: Trend | None
     help_open: int
@@ -151,7 +150,6 @@ def summarise_rep(facts: RepFacts, since: dt.datetime, now: dt.datetime) -> RepS
         paused=len(paused),
         goal_text=latest.goal_text if latest else None,
         latest_answer=latest.text if latest else None,
-        latest_answer_at=latest.created_at if latest else None,
         confidences=confidences[-SHOWN_CONFIDENCES:], trend=trend(confidences),
         help_open=sum(1 for a in answers if a.help_wanted and not a.noted_by_anyone),
         days_since_contact=days_between(facts.last_contact, now), touches=touches,

@@ -24,18 +24,6 @@ class WarningText:
     why: str
     suggestion: str
 
-    def as_text(self) -> str:
-        """All parts as one plain-text message (e.g. a notification fallback)."""
-        return "\n".join(
-            (
-                self.title,
-                f"Observed: {self.observed}",
-                f"Agreed: {self.agreed}",
-                f"Why it matters: {self.why}",
-                f"Try this: {self.suggestion}",
-            )
-        )
-
 
 _TITLES: dict[Signal, str] = {
     "frequency": "Check-ins with {rep} are running above the agreed rhythm",

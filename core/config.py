@@ -2,6 +2,9 @@
 
 Every key is optional. An unknown key, a wrong type, a bad time/zone/weekday/date, quiet hours
 that leave no time to send, or a prompt that reads as a status demand is an error.
+
+This module is a leaf: it imports no other project package. Checking custom prompts needs the tone
+classifier, so the caller passes that check in (`check_prompts`); the wiring layer always does.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,9 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from coaching.prompts import PROMPTS, validate_prompts
 from core.toml_lines import LineIndex
-from scheduling.cadence import WEEKDAYS, Cadence
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
 
 Every = Literal["day", "week", "2 weeks", "month"]
 DeliverAnswers = Literal["immediately", "daily", "weekly"]
@@ -140,17 +144,6 @@ class CadenceConfig(CadenceOverride):
         changes = {k: v for k, v in override.model_dump(exclude_none=True).items()}
         return CadenceConfig.model_validate({**self.model_dump(), **changes})
 
-    def to_cadence(self) -> Cadence:
-        return Cadence(
-            every=self.every,
-            day=self.day,
-            time=parse_hhmm(self.time),
-            working_days=frozenset(WEEKDAYS.index(d) for d in self.working_days),
-            quiet_start=parse_hhmm(self.quiet_hours.start),
-            quiet_end=parse_hhmm(self.quiet_hours.end),
-            holidays=frozenset(dt.date.fromisoformat(d) for d in self.holidays),
-        )
-
     def with_changes(self, every: str, day: str | None = None, time: str | None = None) -> CadenceConfig:
         """This cadence with an agreed or proposed `every` (and day/time where given), validated."""
         return self.merged(CadenceOverride.model_validate({"every": every, "day": day, "time": time}))
@@ -162,9 +155,8 @@ class CadenceConfig(CadenceOverride):
         return f"{when} at {self.time} local time"
 
     def describe(self) -> str:
-        when = {"day": "every working day", "week": f"every week on {self.day}",
-                "2 weeks": f"every 2 weeks on {self.day}", "month": "every month"}[self.every]
-        return (f"{when} at {self.time} local; working days {','.join(self.working_days)}; "
+        """The rhythm plus the hours around it, for `config check`."""
+        return (f"{self.rhythm()}; working days {','.join(self.working_days)}; "
                 f"quiet {self.quiet_hours.start}-{self.quiet_hours.end}; "
                 f"{len(self.holidays)} holiday(s); reminder after {self.reminder_after_hours}h")
 
@@ -211,14 +203,6 @@ class AdminConfig(_Strict):
             raise ValueError(f"{value!r} is not an IANA time zone like \"Europe/Berlin\"") from None
         return value
 
-    @field_validator("prompts")
-    @classmethod
-    def _prompts(cls, value: list[str]) -> list[str]:
-        problems = validate_prompts(value)
-        if problems:
-            raise ValueError("; ".join(problems))
-        return value
-
     @model_validator(mode="after")
     def _unique_teams(self) -> AdminConfig:
         names = [t.name for t in self.teams]
@@ -234,15 +218,6 @@ class AdminConfig(_Strict):
         """The hours in which messages may reach a team's manager."""
         merged = self.team_cadence(team)
         return merged.merged(team.manager_cadence) if team and team.manager_cadence else merged
-
-    def teams_of_rep(self, user_id: str) -> list[TeamConfig]:
-        return [t for t in self.teams if user_id in t.members]
-
-    def teams_of_manager(self, user_id: str) -> list[TeamConfig]:
-        return [t for t in self.teams if t.manager == user_id]
-
-    def all_prompts(self) -> tuple[str, ...]:
-        return (*PROMPTS, *self.prompts)
 
 
 @dataclass(frozen=True)
@@ -288,7 +263,23 @@ def _message(error: dict[str, Any]) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def parse_config(text: str, source: str = "config") -> AdminConfig:
+# Given custom prompt templates, one message per template that may not be used.
+PromptCheck = Callable[[Sequence[str]], list[str]]
+
+
+def _prompt_problems(raw: dict[str, Any], index: LineIndex, check: PromptCheck | None) -> list[ConfigProblem]:
+    prompts = raw.get("prompts")
+    if check is None or not isinstance(prompts, list) or not all(isinstance(p, str) for p in prompts):
+        return []  # a wrong type is reported by the model itself
+    messages = check(prompts)
+    return [ConfigProblem(index.line_of(("prompts",)), "prompts", "; ".join(messages))] if messages else []
+
+
+def parse_config(text: str, source: str = "config", check_prompts: PromptCheck | None = None) -> AdminConfig:
+    """Parse and validate `text`; every problem is reported at once, sorted by line.
+
+    `check_prompts` vets the custom prompts; without it they are only type-checked.
+    """
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -296,25 +287,23 @@ def parse_config(text: str, source: str = "config") -> AdminConfig:
         line = int(line_match.group(1)) if line_match else None
         raise ConfigError(source, [ConfigProblem(line, "(syntax)", f"not valid TOML: {exc}")]) from None
     index = LineIndex(text)
+    problems = _prompt_problems(raw, index, check_prompts)
     try:
         config = AdminConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = []
         for error in exc.errors():
             loc = _clean_loc(error["loc"])
             problems.append(ConfigProblem(index.line_of(loc), _key_name(loc), _message(dict(error))))
+    if problems:
         problems.sort(key=lambda p: (p.line or 0, p.key))
         raise ConfigError(source, problems) from None
-    builtin = validate_prompts(PROMPTS)
-    if builtin:  # A broken built-in prompt is a bug, but it must still stop the bot.
-        raise ConfigError(source, [ConfigProblem(None, "built-in prompts", m) for m in builtin])
     return config
 
 
-def load_config(path: Path | None) -> AdminConfig:
+def load_config(path: Path | None, check_prompts: PromptCheck | None = None) -> AdminConfig:
     """Load `path`, or built-in defaults when `path` is None."""
     if path is None:
-        return parse_config("", "built-in defaults")
+        return parse_config("", "built-in defaults", check_prompts)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -323,4 +312,4 @@ def load_config(path: Path | None) -> AdminConfig:
         line = exc.object[:exc.start].count(b"\n") + 1
         raise ConfigError(str(path), [ConfigProblem(line, "(file)", f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
                                                           "save the file as UTF-8")]) from None
-    return parse_config(text, str(path))
+    return parse_config(text, str(path), check_prompts)

@@ -14,7 +14,6 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from core import logcontext
-from core.config import AdminConfig, load_config
 
 DEFAULT_DATABASE_URL = "sqlite:///checkins.db"
 DEFAULT_CONFIG_PATH = Path("checkins.toml")
@@ -126,9 +125,6 @@ class Settings:
     @property
     def socket_mode(self) -> bool:
         return self.app_token is not None
-
-    def load_admin_config(self) -> AdminConfig:
-        return load_config(self.config_path)
 
     def configure_logging(self) -> None:
         logcontext.configure(getattr(logging, self.log_level), json_lines=self.log_format == "json",

@@ -1,20 +1,5 @@
-"""Bolt listeners. Each module has `register(app, services)`; listeners stay thin."""
+"""Bolt listeners and Block Kit rendering, the Slack-facing layer.
 
-from __future__ import annotations
-
-from slack_bolt import App
-
-from core.services import Services
-
-
-def register(app: App, services: Services) -> None:
-    from handlers import actions, commands, errors, events, guard_actions, home, manager_actions, views
-
-    errors.register(app, services)
-    commands.register(app, services)
-    actions.register(app, services)
-    views.register(app, services)
-    events.register(app, services)
-    home.register(app, services)
-    manager_actions.register(app, services)
-    guard_actions.register(app, services)
+Each listener module has `register(app)`; wiring.app calls them in turn. Listeners read the
+services from Bolt's context (handlers.context.services_of) and stay thin.
+"""

@@ -6,30 +6,22 @@ Shared by the button, modal and DM listeners so that each stays thin.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
     ActionsBlock,
-    Block,
     ButtonElement,
-    ContextBlock,
-    MarkdownTextObject,
-    SectionBlock,
 )
 
 from core.services import Services
-from handlers.render.checkin import ANSWER, plain_prompt, prompt_text
+from handlers.notify import relay_answer
+from handlers.render.checkin import ANSWER, closed_blocks, plain_prompt, prompt_text
 from handlers.text import escape
 from storage.goals import own_goal
 from storage.models import CheckIn
 
 log = logging.getLogger(__name__)
-
-# Features that react to a stored answer (passing it on to managers) register here:
-# hook(services, client, answer_id, created).
-ANSWER_HOOKS: list[Callable[[Services, WebClient, int, bool], None]] = []
 
 
 def question_of(services: Services, checkin: CheckIn) -> tuple[str, str]:
@@ -51,8 +43,7 @@ def update_checkin_message(services: Services, client: WebClient, checkin: Check
     if not (checkin.channel and checkin.message_ts):
         return
     question, plain = question_of(services, checkin)
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=question)),
-                           ContextBlock(elements=[MarkdownTextObject(text=note)])]
+    blocks = closed_blocks(question, note)
     if allow_edit:
         blocks.append(ActionsBlock(block_id=f"checkin_edit_{checkin.id}", elements=[
             ButtonElement(text="Edit answer", action_id=ANSWER, value=str(checkin.id))]))
@@ -67,5 +58,4 @@ def update_checkin_message(services: Services, client: WebClient, checkin: Check
 def answered(services: Services, client: WebClient, checkin: CheckIn, answer_id: int, created: bool) -> None:
     update_checkin_message(services, client, checkin, "✅ Answered, thank you. You can edit it any time.",
                            allow_edit=True)
-    for hook in ANSWER_HOOKS:
-        hook(services, client, answer_id, created)
+    relay_answer(services, client, answer_id, created)  # pass it on to the rep's managers

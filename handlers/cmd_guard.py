@@ -20,11 +20,11 @@ from handlers.context import REFUSAL, SlashContext, SubcommandHandler
 from handlers.delivery import deliver_now, delivered, undeliverable, waiting_note
 from handlers.render import guard as render
 from handlers.render.guard_health import PREPARING, admin_blocks, health_blocks
-from scheduling.plan import schedule_for
 from scheduling.warnings import org_states, rep_health
 from storage import guard, outbox
 from storage.models import ManagerQuestion
 from storage.people import ensure_user
+from storage.schedules import schedule_for
 
 log = logging.getLogger(__name__)
 
@@ -78,22 +78,24 @@ def handle_ask(ctx: SlashContext) -> None:
     tone = classify(text)
     limit = services.config.guard.max_touches_per_rep_per_week
     with services.sessions.begin() as session:
-        if rep not in guard.manager_reps(session, ctx.team_id, ctx.user_id):
-            ctx.reply(REFUSAL)
-            return
-        user = ensure_user(session, ctx.team_id, rep, now)
-        schedule = schedule_for(session, services.config, user)
-        touches = guard.touches_last_week(session, ctx.team_id, rep, now)
-        paused = user.paused_until if user.paused_until and user.paused_until > now else None
-        reasons = [name for name, holds in (("tone", tone.label in PRESSURE_LABELS),
-                                            ("budget", touches + 1 > limit),
-                                            ("paused", paused is not None)) if holds]
-        question = guard.add_question(session, ctx.team_id, ctx.user_id, rep, text, tone.label,
-                                      tone.suggestion, reasons, now)
-        question_id = question.id
-        agreed = schedule.agreed
-        cadence = f"{describe_cadence(schedule.touches_per_week)} ({agreed.rhythm()})"
-        paused_text = paused.astimezone(schedule.zone).date().isoformat() if paused else None
+        allowed = rep in guard.manager_reps(session, ctx.team_id, ctx.user_id)
+        if allowed:
+            user = ensure_user(session, ctx.team_id, rep, now)
+            schedule = schedule_for(session, services.config, user)
+            touches = guard.touches_last_week(session, ctx.team_id, rep, now)
+            paused = user.paused_until if user.paused_until and user.paused_until > now else None
+            reasons = [name for name, holds in (("tone", tone.label in PRESSURE_LABELS),
+                                                ("budget", touches + 1 > limit),
+                                                ("paused", paused is not None)) if holds]
+            question = guard.add_question(session, ctx.team_id, ctx.user_id, rep, text, tone.label,
+                                          tone.suggestion, reasons, now)
+            question_id = question.id
+            agreed = schedule.agreed
+            cadence = f"{describe_cadence(schedule.touches_per_week)} ({agreed.rhythm()})"
+            paused_text = paused.astimezone(schedule.zone).date().isoformat() if paused else None
+    if not allowed:
+        ctx.reply(REFUSAL)
+        return
     if reasons:
         reply_text, blocks = render.held_reply(render.Held(
             question_id=question_id, rep=rep, text=text, label=tone.label, suggestion=tone.suggestion,

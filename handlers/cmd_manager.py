@@ -22,10 +22,10 @@ from handlers.render import message, metadata
 from handlers.render.manager import home_blocks
 from handlers.render.outbox import as_payload
 from handlers.render.summary import name_of, org_home_blocks, org_page, summary_pages
-from scheduling.plan import schedule_for, zone_of
 from storage import outbox
 from storage.models import CadenceAgreement, Membership, OutboxKind, Team, User
 from storage.people import ensure_user, get_user, manages, reps_of_manager, role_of
+from storage.schedules import schedule_for, zone_of
 from storage.summary import next_checkins, org_figures, rep_facts
 
 HOME_WEEKS = 4

@@ -1,49 +1,136 @@
-"""Rep subcommands: goal add, goals, now, skip, pause, resume."""
+"""Rep subcommands: goal add, goals, now, skip, pause, resume.
+
+Each subcommand's rules are a plain function of a session and its inputs that returns what
+happened; the handler replies only after the transaction has ended.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from coaching.cadence import next_allowed
+from core.config import AdminConfig
 from handlers.context import SlashContext, SubcommandHandler
 from handlers.delivery import deliver_now, delivered, undeliverable
 from handlers.render.goals import goals_modal
 from handlers.text import escape, local_time
-from scheduling.cadence import next_allowed
-from scheduling.plan import insert_checkin_once, schedule_for, zone_of
 from storage import checkins, outbox
 from storage.goals import GoalError, active_goals, add_goal
 from storage.models import CheckInKind, CheckInState, User
 from storage.people import enroll_rep, ensure_user
+from storage.schedules import insert_checkin_once, schedule_for, zone_of
+
+MAX_PAUSE_DAYS = 180
 
 
-def _user(session: Session, ctx: SlashContext) -> User:
-    return ensure_user(session, ctx.team_id, ctx.user_id, ctx.services.now(), role="guest")
+def _user(session: Session, team_id: str, user_id: str, now: dt.datetime) -> User:
+    return ensure_user(session, team_id, user_id, now, role="guest")
 
 
-def _enrol(session: Session, ctx: SlashContext) -> User:
-    """Adding a goal or asking for a check-in is opting in to check-ins."""
-    return enroll_rep(session, ctx.team_id, ctx.user_id, ctx.services.now())
+# --- the rules --------------------------------------------------------------------------------
+
+
+class Now(enum.Enum):
+    QUEUED = "queued"  # a new check-in, with its outbox row
+    OPEN = "open"  # the rep already has one open
+    ON_ITS_WAY = "on its way"  # one asked for this minute is already queued
+
+
+def start_now(session: Session, team_id: str, user_id: str, now: dt.datetime) -> tuple[Now, int | None]:
+    """Queue a check-in the rep asked for (asking is opting in)."""
+    enroll_rep(session, team_id, user_id, now)
+    if checkins.open_checkin(session, team_id, user_id) is not None:
+        return Now.OPEN, None
+    # Your own initiative: kind "rep_now" never counts as manager pressure. Due on the minute, so
+    # several `/checkin now` at once make one check-in (the row is unique).
+    checkin_id = insert_checkin_once(session, {
+        "team_id": team_id, "rep_id": user_id, "kind": CheckInKind.REP_NOW,
+        "due_at": now.replace(second=0, microsecond=0), "state": CheckInState.SCHEDULED, "attempts": 0,
+        "snooze_count": 0, "created_at": now,
+    })
+    if checkin_id is None:
+        return Now.ON_ITS_WAY, None
+    return Now.QUEUED, outbox.of_checkin(session, checkin_id)
+
+
+class Skipped(enum.Enum):
+    NOTHING = "nothing"  # no check-in open or coming up
+    OPEN = "open"  # the open one
+    UPCOMING = "upcoming"  # the next one, not sent yet
+
+
+def skip_next(session: Session, config: AdminConfig, team_id: str, user_id: str,
+              now: dt.datetime) -> tuple[Skipped, str]:
+    """Skip the open or next check-in. Returns what was skipped and, for an upcoming one, when it was due."""
+    user = _user(session, team_id, user_id, now)
+    target = checkins.next_checkin(session, team_id, user_id)
+    if target is None:
+        return Skipped.NOTHING, ""
+    was_open = target.state == "sent"
+    checkins.skip(session, target, now)
+    return (Skipped.OPEN if was_open else Skipped.UPCOMING), local_time(target.due_at, zone_of(user, config).key)
+
+
+@dataclass(frozen=True)
+class Paused:
+    refusal: str | None = None  # why the date was not accepted; nothing changed then
+    local_day: dt.date | None = None
+    resumes: str = ""
+
+
+def pause(session: Session, config: AdminConfig, team_id: str, user_id: str, now: dt.datetime,
+          until_day: dt.date | None, days: int) -> Paused:
+    """Pause until the start of a local day: `until_day`, or `days` from today."""
+    user = _user(session, team_id, user_id, now)
+    schedule = schedule_for(session, config, user)
+    zone = schedule.zone
+    today = now.astimezone(zone).date()
+    if until_day is not None:
+        if until_day <= today:
+            return Paused("Please choose a date after today, e.g. `/checkin pause 2w`.")
+        if until_day > today + dt.timedelta(days=MAX_PAUSE_DAYS):
+            return Paused(f"A pause can last up to {MAX_PAUSE_DAYS} days; please choose an earlier date.")
+        local_day = until_day
+    else:
+        local_day = today + dt.timedelta(days=days)
+    # The pause ends at the start of that local day; the next check-in follows the cadence.
+    until = dt.datetime.combine(local_day, dt.time(0, 0), tzinfo=zone).astimezone(dt.UTC)
+    checkins.pause(session, user, until)
+    return Paused(None, local_day, local_time(next_allowed(until, schedule.cadence, zone), zone.key))
+
+
+def resume(session: Session, team_id: str, user_id: str, now: dt.datetime) -> bool:
+    """End a pause. True if the rep was paused."""
+    user = _user(session, team_id, user_id, now)
+    was_paused = user.paused_until is not None and user.paused_until > now
+    checkins.resume(session, user)
+    return was_paused
+
+
+# --- the handlers -------------------------------------------------------------------------------
 
 
 def handle_goal_add(ctx: SlashContext) -> None:
     now = ctx.services.now()
     try:
         with ctx.services.sessions.begin() as session:
-            _enrol(session, ctx)
+            enroll_rep(session, ctx.team_id, ctx.user_id, now)  # adding a goal is opting in
             goal = add_goal(session, ctx.team_id, ctx.user_id, ctx.command.text, now)
-            count = len(active_goals(session, ctx.team_id, ctx.user_id))
+            text, count = goal.text, len(active_goals(session, ctx.team_id, ctx.user_id))
     except GoalError as exc:
         ctx.reply(str(exc))
         return
-    ctx.reply(f"Added your goal: *{escape(goal.text)}* ({count} active). "
+    ctx.reply(f"Added your goal: *{escape(text)}* ({count} active). "
               "Your check-ins will pick one goal at a time. See them all with `/checkin goals`.")
 
 
 def handle_goals(ctx: SlashContext) -> None:
     with ctx.services.sessions.begin() as session:
-        _user(session, ctx)
+        _user(session, ctx.team_id, ctx.user_id, ctx.services.now())
         goals = [(g.id, g.text) for g in active_goals(session, ctx.team_id, ctx.user_id)]
     if ctx.trigger_id:
         ctx.ack()
@@ -56,18 +143,8 @@ def handle_now(ctx: SlashContext) -> None:
     now = ctx.services.now()
     queued: int | None = None
     with ctx.services.sessions.begin() as session:
-        _enrol(session, ctx)
-        busy = checkins.open_checkin(session, ctx.team_id, ctx.user_id) is not None
-        if not busy:
-            # Your own initiative: kind "rep_now" never counts as manager pressure. Due on the
-            # minute, so several `/checkin now` at once make one check-in (the row is unique).
-            checkin_id = insert_checkin_once(session, {
-                "team_id": ctx.team_id, "rep_id": ctx.user_id, "kind": CheckInKind.REP_NOW,
-                "due_at": now.replace(second=0, microsecond=0), "state": CheckInState.SCHEDULED, "attempts": 0,
-                "snooze_count": 0, "created_at": now,
-            })
-            queued = outbox.of_checkin(session, checkin_id) if checkin_id is not None else None
-    if busy:
+        started, queued = start_now(session, ctx.team_id, ctx.user_id, now)
+    if started is Now.OPEN:
         ctx.reply("You already have a check-in open in our DM; answer it there whenever you like.")
         return
     if queued is None:
@@ -85,50 +162,27 @@ def handle_now(ctx: SlashContext) -> None:
 
 
 def handle_skip(ctx: SlashContext) -> None:
-    now = ctx.services.now()
     with ctx.services.sessions.begin() as session:
-        user = _user(session, ctx)
-        target = checkins.next_checkin(session, ctx.team_id, ctx.user_id)
-        if target is None:
-            ctx.reply("There's no check-in open or coming up to skip.")
-            return
-        was_open = target.state == "sent"
-        checkins.skip(session, target, now)
-        zone = zone_of(user, ctx.services.config).key
-        when = local_time(target.due_at, zone)
-    ctx.reply("Skipped. No need to explain; see you next time." if was_open
-              else f"Skipped your next check-in ({when}). No need to explain.")
+        skipped, when = skip_next(session, ctx.services.config, ctx.team_id, ctx.user_id, ctx.services.now())
+    ctx.reply({Skipped.NOTHING: "There's no check-in open or coming up to skip.",
+               Skipped.OPEN: "Skipped. No need to explain; see you next time.",
+               Skipped.UPCOMING: f"Skipped your next check-in ({when}). No need to explain."}[skipped])
 
 
 def handle_pause(ctx: SlashContext) -> None:
-    now = ctx.services.now()
     with ctx.services.sessions.begin() as session:
-        user = _user(session, ctx)
-        schedule = schedule_for(session, ctx.services.config, user)
-        zone = schedule.zone
-        if ctx.command.pause_until is not None:
-            local_day = ctx.command.pause_until
-            if local_day <= now.astimezone(zone).date():
-                ctx.reply("Please choose a date after today, e.g. `/checkin pause 2w`.")
-                return
-            if local_day > now.astimezone(zone).date() + dt.timedelta(days=180):
-                ctx.reply("A pause can last up to 180 days; please choose an earlier date.")
-                return
-        else:
-            local_day = now.astimezone(zone).date() + dt.timedelta(days=ctx.command.pause_days or 0)
-        # The pause ends at the start of that local day; the next check-in follows the cadence.
-        until = dt.datetime.combine(local_day, dt.time(0, 0), tzinfo=zone).astimezone(dt.UTC)
-        checkins.pause(session, user, until)
-        resumes = local_time(next_allowed(until, schedule.cadence, zone), zone.key)
-    ctx.reply(f"Paused. No check-ins until {local_day.isoformat()}; I'll pick up again from {resumes}. "
-              "`/checkin resume` ends it early.")
+        paused = pause(session, ctx.services.config, ctx.team_id, ctx.user_id, ctx.services.now(),
+                       ctx.command.pause_until, ctx.command.pause_days or 0)
+    if paused.refusal is not None or paused.local_day is None:
+        ctx.reply(paused.refusal or "Please choose a date after today, e.g. `/checkin pause 2w`.")
+        return
+    ctx.reply(f"Paused. No check-ins until {paused.local_day.isoformat()}; I'll pick up again from "
+              f"{paused.resumes}. `/checkin resume` ends it early.")
 
 
 def handle_resume(ctx: SlashContext) -> None:
     with ctx.services.sessions.begin() as session:
-        user = _user(session, ctx)
-        was_paused = user.paused_until is not None and user.paused_until > ctx.services.now()
-        checkins.resume(session, user)
+        was_paused = resume(session, ctx.team_id, ctx.user_id, ctx.services.now())
     ctx.reply("Welcome back; check-ins resume at your next agreed time." if was_paused
               else "You weren't paused; check-ins carry on as agreed.")
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
-from core.services import Services
-from handlers.context import SlashContext, SubcommandHandler
+from handlers import cmd_data, cmd_guard, cmd_manager, cmd_rep
+from handlers.context import SlashContext, SubcommandHandler, services_of
 from handlers.help import handle_help
 from handlers.slash import ParseError, parse
 
@@ -18,37 +18,31 @@ from handlers.slash import ParseError, parse
 MAX_COMMAND_TEXT = 4000
 
 
-def routes() -> dict[str, SubcommandHandler]:
-    from handlers import cmd_data, cmd_guard, cmd_manager, cmd_rep
-
-    table: dict[str, SubcommandHandler] = {"help": handle_help}
-    table.update(cmd_rep.ROUTES)
-    table.update(cmd_manager.ROUTES)
-    table.update(cmd_data.ROUTES)
-    table.update(cmd_guard.ROUTES)
-    return table
+ROUTES: dict[str, SubcommandHandler] = {
+    "help": handle_help, **cmd_rep.ROUTES, **cmd_manager.ROUTES, **cmd_data.ROUTES, **cmd_guard.ROUTES,
+}
 
 
-def register(app: App, services: Services) -> None:
-    table = routes()
+def on_checkin(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient,
+               context: BoltContext) -> None:
+    text = command.get("text") or ""
+    if len(text) > MAX_COMMAND_TEXT:
+        ack(response_type="ephemeral",
+            text=f"That's a bit long for me ({len(text)} characters); please keep it under "
+                 f"{MAX_COMMAND_TEXT}. Nothing was saved.")
+        return
+    try:
+        parsed = parse(text)
+    except ParseError as exc:
+        ack(response_type="ephemeral", text=str(exc))
+        return
+    handler = ROUTES.get(parsed.name)
+    if handler is None:
+        ack(response_type="ephemeral", text="That isn't available yet. Try `/checkin help`.")
+        return
+    handler(SlashContext(services=services_of(context), ack=ack, respond=respond, client=client,
+                         user_id=command["user_id"], trigger_id=command.get("trigger_id"), command=parsed))
 
-    @app.command("/checkin")
-    def on_checkin(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        text = command.get("text") or ""
-        if len(text) > MAX_COMMAND_TEXT:
-            ack(response_type="ephemeral",
-                text=f"That's a bit long for me ({len(text)} characters); please keep it under "
-                     f"{MAX_COMMAND_TEXT}. Nothing was saved.")
-            return
-        try:
-            parsed = parse(text)
-        except ParseError as exc:
-            ack(response_type="ephemeral", text=str(exc))
-            return
-        handler = table.get(parsed.name)
-        if handler is None:
-            ack(response_type="ephemeral", text="That isn't available yet. Try `/checkin help`.")
-            return
-        handler(SlashContext(services=services, ack=ack, respond=respond, client=client,
-                             user_id=command["user_id"], trigger_id=command.get("trigger_id"),
-                             command=parsed))
+
+def register(app: App) -> None:
+    app.command("/checkin")(on_checkin)

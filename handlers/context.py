@@ -1,4 +1,9 @@
-"""The per-request bundle slash subcommands receive, so each one stays a small function."""
+"""What listeners receive: the services (through Bolt's context) and, for slash subcommands, a bundle.
+
+The wiring layer installs a global middleware that puts the one `Services` object into every
+request's context under SERVICES_KEY; listeners read it with `services_of(context)`, so they are
+plain module-level functions with no closure over the app being built.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from core.services import Services
 from handlers.slash import Command
+
+SERVICES_KEY = "checkin_services"
+
+
+def services_of(context: BoltContext) -> Services:
+    services = context.get(SERVICES_KEY)
+    if not isinstance(services, Services):
+        raise RuntimeError("no services in the Bolt context: build the app with wiring.app.build_app")
+    return services
 
 
 @dataclass

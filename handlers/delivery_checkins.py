@@ -14,7 +14,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from coaching.prompts import choose_prompt
+from coaching.prompts import all_prompts, choose_prompt
 from core.config import AdminConfig
 from handlers.render.checkin import checkin_prompt
 from handlers.render.guard import question_dm
@@ -74,7 +74,7 @@ def prepare(session: Session, config: AdminConfig, team_id: str, rows: list[Clai
     ):
         goals.setdefault(loaded.rep_id, []).append(
             _GoalRow(loaded.id, loaded.text, loaded.position, loaded.last_discussed_at))
-    templates = config.all_prompts()
+    templates = all_prompts(config.prompts)
     expired: list[tuple[int, str]] = []
     paused: list[int] = []
     choices: list[tuple[int, str | None, int | None]] = []

@@ -14,7 +14,6 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.context.respond import Respond
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.services import Services
 from handlers.text import escape, excerpt, unescape
 
 SORRY = ("Sorry, something went wrong on my side, so that may not have gone through. Please check, "
@@ -25,28 +24,30 @@ NOT_SAVED = ("Sorry, my database isn't accepting changes right now, so I couldn'
 NOT_SAVED_MODAL = "Not saved: my database isn't accepting changes right now. Your text is still here; please try again soon."
 
 
-def register(app: App, services: Services) -> None:
-    @app.error
-    def handle_error(error: Exception, body: dict[str, Any], logger: logging.Logger,
-                     respond: Respond | None, response: BoltResponse | None) -> BoltResponse | None:
-        logger.exception("unhandled error in a listener", exc_info=error)
-        storage = isinstance(error, SQLAlchemyError)
-        # `response` is None when the request was acknowledged already: only response_url is left.
-        if body.get("type") == "view_submission":
-            if response is None:
-                return None
-            # A modal keeps its input when we answer with errors; the first block gets the message.
-            return BoltResponse(status=200, body={"response_action": "errors",
-                                                  "errors": _first_block_error(body, storage)})
-        text = _not_saved(body) if storage else SORRY
-        if "command" in body and response is not None:
-            # The slash command was not acknowledged yet: the apology is the acknowledgement (not a 500).
-            return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
-        if respond is not None and body.get("response_url"):
-            respond(text=text, response_type="ephemeral", replace_original=False)
-            # Block actions were acknowledged first; a 500 now would only make Slack show a warning.
-            return BoltResponse(status=200, body="") if response is not None else None
-        return None
+def handle_error(error: Exception, body: dict[str, Any], logger: logging.Logger,
+                 respond: Respond | None, response: BoltResponse | None) -> BoltResponse | None:
+    logger.exception("unhandled error in a listener", exc_info=error)
+    storage = isinstance(error, SQLAlchemyError)
+    # `response` is None when the request was acknowledged already: only response_url is left.
+    if body.get("type") == "view_submission":
+        if response is None:
+            return None
+        # A modal keeps its input when we answer with errors; the first block gets the message.
+        return BoltResponse(status=200, body={"response_action": "errors",
+                                              "errors": _first_block_error(body, storage)})
+    text = _not_saved(body) if storage else SORRY
+    if "command" in body and response is not None:
+        # The slash command was not acknowledged yet: the apology is the acknowledgement (not a 500).
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": text})
+    if respond is not None and body.get("response_url"):
+        respond(text=text, response_type="ephemeral", replace_original=False)
+        # Block actions were acknowledged first; a 500 now would only make Slack show a warning.
+        return BoltResponse(status=200, body="") if response is not None else None
+    return None
+
+
+def register(app: App) -> None:
+    app.error(handle_error)
 
 
 def _not_saved(body: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.services import Services
 from handlers.cmd_guard import deliver, health_report
-from handlers.context import REFUSAL, action_value, parse_id
-from handlers.home import HOME_SECTIONS
+from handlers.context import REFUSAL, action_value, parse_id, services_of
 from handlers.render import guard as render
 from handlers.render.guard_health import (
     HEALTH_NEXT,
@@ -31,11 +30,11 @@ from handlers.render.guard_health import (
     notice_modal,
 )
 from handlers.text import mention
-from scheduling.plan import schedule_for
 from scheduling.warnings import org_states, rep_health
 from storage import guard
 from storage.models import User
 from storage.people import ensure_user
+from storage.schedules import schedule_for
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +56,17 @@ def resolve_held(services: Services, user_id: str, question_id: int | None, choi
     """Carry out the manager's choice on a held question, after checking it is theirs to make."""
     with services.sessions.begin() as session:
         question = guard.own_question(session, services.team_id, user_id, question_id or -1)
-        if question is None or question.rep_id not in guard.manager_reps(session, services.team_id, user_id):
-            _refuse(respond)
-            return
-        status, rep, reasons = question.status, question.rep_id, guard.hold_reasons(question)
-        changed = False
-        rewrite = "tone" in reasons and bool(question.suggestion)
-        if choice == "cancel" or (choice == "suggestion" and not rewrite):
-            # Without a rewrite (a budget or pause hold) the coaching advice is to wait.
-            changed = guard.cancel_question(session, question.id, used_suggestion=choice == "suggestion")
+        mine = question is not None and question.rep_id in guard.manager_reps(session, services.team_id, user_id)
+        if question is not None and mine:
+            status, rep, reasons = question.status, question.rep_id, guard.hold_reasons(question)
+            changed = False
+            rewrite = "tone" in reasons and bool(question.suggestion)
+            if choice == "cancel" or (choice == "suggestion" and not rewrite):
+                # Without a rewrite (a budget or pause hold) the coaching advice is to wait.
+                changed = guard.cancel_question(session, question.id, used_suggestion=choice == "suggestion")
+    if not mine:
+        _refuse(respond)
+        return
     if status != "held":
         _replace(respond, f"That question to {mention(rep)} was already {status}.")
         return
@@ -103,57 +104,57 @@ def guard_home_section(session: Session, services: Services, user: User) -> list
     return blocks
 
 
-def register(app: App, services: Services) -> None:
-    # The warning step itself is installed by scheduling.dispatch.run_pass, which `dispatch` runs
-    # without building an app.
-    if guard_home_section not in HOME_SECTIONS:
-        HOME_SECTIONS.append(guard_home_section)
-
-    def held(choice: Choice) -> Any:
-        def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-            ack()
-            resolve_held(services, body["user"]["id"], parse_id(action_value(body)), choice, respond)
-
-        return listener
-
-    app.action(render.USE_SUGGESTION)(held("suggestion"))
-    app.action(render.SEND_ANYWAY)(held("send"))
-    app.action(render.CANCEL)(held("cancel"))
-
-    @app.action(render.CADENCE_HINT)
-    def cadence_hint(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+def _held(choice: Choice) -> Any:
+    def listener(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         ack()
-        user_id, rep = body["user"]["id"], action_value(body)
-        with services.sessions.begin() as session:
-            if rep not in guard.manager_reps(session, services.team_id, user_id):
-                _refuse(respond)
-                return
+        resolve_held(services_of(context), body["user"]["id"], parse_id(action_value(body)), choice, respond)
+
+    return listener
+
+
+def cadence_hint(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    ack()
+    services = services_of(context)
+    user_id, rep = body["user"]["id"], action_value(body)
+    hint: str | None = None
+    with services.sessions.begin() as session:
+        if rep in guard.manager_reps(session, services.team_id, user_id):
             user = ensure_user(session, services.team_id, rep, services.now())
             agreed = schedule_for(session, services.config, user).agreed
-            name = user.display_name
-        respond(text=render.cadence_hint(rep, name, agreed.every, agreed.day, agreed.time),
-                response_type="ephemeral", replace_original=False)
+            hint = render.cadence_hint(rep, user.display_name, agreed.every, agreed.day, agreed.time)
+    if hint is None:
+        _refuse(respond)
+        return
+    respond(text=hint, response_type="ephemeral", replace_original=False)
 
-    @app.action(render.SHOW_HEALTH)
-    def show_health(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        # The trigger_id lives 3 seconds and the report can take longer: open a loading modal now.
-        opened = client.views_open(trigger_id=body["trigger_id"], view=loading_modal())
-        view = opened.get("view") or {}
-        report = health_report(services, body["user"]["id"])
-        update = health_modal(report[1]) if report is not None else notice_modal(REFUSAL)
-        client.views_update(view_id=view["id"], hash=view.get("hash"), view=update)
 
-    def page(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        report = health_report(services, body["user"]["id"], parse_id(action_value(body)) or 0)
-        view = body.get("view") or {}
-        if report is None:
-            _refuse(respond)
-        elif view.get("type") == "modal":
-            client.views_update(view_id=view["id"], hash=view.get("hash"), view=health_modal(report[1]))
-        elif respond is not None:
-            respond(text=report[0], blocks=report[1], replace_original=True)
+def show_health(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    ack()
+    # The trigger_id lives 3 seconds and the report can take longer: open a loading modal now.
+    opened = client.views_open(trigger_id=body["trigger_id"], view=loading_modal())
+    view = opened.get("view") or {}
+    report = health_report(services_of(context), body["user"]["id"])
+    update = health_modal(report[1]) if report is not None else notice_modal(REFUSAL)
+    client.views_update(view_id=view["id"], hash=view.get("hash"), view=update)
 
+
+def page(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
+    ack()
+    report = health_report(services_of(context), body["user"]["id"], parse_id(action_value(body)) or 0)
+    view = body.get("view") or {}
+    if report is None:
+        _refuse(respond)
+    elif view.get("type") == "modal":
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=health_modal(report[1]))
+    elif respond is not None:
+        respond(text=report[0], blocks=report[1], replace_original=True)
+
+
+def register(app: App) -> None:
+    app.action(render.USE_SUGGESTION)(_held("suggestion"))
+    app.action(render.SEND_ANYWAY)(_held("send"))
+    app.action(render.CANCEL)(_held("cancel"))
+    app.action(render.CADENCE_HINT)(cadence_hint)
+    app.action(render.SHOW_HEALTH)(show_health)
     app.action(HEALTH_PREV)(page)
     app.action(HEALTH_NEXT)(page)

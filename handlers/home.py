@@ -1,16 +1,16 @@
 """The App Home tab: a rep's goals, next check-in, recent answers, and pause/resume.
 
-Sections for other roles (managers, admins) register in `HOME_SECTIONS`.
+The tab is composed here, explicitly: the rep's section, then the manager/admin overview
+(cmd_manager) and the guard's health section (guard_actions), each shown only when it has content.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -27,20 +27,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.services import Services
+from handlers.cmd_manager import home_section as manager_section
+from handlers.context import services_of
+from handlers.guard_actions import guard_home_section
 from handlers.render.checkin import ADD_GOAL
 from handlers.text import escape, excerpt, local_time
-from scheduling.plan import zone_of
 from storage import checkins
 from storage.goals import active_goals
 from storage.models import Answer, User
 from storage.people import ensure_user, managers_of_rep
+from storage.schedules import zone_of
 
 log = logging.getLogger(__name__)
 
 PAUSE_WEEK, RESUME = "home_pause_week", "home_resume"
 MAX_HOME_BLOCKS = 100  # https://api.slack.com/reference/block-kit/blocks: 100 blocks in a Home tab
-HomeSection = Callable[[Session, Services, User], list[Block]]
-HOME_SECTIONS: list[HomeSection] = []
 
 
 def rep_section(session: Session, services: Services, user: User) -> list[Block]:
@@ -81,7 +82,8 @@ def rep_section(session: Session, services: Services, user: User) -> list[Block]
 
 
 def home_view(session: Session, services: Services, user: User) -> View:
-    others = [found for section in HOME_SECTIONS if (found := section(session, services, user))]
+    others = [found for section in (manager_section, guard_home_section)
+              if (found := section(session, services, user))]
     # A manager who isn't also a rep (no goals of their own) sees just their manager sections.
     is_rep = (user.role in ("rep", "guest") or bool(active_goals(session, user.team_id, user.slack_id))
               or bool(managers_of_rep(session, user.team_id, user.slack_id)))
@@ -102,19 +104,31 @@ def publish_home(services: Services, user_id: str) -> None:
         log.warning("could not publish App Home for %s: %s", user_id, exc.response.get("error"))
 
 
-def register(app: App, services: Services) -> None:
-    def _set_pause(user_id: str, until: dt.datetime | None) -> None:
-        with services.sessions.begin() as session:
-            user = ensure_user(session, services.team_id, user_id, services.now())
-            user.paused_until = until
-        publish_home(services, user_id)
+def set_pause(session: Session, team_id: str, user_id: str, until: dt.datetime | None,
+              now: dt.datetime) -> User:
+    """Pause check-ins until `until` (None resumes). Pressing a Home button is opting in."""
+    user = ensure_user(session, team_id, user_id, now)
+    user.paused_until = until
+    return user
 
-    @app.action(PAUSE_WEEK)
-    def pause_week(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        _set_pause(body["user"]["id"], services.now() + dt.timedelta(days=7))
 
-    @app.action(RESUME)
-    def resume(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        _set_pause(body["user"]["id"], None)
+def _pause(services: Services, user_id: str, until: dt.datetime | None) -> None:
+    with services.sessions.begin() as session:
+        set_pause(session, services.team_id, user_id, until, services.now())
+    publish_home(services, user_id)
+
+
+def pause_week(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    ack()
+    services = services_of(context)
+    _pause(services, body["user"]["id"], services.now() + dt.timedelta(days=7))
+
+
+def resume(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    ack()
+    _pause(services_of(context), body["user"]["id"], None)
+
+
+def register(app: App) -> None:
+    app.action(PAUSE_WEEK)(pause_week)
+    app.action(RESUME)(resume)

@@ -13,31 +13,30 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from coaching.cadence import next_due
 from core.config import AdminConfig
 from core.services import Services
-from handlers.checkin_flow import ANSWER_HOOKS
-from handlers.cmd_manager import home_section
-from handlers.context import REFUSAL, action_value, parse_id
+from handlers.context import REFUSAL, action_value, parse_id, services_of
 from handlers.delivery import deliver_now, waiting_note
-from handlers.home import HOME_SECTIONS, publish_home
-from handlers.notify import fill_names, refresh_relays, relay_answer
+from handlers.home import publish_home
+from handlers.notify import fill_names, refresh_relays
 from handlers.render import manager as render
 from handlers.render.summary import name_of
 from handlers.text import local_time
-from scheduling.cadence import next_due
-from scheduling.plan import MAX_LATENESS, RepSchedule, schedule_for
+from scheduling.plan import MAX_LATENESS
 from storage import outbox
 from storage.data_rights import forget_answers
 from storage.models import Answer, CadenceAgreement, CheckIn, CoachingNote, Membership, OutboxKind, Team
 from storage.ownership import owned
 from storage.people import get_user, manages
+from storage.schedules import RepSchedule, schedule_for
 
 log = logging.getLogger(__name__)
 MAX_NOTE_STORED = 3000
@@ -115,190 +114,205 @@ def decide_cadence(session: Session, config: AdminConfig, team_id: str, rep_id: 
     return CadenceOutcome(agreement.manager_id, agreement.id, f"{schedule.agreed.rhythm()}; next check-in {upcoming}")
 
 
-def register(app: App, services: Services) -> None:
-    # Module-level lists outlive one app (tests build several): append each function once.
-    if relay_answer not in ANSWER_HOOKS:
-        ANSWER_HOOKS.append(relay_answer)
-    if home_section not in HOME_SECTIONS:
-        HOME_SECTIONS.append(home_section)
-    team = lambda: services.team_id  # noqa: E731 - read at call time (auth.test may set it later)
-
-    def after_response(body: dict[str, Any], manager: str, answer_id: int, done: str, respond: Respond) -> None:
-        refresh_relays(services, services.client, answer_id, manager)
-        if (body.get("container") or {}).get("type") == "view" or body.get("view"):
-            publish_home(services, manager)
-        elif body.get("response_url"):
-            respond(text=done, response_type="ephemeral", replace_original=False)
-
-    @app.action(render.ANSWER_THANKS)
-    def thanks(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        manager, answer_id = body["user"]["id"], parse_id(action_value(body)) or -1
-        queued: int | None = None
-        with services.sessions.begin() as session:
-            answer = managed_answer(session, team(), manager, answer_id)
-            if answer is not None:
-                rep = answer.rep_id
-                already = session.scalar(select(CoachingNote.id).where(
-                    CoachingNote.answer_id == answer_id, CoachingNote.manager_id == manager,
-                    CoachingNote.kind == "thanks").limit(1)) is not None
-                if not already:
-                    session.add(CoachingNote(team_id=team(), answer_id=answer_id, manager_id=manager, rep_id=rep,
-                                             kind="thanks", text=None, created_at=services.now()))
-                    queued = outbox.enqueue(session, team_id=team(), kind=OutboxKind.THANKS, recipient=rep,
-                                            dedupe_key=f"thanks:{answer_id}:{manager}", now=services.now(),
-                                            payload={"manager": manager, "checkin_id": answer.checkin_id,
-                                                     "goal_id": answer.goal_id})
-        if answer is None:
-            _refuse(body, respond)
-            return
-        names = fill_names(services, [manager, rep])
-        states = deliver_now(services, [queued]) if queued else {}
-        after_response(body, manager, answer_id, f"Thanks sent to {name_of(names[rep])}."
-                       + waiting_note(services, states, queued, rep), respond)
-
-    @app.action(render.ANSWER_REPLY)
-    def open_note(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        manager, answer_id = body["user"]["id"], parse_id(action_value(body)) or -1
-        with services.sessions.begin() as session:
-            answer = managed_answer(session, team(), manager, answer_id)
-            found = (answer.rep_id, answer.text) if answer is not None else None
-        if found is None:
-            _refuse(body, respond)
-            return
-        names = fill_names(services, [found[0]])
-        client.views_open(trigger_id=body["trigger_id"], view=render.note_modal(answer_id, names[found[0]], found[1]))
-
-    @app.view(render.NOTE_CALLBACK)
-    def submit_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        manager = body["user"]["id"]
-        answer_id = parse_id(view.get("private_metadata")) or -1
-        note = render.read_note((view.get("state") or {}).get("values") or {})
-        if not note or len(note) > MAX_NOTE_STORED:
-            ack(response_action="errors", errors={render.NOTE_BLOCK: "Please write a short note, or press Cancel."})
-            return
-        queued: int | None = None
-        with services.sessions.begin() as session:
-            answer = managed_answer(session, team(), manager, answer_id)
-            if answer is not None:
-                rep = answer.rep_id
-                written = CoachingNote(team_id=team(), answer_id=answer_id, manager_id=manager, rep_id=rep,
-                                       kind="note", text=note, created_at=services.now())
-                session.add(written)
-                session.flush()
-                queued = outbox.enqueue(session, team_id=team(), kind=OutboxKind.COACHING_NOTE, recipient=rep,
-                                        dedupe_key=f"note:{written.id}", now=services.now(),
-                                        payload={"note_id": written.id, "checkin_id": answer.checkin_id,
-                                                 "goal_id": answer.goal_id})
-        if answer is None:
-            ack(response_action="errors", errors={render.NOTE_BLOCK: REFUSAL})
-            return
-        ack()
-        fill_names(services, [manager])
-        if queued is not None:
-            deliver_now(services, [queued])
-        refresh_relays(services, client, answer_id, manager)
+def after_response(services: Services, body: dict[str, Any], manager: str, answer_id: int, done: str, respond: Respond) -> None:
+    refresh_relays(services, services.client, answer_id, manager)
+    if (body.get("container") or {}).get("type") == "view" or body.get("view"):
         publish_home(services, manager)
+    elif body.get("response_url"):
+        respond(text=done, response_type="ephemeral", replace_original=False)
 
-    def _membership(session: Session, user: str, membership_id: int) -> Membership | None:
-        return owned(session, Membership, membership_id, team(), rep_id=user)
 
-    def _decide_invite(body: dict[str, Any], client: WebClient, respond: Respond, accept: bool) -> None:
-        user = body["user"]["id"]
-        manager = None
-        queued: int | None = None
-        with services.sessions.begin() as session:
-            membership = _membership(session, user, parse_id(action_value(body)) or -1)
-            pending = membership is not None and membership.status == "pending"
-            if membership is not None and pending:
-                owner = session.get(Team, membership.team_pk)
-                manager = owner.manager_id if owner is not None else None
-                if accept:
-                    membership.status = "active"
-                else:
-                    session.delete(membership)
-                if manager is not None:
-                    queued = outbox.enqueue(session, team_id=team(), kind=OutboxKind.INVITE_OUTCOME, recipient=manager,
-                                            dedupe_key=f"invite_outcome:{membership.id}", now=services.now(),
-                                            payload={"rep": user, "accepted": accept})
-        if membership is None:
-            _refuse(body, respond)
-            return
-        if manager is None:
-            _settle(body, respond, "You've already answered this invitation.")
-            return
-        names = fill_names(services, [user, manager])
-        if accept:
-            _settle(body, respond, f"Done: {name_of(names[manager])} now sees your check-in answers and summaries.")
-        else:
-            _settle(body, respond, "No problem; nothing is shared.")
-        if queued is not None:
-            deliver_now(services, [queued])
+def thanks(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
+    services = services_of(context)
+    ack()
+    manager, answer_id = body["user"]["id"], parse_id(action_value(body)) or -1
+    queued: int | None = None
+    with services.sessions.begin() as session:
+        answer = managed_answer(session, services.team_id, manager, answer_id)
+        if answer is not None:
+            rep = answer.rep_id
+            already = session.scalar(select(CoachingNote.id).where(
+                CoachingNote.answer_id == answer_id, CoachingNote.manager_id == manager,
+                CoachingNote.kind == "thanks").limit(1)) is not None
+            if not already:
+                session.add(CoachingNote(team_id=services.team_id, answer_id=answer_id, manager_id=manager, rep_id=rep,
+                                         kind="thanks", text=None, created_at=services.now()))
+                queued = outbox.enqueue(session, team_id=services.team_id, kind=OutboxKind.THANKS, recipient=rep,
+                                        dedupe_key=f"thanks:{answer_id}:{manager}", now=services.now(),
+                                        payload={"manager": manager, "checkin_id": answer.checkin_id,
+                                                 "goal_id": answer.goal_id})
+    if answer is None:
+        _refuse(body, respond)
+        return
+    names = fill_names(services, [manager, rep])
+    states = deliver_now(services, [queued]) if queued else {}
+    after_response(services, body, manager, answer_id, f"Thanks sent to {name_of(names[rep])}."
+                   + waiting_note(services, states, queued, rep), respond)
 
-    @app.action(render.TEAM_ACCEPT)
-    def join_team(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        _decide_invite(body, client, respond, accept=True)
 
-    @app.action(render.TEAM_DECLINE)
-    def decline_team(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        _decide_invite(body, client, respond, accept=False)
+def open_note(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
+    services = services_of(context)
+    ack()
+    manager, answer_id = body["user"]["id"], parse_id(action_value(body)) or -1
+    with services.sessions.begin() as session:
+        answer = managed_answer(session, services.team_id, manager, answer_id)
+        found = (answer.rep_id, answer.text) if answer is not None else None
+    if found is None:
+        _refuse(body, respond)
+        return
+    names = fill_names(services, [found[0]])
+    client.views_open(trigger_id=body["trigger_id"], view=render.note_modal(answer_id, names[found[0]], found[1]))
 
-    def _decide_cadence(body: dict[str, Any], client: WebClient, respond: Respond, accept: bool) -> None:
-        user = body["user"]["id"]
-        queued: int | None = None
-        with services.sessions.begin() as session:
-            outcome = decide_cadence(session, services.config, team(), user, parse_id(action_value(body)) or -1, accept, services.now())
-            if outcome is not None and not outcome.already:
-                queued = outbox.enqueue(session, team_id=team(), kind=OutboxKind.CADENCE_OUTCOME,
-                                        recipient=outcome.manager_id, dedupe_key=f"cadence_outcome:{outcome.agreement_id}",
-                                        now=services.now(), payload={"rep": user, "agreement_id": outcome.agreement_id,
-                                                                     "accepted": accept,
-                                                                     "description": outcome.description})
-        if outcome is None:
-            _refuse(body, respond)
-            return
-        if outcome.already:
-            _settle(body, respond, "You've already answered this proposal.")
-            return
-        fill_names(services, [user, outcome.manager_id])
-        if accept:
-            _settle(body, respond, f"Accepted. Your check-ins are now {outcome.description}.")
-        else:
-            _settle(body, respond, f"Kept as it was: {outcome.description}.")
-        if queued is not None:
-            deliver_now(services, [queued])
 
-    @app.action(render.CADENCE_ACCEPT)
-    def accept_cadence(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        _decide_cadence(body, client, respond, accept=True)
+def submit_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    services = services_of(context)
+    manager = body["user"]["id"]
+    answer_id = parse_id(view.get("private_metadata")) or -1
+    note = render.read_note((view.get("state") or {}).get("values") or {})
+    if not note or len(note) > MAX_NOTE_STORED:
+        ack(response_action="errors", errors={render.NOTE_BLOCK: "Please write a short note, or press Cancel."})
+        return
+    queued: int | None = None
+    with services.sessions.begin() as session:
+        answer = managed_answer(session, services.team_id, manager, answer_id)
+        if answer is not None:
+            rep = answer.rep_id
+            written = CoachingNote(team_id=services.team_id, answer_id=answer_id, manager_id=manager, rep_id=rep,
+                                   kind="note", text=note, created_at=services.now())
+            session.add(written)
+            session.flush()
+            queued = outbox.enqueue(session, team_id=services.team_id, kind=OutboxKind.COACHING_NOTE, recipient=rep,
+                                    dedupe_key=f"note:{written.id}", now=services.now(),
+                                    payload={"note_id": written.id, "checkin_id": answer.checkin_id,
+                                             "goal_id": answer.goal_id})
+    if answer is None:
+        ack(response_action="errors", errors={render.NOTE_BLOCK: REFUSAL})
+        return
+    ack()
+    fill_names(services, [manager])
+    if queued is not None:
+        deliver_now(services, [queued])
+    refresh_relays(services, client, answer_id, manager)
+    publish_home(services, manager)
 
-    @app.action(render.CADENCE_DECLINE)
-    def decline_cadence(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        _decide_cadence(body, client, respond, accept=False)
 
-    @app.action(render.FORGET_CONFIRM)
-    def forget(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        user = body["user"]["id"]  # only ever the clicking rep's own answers: nothing to forge
-        with services.sessions.begin() as session:
-            count, copies = forget_answers(session, team(), user)
-        names = fill_names(services, [user])
-        text, blocks = render.deleted_answer_blocks(names[user])
-        for channel, ts in copies:  # take the answer text out of managers' DMs too
-            try:
-                client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-            except SlackApiError as exc:
-                log.info("could not retract a passed-on answer: %s", exc.response.get("error"))
-        _settle(body, respond, f"Deleted {count} answer{'s' if count != 1 else ''}. Your manager's summaries "
-                               "no longer include them.")
-        publish_home(services, user)
+def _membership(services: Services, session: Session, user: str, membership_id: int) -> Membership | None:
+    return owned(session, Membership, membership_id, services.team_id, rep_id=user)
 
-    @app.action(render.FORGET_CANCEL)
-    def keep(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        _settle(body, respond, "Nothing was deleted.")
+
+def _decide_invite(services: Services, body: dict[str, Any], client: WebClient, respond: Respond, accept: bool) -> None:
+    user = body["user"]["id"]
+    manager = None
+    queued: int | None = None
+    with services.sessions.begin() as session:
+        membership = _membership(services, session, user, parse_id(action_value(body)) or -1)
+        pending = membership is not None and membership.status == "pending"
+        if membership is not None and pending:
+            owner = session.get(Team, membership.team_pk)
+            manager = owner.manager_id if owner is not None else None
+            if accept:
+                membership.status = "active"
+            else:
+                session.delete(membership)
+            if manager is not None:
+                queued = outbox.enqueue(session, team_id=services.team_id, kind=OutboxKind.INVITE_OUTCOME, recipient=manager,
+                                        dedupe_key=f"invite_outcome:{membership.id}", now=services.now(),
+                                        payload={"rep": user, "accepted": accept})
+    if membership is None:
+        _refuse(body, respond)
+        return
+    if manager is None:
+        _settle(body, respond, "You've already answered this invitation.")
+        return
+    names = fill_names(services, [user, manager])
+    if accept:
+        _settle(body, respond, f"Done: {name_of(names[manager])} now sees your check-in answers and summaries.")
+    else:
+        _settle(body, respond, "No problem; nothing is shared.")
+    if queued is not None:
+        deliver_now(services, [queued])
+
+
+def join_team(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
+    services = services_of(context)
+    ack()
+    _decide_invite(services, body, client, respond, accept=True)
+
+
+def decline_team(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
+    services = services_of(context)
+    ack()
+    _decide_invite(services, body, client, respond, accept=False)
+
+
+def _decide_cadence(services: Services, body: dict[str, Any], client: WebClient, respond: Respond, accept: bool) -> None:
+    user = body["user"]["id"]
+    queued: int | None = None
+    with services.sessions.begin() as session:
+        outcome = decide_cadence(session, services.config, services.team_id, user, parse_id(action_value(body)) or -1, accept, services.now())
+        if outcome is not None and not outcome.already:
+            queued = outbox.enqueue(session, team_id=services.team_id, kind=OutboxKind.CADENCE_OUTCOME,
+                                    recipient=outcome.manager_id, dedupe_key=f"cadence_outcome:{outcome.agreement_id}",
+                                    now=services.now(), payload={"rep": user, "agreement_id": outcome.agreement_id,
+                                                                 "accepted": accept,
+                                                                 "description": outcome.description})
+    if outcome is None:
+        _refuse(body, respond)
+        return
+    if outcome.already:
+        _settle(body, respond, "You've already answered this proposal.")
+        return
+    fill_names(services, [user, outcome.manager_id])
+    if accept:
+        _settle(body, respond, f"Accepted. Your check-ins are now {outcome.description}.")
+    else:
+        _settle(body, respond, f"Kept as it was: {outcome.description}.")
+    if queued is not None:
+        deliver_now(services, [queued])
+
+
+def accept_cadence(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
+    services = services_of(context)
+    ack()
+    _decide_cadence(services, body, client, respond, accept=True)
+
+
+def decline_cadence(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
+    services = services_of(context)
+    ack()
+    _decide_cadence(services, body, client, respond, accept=False)
+
+
+def forget(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
+    services = services_of(context)
+    ack()
+    user = body["user"]["id"]  # only ever the clicking rep's own answers: nothing to forge
+    with services.sessions.begin() as session:
+        count, copies = forget_answers(session, services.team_id, user)
+    names = fill_names(services, [user])
+    text, blocks = render.deleted_answer_blocks(names[user])
+    for channel, ts in copies:  # take the answer text out of managers' DMs too
+        try:
+            client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            log.info("could not retract a passed-on answer: %s", exc.response.get("error"))
+    _settle(body, respond, f"Deleted {count} answer{'s' if count != 1 else ''}. Your manager's summaries "
+                           "no longer include them.")
+    publish_home(services, user)
+
+
+def keep(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    ack()
+    _settle(body, respond, "Nothing was deleted.")
+
+
+def register(app: App) -> None:
+    app.action(render.ANSWER_THANKS)(thanks)
+    app.action(render.ANSWER_REPLY)(open_note)
+    app.view(render.NOTE_CALLBACK)(submit_note)
+    app.action(render.TEAM_ACCEPT)(join_team)
+    app.action(render.TEAM_DECLINE)(decline_team)
+    app.action(render.CADENCE_ACCEPT)(accept_cadence)
+    app.action(render.CADENCE_DECLINE)(decline_cadence)
+    app.action(render.FORGET_CONFIRM)(forget)
+    app.action(render.FORGET_CANCEL)(keep)

@@ -9,9 +9,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from core.config import parse_hhmm
+from core.config import WEEKDAYS, parse_hhmm
 from handlers.text import escape, unescape
-from scheduling.cadence import WEEKDAYS
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 # ASCII digits: \d alone also matches other scripts' digits.
@@ -55,7 +54,7 @@ USAGE = {
     "cadence": "`/checkin cadence @rep &lt;day|week|2 weeks|month&gt; [mon..sun] [HH:MM]`",
     "team": "`/checkin team add @rep`",
 }
-SIMPLE = {"help", "goals", "now", "skip", "resume", "health", "export", "forget", "home"}
+SIMPLE = {"help", "goals", "now", "skip", "resume", "health", "export", "forget"}
 
 
 def _echo(token: str, limit: int = 40) -> str:

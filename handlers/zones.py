@@ -15,14 +15,14 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coaching.cadence import local_to_utc, next_due
 from core.services import Services
 from handlers.delivery import park
 from handlers.sender import PERMANENT_USER_ERRORS, classify_error
-from scheduling.cadence import local_to_utc, next_due
-from scheduling.plan import enrolled_reps, schedule_for, zone_of
 from scheduling.report import PassReport
 from storage import lifecycle
 from storage.models import CheckIn, Team, User
+from storage.schedules import enrolled_reps, schedule_for, zone_of
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,10 @@ from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from sandbox.checks import SpecIndex, Violation
+from sandbox.client import SlackClientSim, Transport
 from sandbox.faults import Faults
 from sandbox.methods import Ctx
 from sandbox.models import (
@@ -27,14 +28,11 @@ from sandbox.models import (
 )
 from sandbox.ratelimits import Limiter, RateLimits, tier_of_spec
 from sandbox.records import Call, Recorder
+from sandbox.socket_mode import SocketModeServer
 from sandbox.tenants import Directory, Org, Tenant
 from sandbox.views import ViewStore
 from sandbox.webapi import WebApi, make_server
 from sandbox.workspace import Workspace
-
-if TYPE_CHECKING:
-    from sandbox.client import SlackClientSim, Transport
-    from sandbox.socket_mode import SocketModeServer
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -150,8 +148,6 @@ class Sandbox:
 
     def socket_url(self) -> str:
         """A Socket Mode URL (what apps.connections.open returns); starts the WebSocket server."""
-        from sandbox.socket_mode import SocketModeServer
-
         with self.workspace.lock:
             if self._socket is None:
                 self._socket = SocketModeServer()
@@ -377,8 +373,6 @@ class Sandbox:
         bot's answer; with `ack_deadline` (Slack's is 3 s) a later answer is a "slow_ack" violation.
         `team` is the workspace the requests come from (team_id, enterprise_id in every payload).
         """
-        from sandbox.client import SlackClientSim
-
         return SlackClientSim(self, bot_url, signing_secret, socket=socket, timestamp_offset=timestamp_offset,
                               sign_with=sign_with, timeout=timeout, ack_deadline=ack_deadline, team=team)
 

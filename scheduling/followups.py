@@ -7,10 +7,10 @@ import datetime as dt
 from sqlalchemy import select
 
 from core.services import Services
-from scheduling.plan import schedules_for
 from scheduling.report import PassReport
 from storage import lifecycle, outbox
 from storage.models import CheckIn, CheckInKind, CheckInState, OutboxKind, User
+from storage.schedules import schedules_for
 
 REMINDER_CHUNK = 256  # reminders claimed per transaction
 

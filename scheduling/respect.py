@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coaching.cadence import Cadence, cadence_of, is_allowed, next_allowed
 from core.config import AdminConfig
-from scheduling.cadence import Cadence, is_allowed, next_allowed
-from scheduling.plan import schedules_for, zone_of
 from storage.models import OutboxKind, Team, User
+from storage.schedules import schedules_for, zone_of
 
 
 class Rule(StrEnum):
@@ -88,8 +88,8 @@ def hours_of(session: Session, config: AdminConfig, team_id: str, people: Iterab
         out[slack_id] = Hours(schedule.cadence, schedule.zone)
     for manager, name in managed.items():
         team = next((t for t in config.teams if t.name == name), None)
-        out[manager] = Hours(config.manager_hours(team).to_cadence(), zone_of(users.get(manager), config))
-    default = config.cadence.to_cadence()
+        out[manager] = Hours(cadence_of(config.manager_hours(team)), zone_of(users.get(manager), config))
+    default = cadence_of(config.cadence)
     for slack_id in ids - out.keys():
         out[slack_id] = Hours(default, zone_of(users.get(slack_id), config))
     return out

@@ -15,7 +15,6 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from coaching.drift import PriorWarning, Signal
-from scheduling.plan import insert_checkin_once
 from storage.db import insert_ignore
 from storage.models import (
     CheckIn,
@@ -30,6 +29,7 @@ from storage.models import (
 )
 from storage.ownership import owned
 from storage.people import reps_of_manager
+from storage.schedules import insert_checkin_once
 
 # What counts against a rep's weekly budget: scheduled check-ins and managers' ad-hoc questions.
 # A rep's own `/checkin now` (kind "rep_now") and reminders never do.

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from coaching.drift import AnswerRecord, PairHistory, RepOutcome, Touch
 from coaching.drift import ManagerQuestion as DriftQuestion
 from core.config import AdminConfig
-from scheduling.plan import schedules_for
 from storage.guard import TOUCH_KINDS
 from storage.models import Answer, CheckIn, CoachingNote, Goal, ManagerQuestion, Membership, Team, User
+from storage.schedules import schedules_for
 
 # The 28-day look-back plus one 7-day frequency window before it.
 HISTORY_DAYS = 35

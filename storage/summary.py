@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from coaching.summary import AnswerFact, CheckinFact, OrgAggregates, RepFacts, org_aggregates
 from core.config import AdminConfig
-from scheduling.plan import enrolled_reps, schedules_for
 from storage.models import Answer, CheckIn, CoachingNote, Goal, ManagerQuestion, Team, User
+from storage.schedules import enrolled_reps, schedules_for
 
 # A check-in sent inside the period may have been due a little before it (late claim, snooze).
 DUE_SLACK = dt.timedelta(days=2)

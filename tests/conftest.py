@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.clock import ManualClock
 from core.config import AdminConfig, parse_config
 from sandbox import Sandbox
-from sandbox.harness import BotHarness
-from scheduling.clock import ManualClock
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import Base
+from wiring.harness import BotHarness
 
 SPEC_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "slack-spec"
 

@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 
 from coaching.prompts import NO_GOAL_PROMPT, render_prompt
 from handlers.render import message, metadata
-from handlers.text import escape, excerpt, quote_goal
+from handlers.text import excerpt, quote_goal
 
 ANSWER, SKIP, SNOOZE, PICK_GOAL, ADD_GOAL = (
     "checkin_answer", "checkin_skip", "checkin_snooze", "checkin_pick_goal", "goal_add_open")
@@ -109,7 +109,3 @@ def closed_blocks(question: str, note: str) -> list[Block]:
     """What the original check-in message becomes once answered, skipped or snoozed (no buttons)."""
     return [SectionBlock(text=MarkdownTextObject(text=question)),
             ContextBlock(elements=[MarkdownTextObject(text=note)])]
-
-
-def answer_quote(text: str) -> str:
-    return "> " + escape(excerpt(text, 2500)).replace("\n", "\n> ")

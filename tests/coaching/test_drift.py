@@ -407,7 +407,7 @@ def test_bad_thresholds_are_rejected() -> None:
 
 
 def freq(value: float, threshold: float = 3.0) -> SignalReading:
-    return SignalReading("frequency", value, threshold, value > threshold, "", "", 7)
+    return SignalReading("frequency", value, threshold, value > threshold, "", "")
 
 
 def test_the_first_breach_is_warned() -> None:
@@ -467,7 +467,7 @@ def test_rearm_level_is_threshold_times_hysteresis_for_higher_is_worse_signals()
 
 def test_feedback_rearms_only_well_above_its_minimum_share() -> None:
     def fb(value: float) -> SignalReading:
-        return SignalReading("feedback", value, 0.5, value < 0.5, "", "", 28)
+        return SignalReading("feedback", value, 0.5, value < 0.5, "", "")
 
     assert rearm_level(fb(0.3)) == pytest.approx(0.6)
     assert not is_rearmed(fb(0.55), DEFAULTS)
@@ -475,7 +475,7 @@ def test_feedback_rearms_only_well_above_its_minimum_share() -> None:
 
 
 def test_a_breached_reading_is_never_rearmed_even_when_its_value_is_low() -> None:
-    latency_breach = SignalReading("fatigue", 0.0, 0.5, True, "", "", 28)
+    latency_breach = SignalReading("fatigue", 0.0, 0.5, True, "", "")
     assert not is_rearmed(latency_breach, DEFAULTS)
 
 

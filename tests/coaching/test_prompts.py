@@ -65,7 +65,16 @@ def test_validate_accepts_an_open_custom_prompt() -> None:
 
 
 def test_choose_prompt_is_deterministic_per_rep() -> None:
-    assert choose_prompt("U0REP1", 7) == choose_prompt("U0REP1", 7)
+    # Golden values, worked out by hand from the standard CRC-32 of the rep key, so a switch to
+    # hash() (which changes per process) or to another walk fails here:
+    # crc32("U0REP1") = 2962248973 -> start 2962248973 % 7 = 5, stride 1 + (2962248973 // 7) % 6 = 3;
+    # crc32("U0REP2") = 697894071 -> start 0, stride 4.
+    templates = [f"T{i} {{goal}}" for i in range(7)]
+    walk = lambda rep: [templates.index(choose_prompt(rep, n, templates)) for n in range(7)]  # noqa: E731
+    assert walk("U0REP1") == [5, 1, 4, 0, 3, 6, 2]
+    assert walk("U0REP2") == [0, 4, 1, 5, 2, 6, 3]
+    # And on the built-in library (28 prompts): crc32("U0REP1") -> start 5, stride 23.
+    assert [PROMPTS.index(choose_prompt("U0REP1", n)) for n in range(4)] == [5, 0, 23, 18]
     firsts = {choose_prompt(f"U{i:04d}", 0) for i in range(50)}
     assert len(firsts) > 5  # reps do not all start on the same prompt
 

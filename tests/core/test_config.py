@@ -85,11 +85,6 @@ def test_it_rejects_quiet_hours_that_cover_every_working_hour() -> None:
     assert "cover every working hour" in found[0][2]
 
 
-def test_it_rejects_a_custom_prompt_that_reads_as_a_status_demand() -> None:
-    found = problems('prompts = ["Update your pipeline for {goal} now"]\n')
-    assert found[0][:2] == (1, "prompts")
-
-
 def test_it_reports_toml_syntax_errors_with_the_line() -> None:
     found = problems('[cadence]\nevery = "week\n')
     assert found[0][0] == 2
@@ -100,6 +95,10 @@ def test_it_rejects_a_bad_weekday_in_working_days() -> None:
     assert found[0][0] == 2 and "funday" in found[0][2]
 
 
-def test_it_converts_to_a_schedulable_cadence() -> None:
-    cadence = parse_config(GOOD).cadence.to_cadence()
-    assert cadence.day == "tue" and cadence.time.hour == 9 and cadence.time.minute == 30
+def test_a_cadence_is_described_in_one_line_for_config_check() -> None:
+    config = parse_config(GOOD)
+    assert config.cadence.describe() == ("every week on Tue at 09:30 local time; working days "
+                                         "mon,tue,wed,thu,fri; quiet 18:00-09:00; 0 holiday(s); reminder after 24h")
+    west = config.team_cadence(config.teams[0])
+    assert west.rhythm() == "every week on Wed at 11:00 local time"
+    assert config.cadence.with_changes("day").rhythm() == "every working day at 09:30 local time"

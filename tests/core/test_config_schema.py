@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from core.cli import main
+from wiring.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "checkins.example.toml"

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from sandbox.harness import BotHarness
-from scheduling.clock import ManualClock
+from core.clock import ManualClock
 from storage.models import Answer, CheckIn
+from wiring.harness import BotHarness
 
 
 def _broken_store(*_args: object, **_kwargs: object) -> None:

@@ -6,11 +6,11 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from core.clock import ManualClock
 from handlers.context import REFUSAL
-from sandbox.harness import BotHarness
 from sandbox.models import Ephemeral, Message
-from scheduling.clock import ManualClock
 from storage.models import Answer, CheckIn, ManagerQuestion
+from wiring.harness import BotHarness
 
 # People in four zones message each other here; their hours are not what is tested (see conftest).
 ANY_HOUR = True

@@ -6,10 +6,10 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from sandbox.harness import BotHarness
+from core.clock import ManualClock
 from sandbox.models import Message
-from scheduling.clock import ManualClock
 from storage.models import CadenceAgreement, CheckIn
+from wiring.harness import BotHarness
 
 # People in four zones message each other here; their hours are not what is tested (see conftest).
 ANY_HOUR = True

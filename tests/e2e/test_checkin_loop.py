@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from sandbox.harness import BotHarness
-from scheduling.clock import ManualClock
+from core.clock import ManualClock
 from storage.models import Answer, CheckIn
+from wiring.harness import BotHarness
 
 UTC = dt.UTC
 

@@ -24,16 +24,16 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.clock import ManualClock
 from core.config import AdminConfig, parse_config
 from handlers.delivery import BATCH
 from sandbox import Sandbox
-from sandbox.harness import BotHarness
-from scheduling.clock import ManualClock
-from scheduling.plan import insert_checkins_once
 from scheduling.report import PassReport
 from storage import outbox
 from storage.models import CheckIn, OutboxMessage, User
 from storage.people import sync_config_teams
+from storage.schedules import insert_checkins_once
+from wiring.harness import BotHarness
 
 # A big team: more check-ins than two claimed batches (scheduling.dispatch.BATCH), so that the
 # second pass finds work left while the first is still posting, and the passes really interleave.

@@ -22,15 +22,15 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.clock import ManualClock
 from core.config import parse_config
 from handlers.delivery import CONCURRENCY
 from sandbox import Sandbox
-from sandbox.harness import BotHarness
-from scheduling.clock import ManualClock
-from scheduling.plan import insert_checkins_once
 from storage.models import CheckIn, User
 from storage.outbox import LEASE as CLAIM_LEASE
 from storage.people import sync_config_teams
+from storage.schedules import insert_checkins_once
+from wiring.harness import BotHarness
 
 REPS = [f"U0REP{i:02d}" for i in range(CONCURRENCY + 4)]  # four more than the process posts at once
 

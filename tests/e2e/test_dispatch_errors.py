@@ -13,12 +13,12 @@ import pytest
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from sqlalchemy import select
 
+from core.clock import ManualClock
 from core.config import AdminConfig, parse_config
 from core.services import make_web_client
 from handlers.sender import post
-from sandbox.harness import BOT_TOKEN, BotHarness
-from scheduling.clock import ManualClock
 from storage.models import CheckIn, OutboxMessage, User
+from wiring.harness import BOT_TOKEN, BotHarness
 
 UTC = dt.UTC
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from handlers.errors import SORRY
-from sandbox.harness import BotHarness
+from wiring.harness import BotHarness
 
 
 def test_a_listener_error_gets_a_polite_reply_and_no_traceback(bot: BotHarness, monkeypatch: pytest.MonkeyPatch,

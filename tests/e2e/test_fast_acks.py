@@ -16,12 +16,12 @@ from typing import TypeVar
 
 import pytest
 
+from core.clock import ManualClock
 from core.config import parse_config
 from handlers.render.guard_health import PREPARING
-from sandbox.harness import BotHarness
 from sandbox.server import Sandbox
-from scheduling.clock import ManualClock
 from storage.models import Answer, CheckIn
+from wiring.harness import BotHarness
 
 T = TypeVar("T")
 MANAGER = "U0MANAGER"

@@ -6,9 +6,9 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from sandbox.harness import BotHarness
-from scheduling.clock import ManualClock
+from core.clock import ManualClock
 from storage.models import CheckIn, Goal
+from wiring.harness import BotHarness
 
 
 def goal_texts(bot: BotHarness, user: str) -> list[str]:

@@ -7,11 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import select
 
+from core.clock import ManualClock
 from handlers.context import REFUSAL
-from sandbox.harness import BotHarness
 from sandbox.models import Message
-from scheduling.clock import ManualClock
 from storage.models import ManagerQuestion, WarningSent
+from wiring.harness import BotHarness
 
 # People in four zones message each other here; their hours are not what is tested (see conftest).
 ANY_HOUR = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.config import AdminConfig, parse_config
-from sandbox.harness import BotHarness
+from wiring.harness import BotHarness
 
 BIG_TEAM = [f"U0BIG{n:03d}" for n in range(40)]
 

@@ -8,7 +8,7 @@ import pytest
 
 from coaching.prompts import PROMPTS, render_prompt
 from coaching.tone import classify
-from core.cli import main
+from wiring.cli import main
 
 
 def test_every_built_in_prompt_reads_as_coaching() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from core.clock import ManualClock
 from handlers.context import REFUSAL
 from handlers.render.guard_health import PREPARING
-from sandbox.harness import BotHarness
-from scheduling.clock import ManualClock
+from wiring.harness import BotHarness
 
 # People in four zones message each other here; their hours are not what is tested (see conftest).
 ANY_HOUR = True

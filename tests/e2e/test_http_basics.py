@@ -7,8 +7,8 @@ import urllib.request
 
 from sqlalchemy import func, select
 
-from sandbox.harness import BotHarness
 from storage.models import Goal, ProcessedEvent
+from wiring.harness import BotHarness
 
 
 def test_checkin_help_over_http_returns_a_help_text(bot: BotHarness) -> None:

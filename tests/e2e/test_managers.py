@@ -8,11 +8,11 @@ from unittest.mock import ANY
 
 from sqlalchemy import func, select
 
-from sandbox.harness import BotHarness
+from core.clock import ManualClock
 from sandbox.models import Message
-from scheduling.clock import ManualClock
 from storage.models import Answer, CheckIn, CoachingNote, Membership
 from storage.people import sync_config_teams
+from wiring.harness import BotHarness
 
 # People in four zones message each other here; their hours are not what is tested (see conftest).
 ANY_HOUR = True

@@ -8,10 +8,10 @@ import json
 
 from sqlalchemy import func, select
 
-from sandbox.harness import BotHarness
-from scheduling.clock import ManualClock
+from core.clock import ManualClock
 from storage.models import Answer, CheckIn
 from storage.people import sync_config_teams
+from wiring.harness import BotHarness
 
 # People in four zones message each other here; their hours are not what is tested (see conftest).
 ANY_HOUR = True

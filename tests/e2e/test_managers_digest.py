@@ -9,12 +9,12 @@ from unittest.mock import ANY
 
 import pytest
 
+from core.clock import ManualClock
 from core.config import AdminConfig, parse_config
 from handlers.passes import run_pass
-from sandbox.harness import BotHarness
 from sandbox.models import Message
-from scheduling.clock import ManualClock
 from storage.people import sync_config_teams
+from wiring.harness import BotHarness
 
 MANAGER, REP1, REP2 = "U0MANAGER", "U0REP1", "U0REP2"
 UTC = dt.UTC
@@ -123,7 +123,7 @@ def test_weekly_digest_comes_once_a_week(bot: BotHarness, clock: ManualClock) ->
 
 def test_the_dispatch_command_sends_digests_without_building_the_app(bot: BotHarness, clock: ManualClock) -> None:
     """`checkin-bot dispatch` builds services but no Bolt app; its pass must still send digests."""
-    from core.app import build_services
+    from wiring.app import build_services
 
     sync(bot)
     answer(bot, REP1, "Answer before a cron pass.")

@@ -9,8 +9,8 @@ from unittest.mock import ANY
 import pytest
 
 from core.config import AdminConfig, parse_config
-from sandbox.harness import BotHarness
 from storage.models import Answer, CheckIn, Goal, Membership, Team, User
+from wiring.harness import BotHarness
 
 # People in four zones message each other here; their hours are not what is tested (see conftest).
 ANY_HOUR = True

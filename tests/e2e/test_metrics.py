@@ -13,11 +13,12 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, select
 
+from core.clock import ManualClock
 from core.metrics import PassClock
-from core.server import WsgiApp
-from sandbox.harness import BotHarness
-from scheduling.clock import ManualClock
+from storage.db import make_engine, upgrade
 from storage.models import CheckIn
+from wiring.harness import BotHarness
+from wiring.server import WsgiApp
 
 
 def scrape(bot: BotHarness) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -88,7 +89,8 @@ def call(app: WsgiApp, path: str) -> tuple[str, dict[str, Any]]:
 
 
 def test_readyz_fails_when_the_scheduler_is_silent_or_the_database_is_gone(tmp_path) -> None:
-    engine = create_engine(f"sqlite:///{tmp_path / 'ready.db'}")
+    engine = make_engine(f"sqlite:///{tmp_path / 'ready.db'}")
+    upgrade(engine)  # /readyz checks that the database takes writes, on the migrated schema
     passes = PassClock()
     app = WsgiApp(None, engine, scheduler=True, max_pass_age=300, passes=passes)
     assert call(app, "/readyz")[0] == "200 OK"  # just started: the first pass has time

@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from sandbox.harness import BotHarness
+from core.clock import ManualClock
 from sandbox.models import Message
-from scheduling.clock import ManualClock
 from storage.models import Answer, CadenceAgreement, CheckIn, CoachingNote, Membership, Team
 from storage.people import sync_config_teams
+from wiring.harness import BotHarness
 
 # People in four zones message each other here; their hours are not what is tested (see conftest).
 ANY_HOUR = True

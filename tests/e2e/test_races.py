@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
-from sandbox.harness import BotHarness
 from storage.models import Answer, CheckIn
+from wiring.harness import BotHarness
 
 REP = "U0REP1"
 

@@ -1,7 +1,7 @@
 """Six simulated weeks of check-ins for reps in four time zones, across DST changes and holidays.
 
 The expectations are written out by hand (local dates and wall times, plus a few UTC instants
-worked out from the zones' offsets), never computed with `scheduling.cadence`, so a bug there
+worked out from the zones' offsets), never computed with `coaching.cadence`, so a bug there
 cannot hide behind an identical bug in the test.
 
 Time moves event-wise: the clock jumps to the earliest `due_at` in the database and a pass runs;
@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from core.clock import ManualClock
 from core.config import AdminConfig, parse_config
-from sandbox.harness import BotHarness
-from scheduling.clock import ManualClock
 from storage.models import CheckIn
+from wiring.harness import BotHarness
 
 UTC = dt.UTC
 END = dt.datetime(2026, 4, 15, 0, 0, tzinfo=UTC)  # the clock fixture starts on Mon 2026-03-02 08:00 UTC

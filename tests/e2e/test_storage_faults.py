@@ -28,12 +28,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
+from core.clock import ManualClock
 from core.config import parse_config
 from handlers.errors import NOT_SAVED
 from sandbox import Sandbox
-from sandbox.harness import BotHarness
-from scheduling.clock import ManualClock
 from storage.models import Answer, CheckIn, Goal
+from wiring.harness import BotHarness
 
 pytestmark = pytest.mark.slow
 

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from core.clock import ManualClock
 from handlers.context import REFUSAL, parse_id
 from handlers.errors import SORRY
-from sandbox.harness import BotHarness
-from scheduling.clock import ManualClock
 from storage.models import Answer, Base, CheckIn, Goal, ManagerQuestion, Membership
+from wiring.harness import BotHarness
 
 REP, MANAGER = "U0REP1", "U0MANAGER"
 # Other scripts' digits: int() reads the first three; "²"-style superscripts make it raise.

@@ -72,3 +72,19 @@ def test_malformed_commands_get_a_polite_hint(text: str, hint: str) -> None:
     with pytest.raises(ParseError) as caught:
         parse(text)
     assert hint in str(caught.value)
+
+
+def test_every_subcommand_the_parser_accepts_has_a_handler() -> None:
+    # A subcommand that parses but has no handler would be offered and then refused.
+    from handlers.commands import ROUTES
+    from handlers.slash import SIMPLE
+
+    assert {parse(name).name for name in SIMPLE} <= set(ROUTES)
+    for text in ("goal add x", "pause 2w", "summary", "ask <@U0REP1> What helps?", "cadence <@U0REP1> week",
+                 "team add <@U0REP1>"):
+        assert parse(text).name in ROUTES, text
+
+
+def test_home_is_not_offered_as_a_subcommand() -> None:
+    with pytest.raises(ParseError, match="I don't know `home`"):
+        parse("home")

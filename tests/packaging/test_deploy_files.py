@@ -25,9 +25,9 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from core.cli import _parser
 from core.config import parse_config
 from sandbox import Sandbox
+from wiring.cli import _parser
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = ROOT.parent / "shared" / "CONTRACT.md"

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduling.cadence import (
+from coaching.cadence import (
     EVERY_VALUES,
     WEEKDAYS,
     Cadence,

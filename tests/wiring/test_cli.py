@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main
+from wiring.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -73,7 +73,7 @@ def test_config_check_prints_the_effective_cadence_for_each_team(tmp_path: Path)
                     'cadence = { day = "tue", time = "09:30" }\n')
     result = run("config", "check", str(path))
     assert result.returncode == 0, result.stderr
-    assert "team West" in result.stdout and "every week on tue at 09:30" in result.stdout
+    assert "team West" in result.stdout and "every week on Tue at 09:30 local time" in result.stdout
 
 
 def test_config_check_reads_checkins_config_from_the_environment(tmp_path: Path) -> None:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-import handlers
 from core import logcontext, metrics
 from core.config import AdminConfig
 from core.logcontext import ContextExecutor
 from core.services import Clock, Services, make_web_client, system_clock
 from core.settings import Settings
-from handlers import observe
+from handlers import actions, commands, errors, events, guard_actions, home, manager_actions, observe, views
+from handlers.context import SERVICES_KEY
 from storage import outbox
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.people import sync_config_teams
@@ -83,7 +84,20 @@ def build_app(services: Services, process_before_response: bool = False) -> App:
         listener_executor=ContextExecutor(max_workers=8, thread_name_prefix="bolt-listener"),
     )
     metrics.set_outbox_probe(lambda: outbox_state(services))
+
+    def provide_services(context: BoltContext, next: Callable[[], None]) -> None:
+        context[SERVICES_KEY] = services  # every listener reads it with handlers.context.services_of
+        next()
+
+    app.use(provide_services)
     # Before the listeners, so every ack is timed (/metrics).
     observe.register(app)
-    handlers.register(app, services)
+    errors.register(app)
+    commands.register(app)
+    actions.register(app)
+    views.register(app)
+    events.register(app)
+    home.register(app)
+    manager_actions.register(app)
+    guard_actions.register(app)
     return app

@@ -11,9 +11,9 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sandbox.demo_render import Event, local_stamp, render_blocks, unslack
 from sandbox.models import BOT_ID, Ephemeral, Message, iter_elements
 from sandbox.server import Sandbox
+from wiring.demo_render import Event, local_stamp, render_blocks, unslack
 
 BOT = "Check-in Coach"
 

@@ -15,11 +15,17 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.config import AdminConfig, ConfigError, load_config
+from coaching.tone import classify
+from core.config import AdminConfig, ConfigError
 from core.config_schema import config_schema_text
 from core.settings import Settings, SettingsError, config_path_from, load_env_file, redact
 from core.version import package_version
-from storage.db import DatabaseURLError
+from handlers.passes import run_pass
+from storage.db import DatabaseURLError, describe, make_engine, upgrade
+from wiring.app import build_services
+from wiring.config import load_checked
+from wiring.demo import run_demo
+from wiring.runner import serve
 
 log = logging.getLogger("checkin_bot")
 
@@ -101,7 +107,7 @@ def cmd_config_check(path: Path | None) -> int:
     # Only the path: config check must work without tokens, whatever else the environment holds.
     path = path if path is not None else config_path_from(os.environ)
     try:
-        config = load_config(path)
+        config = load_checked(path)
     except ConfigError as exc:
         for line in exc.lines():
             print(line, file=sys.stderr)
@@ -117,8 +123,6 @@ def cmd_config_check(path: Path | None) -> int:
 
 
 def cmd_tone(texts: Sequence[str]) -> int:
-    from coaching.tone import classify
-
     try:
         # Decoded here, strictly: sys.stdin's own decoding depends on the locale (and may let
         # undecodable bytes through as surrogates that cannot be printed back).
@@ -135,8 +139,6 @@ def cmd_tone(texts: Sequence[str]) -> int:
 
 
 def cmd_db_upgrade(settings: Settings) -> int:
-    from storage.db import describe, make_engine, upgrade
-
     engine = make_engine(settings.database_url)
     upgrade(engine)
     print(f"database is up to date: {describe(engine)}")
@@ -145,16 +147,13 @@ def cmd_db_upgrade(settings: Settings) -> int:
 
 def _load(settings: Settings) -> AdminConfig:
     try:
-        return settings.load_admin_config()
+        return load_checked(settings.config_path)
     except ConfigError as exc:
         more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
         raise UserError(f"{exc}{more}; run `checkin-bot config check` for the full list") from None
 
 
 def cmd_dispatch(settings: Settings) -> int:
-    from core.app import build_services
-    from handlers.passes import run_pass
-
     services = build_services(settings, _load(settings))
     report = run_pass(services)
     print(report.summary())
@@ -166,8 +165,6 @@ def cmd_dispatch(settings: Settings) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from core.runner import serve
-
     config = _load(settings)
     settings.require_bot_token()
     use_http = args.http or not settings.socket_mode
@@ -187,8 +184,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from sandbox.demo import run_demo
-
     return run_demo(weeks=args.weeks, seed=args.seed, speed=args.speed, as_json=args.json)
 
 

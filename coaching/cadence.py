@@ -11,40 +11,33 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Literal, get_args
+from typing import get_args
 from zoneinfo import ZoneInfo
+
+from core.config import WEEKDAYS, CadenceConfig, Every, parse_hhmm
 
 __all__ = [
     "EVERY_VALUES",
     "WEEKDAYS",
     "Cadence",
     "Every",
-    "describe",
+    "cadence_of",
     "is_allowed",
     "is_allowed_day",
     "local_to_utc",
     "next_allowed",
     "next_due",
     "occurrences",
-    "parse_time",
-    "parse_weekday",
     "snooze_until",
 ]
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
-Every = Literal["day", "week", "2 weeks", "month"]
 EVERY_VALUES: tuple[Every, ...] = get_args(Every)
 
 _DAY = timedelta(days=1)
 _MIDNIGHT = time(0, 0)
-# Spelled out rather than calendar.day_name, which follows the process locale.
-_FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_WEEKDAY_NAMES = {name: i for names in (WEEKDAYS, _FULL_NAMES) for i, name in enumerate(names)}
-_TIME_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})")  # ASCII only: \d also matches other scripts
 # Zone offsets never change twice within this many hours around a local day, so one bisection per
 # day finds every transition that matters.
 _TRANSITION_MARGIN = timedelta(hours=6)
@@ -70,8 +63,9 @@ class Cadence:
     def __post_init__(self) -> None:
         if self.every not in EVERY_VALUES:
             raise ValueError(f"every must be one of {', '.join(map(repr, EVERY_VALUES))}, not {self.every!r}")
-        # Normalise so that config values like "Tue" or a list of weekdays still hash and compare.
-        object.__setattr__(self, "day", WEEKDAYS[parse_weekday(self.day)])
+        if self.day not in WEEKDAYS:
+            raise ValueError(f"day must be one of {', '.join(WEEKDAYS)}, got {self.day!r}")
+        # Normalise collections so that a list of weekdays or holidays still hashes and compares.
         object.__setattr__(self, "working_days", frozenset(self.working_days))
         object.__setattr__(self, "holidays", frozenset(self.holidays))
         if not self.working_days:
@@ -86,71 +80,18 @@ class Cadence:
             if not isinstance(holiday, date) or isinstance(holiday, datetime):
                 raise ValueError(f"holidays must be dates, got {holiday!r}")
 
-    @classmethod
-    def from_config(cls, table: Mapping[str, object]) -> Cadence:
-        """Build from a TOML `[cadence]` table (or a team's override), strings as in CONTRACT §3.
 
-        `reminder_after_hours` belongs to the same table but not to the schedule, so it is ignored.
-        """
-        kwargs: dict[str, object] = {}
-        for key, value in table.items():
-            if key == "reminder_after_hours":
-                continue
-            if key in ("every", "day"):
-                kwargs[key] = value
-            elif key == "time":
-                kwargs["time"] = parse_time(_as_str(key, value))
-            elif key == "working_days":
-                kwargs["working_days"] = frozenset(
-                    parse_weekday(_as_str(key, v)) for v in _as_list(key, value)
-                )
-            elif key == "holidays":
-                kwargs["holidays"] = frozenset(_parse_date(_as_str(key, v)) for v in _as_list(key, value))
-            elif key == "quiet_hours":
-                if not isinstance(value, Mapping) or set(value) != {"start", "end"}:
-                    raise ValueError('quiet_hours must be { start = "HH:MM", end = "HH:MM" }')
-                kwargs["quiet_start"] = parse_time(_as_str("quiet_hours.start", value["start"]))
-                kwargs["quiet_end"] = parse_time(_as_str("quiet_hours.end", value["end"]))
-            else:
-                raise ValueError(f"unknown cadence key {key!r}")
-        return cls(**kwargs)  # type: ignore[arg-type]  # values are checked in __post_init__
-
-
-def parse_time(s: str) -> time:
-    """Parse a 24-hour "HH:MM" wall time ("9:30" is accepted too)."""
-    match = _TIME_RE.fullmatch(s.strip()) if isinstance(s, str) else None
-    if match is None:
-        raise ValueError(f"time must look like HH:MM (24-hour), got {s!r}")
-    hour, minute = int(match[1]), int(match[2])
-    if hour > 23 or minute > 59:
-        raise ValueError(f"time {s!r} is out of range: hours are 00-23 and minutes 00-59")
-    return time(hour, minute)
-
-
-def parse_weekday(name: str) -> int:
-    """Parse "mon".."sun" or full English names, any case, to a date.weekday() number."""
-    key = name.strip().lower() if isinstance(name, str) else ""
-    if key in _WEEKDAY_NAMES:
-        return _WEEKDAY_NAMES[key]
-    raise ValueError(f"day must be one of {', '.join(WEEKDAYS)}, got {name!r}")
-
-
-def describe(cadence: Cadence) -> str:
-    """One line for humans, e.g. for `config check`."""
-    when = {
-        "day": "every working day",
-        "week": f"every week on {cadence.day.capitalize()}",
-        "2 weeks": f"every 2 weeks on {cadence.day.capitalize()}",
-        "month": "every month on the anchor's day of month",
-    }[cadence.every]
-    days = ", ".join(WEEKDAYS[d].capitalize() for d in sorted(cadence.working_days))
-    quiet = (
-        "no quiet hours"
-        if cadence.quiet_start == cadence.quiet_end
-        else f"quiet {cadence.quiet_start:%H:%M}-{cadence.quiet_end:%H:%M}"
+def cadence_of(config: CadenceConfig) -> Cadence:
+    """The schedulable cadence for a validated `[cadence]` table (or a team's merged one)."""
+    return Cadence(
+        every=config.every,
+        day=config.day,
+        time=parse_hhmm(config.time),
+        working_days=frozenset(WEEKDAYS.index(d) for d in config.working_days),
+        quiet_start=parse_hhmm(config.quiet_hours.start),
+        quiet_end=parse_hhmm(config.quiet_hours.end),
+        holidays=frozenset(date.fromisoformat(d) for d in config.holidays),
     )
-    holidays = f", {len(cadence.holidays)} holiday(s)" if cadence.holidays else ""
-    return f"{when} at {cadence.time:%H:%M} local; working days {days}; {quiet}{holidays}"
 
 
 # --- local wall clock <-> UTC -------------------------------------------------------------------
@@ -355,25 +296,3 @@ def occurrences(
         found.append(due)
         due = next_due(cadence, tz, due, anchor)
     return found
-
-
-# --- config parsing helpers --------------------------------------------------------------------
-
-
-def _as_str(key: str, value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"{key} must be a string, got {value!r}")
-    return value
-
-
-def _as_list(key: str, value: object) -> Iterable[object]:
-    if not isinstance(value, list | tuple):
-        raise ValueError(f"{key} must be a list, got {value!r}")
-    return value
-
-
-def _parse_date(s: str) -> date:
-    try:
-        return date.fromisoformat(s.strip())
-    except ValueError:
-        raise ValueError(f"holiday must be a date like 2026-12-25, got {s!r}") from None

@@ -10,11 +10,12 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from core.app import build_app, build_services
 from core.config import AdminConfig
-from core.server import make_server, stop_server
 from core.services import Services
 from core.settings import Settings
+from handlers.passes import drain_interactive, run_pass
+from wiring.app import build_app, build_services
+from wiring.server import make_server, stop_server
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,6 @@ def start_scheduler(services: Services) -> BackgroundScheduler:
 
     The job holds no schedule state: the database is the truth, so a restart loses nothing.
     """
-    from handlers.passes import drain_interactive, run_pass
-
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(run_pass, "interval", args=[services], seconds=DISPATCH_INTERVAL_SECONDS,
                       id="dispatch", max_instances=1, coalesce=True, next_run_time=services.now())
@@ -80,6 +79,7 @@ def serve(settings: Settings, config: AdminConfig, http: bool, port: int, schedu
                      server.effective_port)
             server.run()  # until SIGTERM: it then finishes the requests in flight (up to 5 s)
         else:
+            # Only Socket Mode needs the websocket client; HTTP deployments never load it.
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             log.info("connecting in Socket Mode")

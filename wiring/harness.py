@@ -11,14 +11,16 @@ import threading
 from types import TracebackType
 from typing import Any
 
-from core.app import build_app, build_services
-from core.config import AdminConfig, parse_config
-from core.server import make_server, stop_server
+from core.config import AdminConfig
 from core.services import Clock, system_clock
 from core.settings import Settings
+from handlers.passes import run_pass
 from handlers.render import EVENT_TYPES
 from sandbox.client import SlackClientSim, bolt_transport
 from sandbox.server import Sandbox
+from wiring.app import build_app, build_services
+from wiring.config import parse_checked
+from wiring.server import make_server, stop_server
 
 SIGNING_SECRET = "sandbox-signing-secret"
 BOT_TOKEN = "xoxb-sandbox-bot-token"
@@ -33,7 +35,7 @@ class BotHarness:
         sandbox.require_metadata(EVENT_TYPES)  # CONTRACT §4: every posted message carries one
         self.settings = Settings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=sandbox.api_url,
                                  database_url=database_url)
-        self.services = build_services(self.settings, config or parse_config(""), clock=clock)
+        self.services = build_services(self.settings, config or parse_checked(""), clock=clock)
         # Finishing each listener before responding makes tests deterministic; production acks first.
         self.app = build_app(self.services, process_before_response=process_before_response)
         self._server: Any = None
@@ -57,8 +59,6 @@ class BotHarness:
         return self.url.removesuffix("/slack/events")
 
     def dispatch(self, now: dt.datetime | None = None) -> Any:
-        from handlers.passes import run_pass
-
         return run_pass(self.services, now)
 
     def close(self) -> None:

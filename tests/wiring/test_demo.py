@@ -9,10 +9,10 @@ import re
 
 import pytest
 
-from core.cli import main
 from sandbox import Violation
-from sandbox.demo import Demo, run_demo
-from sandbox.demo_render import Transcript
+from wiring.cli import main
+from wiring.demo import Demo, run_demo
+from wiring.demo_render import Transcript
 
 pytestmark = pytest.mark.slow
 
@@ -137,3 +137,28 @@ def test_speed_pauses_once_per_simulated_day() -> None:
     for moment in (monday, monday + dt.timedelta(hours=5), monday + dt.timedelta(days=2)):
         transcript.progress(moment, "week 1 of 6")
     assert pauses == [1.0]  # nothing within the first day, then two days' worth
+
+
+def test_a_story_step_that_cannot_run_fails_the_demo(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # No modal ever opens: the reps who answer in the form, and Maya's notes, cannot happen.
+    monkeypatch.setattr(Demo, "_open_modal", lambda self, person, before: None)
+    assert run_demo(weeks=2, seed=7, out=io.StringIO()) == 1
+    assert "story step could not run:" in capsys.readouterr().err
+
+
+def test_the_closing_tally_reports_what_verify_found(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    original = Demo.verify
+
+    def verify_with_a_lost_checkin(self: Demo) -> list[str]:
+        problems = original(self)
+        self.stats["restart_faults"] = 1
+        return [*problems, "check-in 99, planned before the restart, ended missing"]
+
+    monkeypatch.setattr(Demo, "verify", verify_with_a_lost_checkin)
+    out = io.StringIO()
+    assert run_demo(weeks=1, seed=1, out=out) == 1
+    text = out.getvalue()
+    assert "1 lost or sent twice" in text and "none lost" not in text
+    assert "Lost or repeated work: 1." in text

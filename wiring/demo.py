@@ -24,17 +24,17 @@ from typing import IO, Any
 
 from sqlalchemy import select
 
-from core.config import parse_config
+from core.clock import ManualClock
 from sandbox.checks import Violation
 from sandbox.client import SlackClientSim
-from sandbox.demo_render import Event, Transcript, local_stamp, render_blocks
-from sandbox.demo_story import PEOPLE, START, Person, Story, config_toml, week_of
-from sandbox.demo_watch import Watcher
-from sandbox.harness import BotHarness
 from sandbox.models import BOT_USER_ID, Message
 from sandbox.server import Sandbox
-from scheduling.clock import ManualClock
 from storage.models import Answer, CheckIn, OutboxMessage, OutboxState
+from wiring.config import parse_checked
+from wiring.demo_render import Event, Transcript, local_stamp, render_blocks
+from wiring.demo_story import PEOPLE, START, Person, Story, config_toml, week_of
+from wiring.demo_watch import Watcher
+from wiring.harness import BotHarness
 
 DAILY_TICK = dt.time(14, 0)  # UTC: morning in the Americas, afternoon in Europe, night in Sydney
 Action = Callable[[], object]
@@ -45,7 +45,7 @@ class Demo:
         self.weeks, self.seed, self.transcript = weeks, seed, transcript
         self.clock = ManualClock(START)
         self.database_url = f"sqlite:///{workdir / 'demo.db'}"
-        self.config = parse_config(config_toml(), "demo config")
+        self.config = parse_checked(config_toml(), "demo config")
         self.sandbox = Sandbox.start(clock=lambda: self.clock().timestamp())
         for person in PEOPLE:
             self.sandbox.add_user(person.id, name=person.handle, real_name=person.name, tz=person.tz)
@@ -151,6 +151,11 @@ class Demo:
     def say(self, title: str, lines: list[str] | None = None) -> None:
         self.transcript.emit(Event("narration", self.now(), title=title, lines=[("text", x) for x in lines or []]))
 
+    def cannot(self, step: str) -> None:
+        """A story step could not run: say so, and fail the demo (it must tell the whole story)."""
+        self.failures.append(f"story step could not run: {step}")
+        self.say(f"This step could not run: {step}.")
+
     def check(self, title: str, lines: list[str] | None = None) -> None:
         self.transcript.emit(Event("check", self.now(), title=title, lines=[("text", x) for x in lines or []]))
 
@@ -195,7 +200,7 @@ class Demo:
         self._act("click", person, f"{self.names[person.id]} clicks [{button['label']}]", action_id=action_id)
         response = self.slack.click(action_id, user=person.id, message=current)
         if response.status == 404:
-            self.say(f"Nothing happened: {feature or 'that button'} is not in this build yet.")
+            self.cannot(f"{person.handle} clicked {action_id} but {feature or 'that button'} has no listener")
         elif response.status != 200:
             self.failures.append(f"clicking {action_id} as {person.handle} got HTTP {response.status}")
         self.pump()
@@ -216,7 +221,7 @@ class Demo:
             return False
         view = self._open_modal(person, before)
         if view is None:
-            self.say("No form opened, so that step is skipped.")
+            self.cannot(f"{action_id} opened no form for {person.handle}")
             return False
         title = str((view.get("title") or {}).get("text") or "a form")
         self._act("modal", person, f"{self.names[person.id]} sees the “{title}” form",
@@ -278,15 +283,19 @@ class Demo:
         with self.harness.services.sessions.begin() as session:
             rows = {c.id: (c.state, c.snooze_count) for c in session.scalars(select(CheckIn))}
             answers = len(session.scalars(select(Answer.id)).all())
+        doubled: set[int] = set()
         for checkin_id, count in prompts.items():
             allowed = 1 + rows.get(int(checkin_id or 0), ("", 0))[1]
             if count > allowed:
+                doubled.add(int(checkin_id or 0))
                 problems.append(f"check-in {checkin_id} was sent {count} times (allowed {allowed})")
+        restart_faults = len(doubled & self.planned_at_restart)
         problems += [f"answer {a} was passed on to {m} {n} times" for (a, m), n in relays.items() if n > 1]
         problems += [f"{m} got {n} drift warnings on {d}" for (m, d), n in warnings.items() if n > 1]
         for checkin_id in sorted(self.planned_at_restart):
             state = rows.get(checkin_id, ("missing", 0))[0]
             if state in ("missing", "sending"):
+                restart_faults += 1
                 problems.append(f"check-in {checkin_id}, planned before the restart, ended {state}")
         stuck = [i for i, (state, _) in rows.items() if state == "sending"]
         problems += [f"check-in {i} is stuck in 'sending'" for i in stuck]
@@ -297,7 +306,7 @@ class Demo:
                       "questions": sum(1 for m in bot_msgs if m.event_type == "manager_question"),
                       "answers": answers, "answers_passed_on": sum(relays.values()),
                       "drift_warnings": sum(warnings.values()), "passes": self.passes, "restarts": self.restarts,
-                      "planned_at_restart": len(self.planned_at_restart),
+                      "planned_at_restart": len(self.planned_at_restart), "restart_faults": restart_faults,
                       "sent_after_restart": sum(1 for i in self.planned_at_restart if prompts.get(i)),
                       "still_planned": sum(1 for i in self.planned_at_restart
                                            if rows.get(i, ("", 0))[0] == "scheduled")}
@@ -374,8 +383,11 @@ def _report(demo: Demo, transcript: Transcript, problems: list[str], violations:
         later = f", {stats['still_planned']} still planned past the story's end" if stats["still_planned"] else ""
         other = stats["planned_at_restart"] - stats["sent_after_restart"] - stats["still_planned"]
         closed = f", {other} paused or skipped" if other else ""
+        # Only what verify() found: "none lost" is said only when no such check-in was lost or doubled.
+        faults = stats["restart_faults"]
+        outcome = "none lost, none twice" if not faults else f"{faults} lost or sent twice"
         lines.append(f"Restart: {stats['planned_at_restart']} check-ins were planned when the bot restarted: "
-                     f"{stats['sent_after_restart']} sent once after it{later}{closed}; none lost, none twice.")
+                     f"{stats['sent_after_restart']} sent once after it{later}{closed}; {outcome}.")
     lines += [f"Slack contract violations: {len(violations)}. Lost or repeated work: {len(problems)}.",
               f"Bot warnings in the log: {len(logs)}."]
     lines += [f"  {line}" for line in logs[:10]]

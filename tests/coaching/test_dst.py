@@ -11,7 +11,7 @@
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduling.cadence import Cadence, is_allowed, next_allowed, next_due, occurrences, snooze_until
+from coaching.cadence import Cadence, is_allowed, next_allowed, next_due, occurrences, snooze_until
 
 LA = ZoneInfo("America/Los_Angeles")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -13,13 +13,10 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sandbox.demo_render import Event
-
-if TYPE_CHECKING:
-    from sandbox.demo import Demo
+from wiring.demo_render import Event
 
 # Monday 2 March 2026: US clocks go forward on 8 March, EU on 29 March, Sydney's go back on 5 April.
 WEEK_ONE = dt.date(2026, 3, 2)
@@ -108,7 +105,7 @@ NOTES = (
 
 
 def config_toml() -> str:
-    """The admin config the demo's workspace runs with (parsed by the real `parse_config`)."""
+    """The admin config the demo's workspace runs with (parsed by the real `parse_checked`)."""
     members = ", ".join(f'"{r.id}"' for r in REPS)
     return (f'default_timezone = "UTC"\n\n[cadence]\nholidays = ["{HOLIDAY.isoformat()}"]\n\n'
             f'[[teams]]\nname = "Sales"\nmanager = "{MAYA.id}"\nmembers = [{members}]\n')
@@ -148,9 +145,28 @@ class Beat:
     order: int = 0
 
 
+class Stage(Protocol):
+    """What the story needs from the demo that plays it (wiring.demo.Demo), so the two modules
+    do not import each other."""
+
+    def now(self) -> dt.datetime: ...
+    def later(self, when: dt.datetime, label: str, action: Callable[[], object], order: int = 0) -> None: ...
+    def restart(self) -> None: ...
+    def say(self, title: str, lines: list[str] | None = None) -> None: ...
+    def cannot(self, step: str) -> None: ...
+    def check(self, title: str, lines: list[str] | None = None) -> None: ...
+    def slash(self, person: Person, text: str) -> list[Event]: ...
+    def dm(self, person: Person, text: str, thread: Event | None = None) -> None: ...
+    def click(self, person: Person, action_id: str, source: Event, feature: str | None = None) -> bool: ...
+    def answer_in_modal(self, person: Person, source: Event, text: str, confidence: int,
+                        help_wanted: bool) -> None: ...
+    def write_note(self, person: Person, source: Event, button: dict[str, str], text: str) -> None: ...
+    def prompt_text(self, person: Person, reminder: Event) -> str: ...
+
+
 @dataclass
 class Story:
-    demo: Demo
+    demo: Stage
     rng: random.Random
     weeks: int
     voices: dict[str, list[list[str]]] = field(default_factory=dict)
@@ -159,7 +175,6 @@ class Story:
     last_prompt: dict[str, dt.datetime] = field(default_factory=dict)
     holiday_told: bool = False
     warned: bool = False
-    manager_feature_told: bool = False
     seen: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
@@ -226,9 +241,9 @@ class Story:
         if self.weeks >= 3:  # Maya's over-asking starts in week 3
             expected += [("held", "the tone coach held none of Maya's questions"),
                          ("drift_warning", "no drift warning reached Maya")]
-        missing = [text for kind, text in expected if not self.seen[kind]]
-        if missing:
-            d.say("Not in this run: " + "; ".join(missing) + ".")
+        for kind, text in expected:
+            if not self.seen[kind]:
+                d.cannot(text)
         d.say(f"Friday afternoon: Maya looks back over the {NUMBERS.get(self.weeks, self.weeks)} weeks"
               if self.weeks > 1 else "Friday afternoon: Maya looks back over the week")
         d.slash(MAYA, f"summary {self.weeks}w")
@@ -246,6 +261,8 @@ class Story:
         held = next((e for e in events if any(a["action_id"].startswith("ask_") for a in e.data.get("actions", []))),
                     None)
         if held is None:
+            if choice is not None:  # the script has Maya respond to the coach holding this question
+                d.cannot(f"the tone coach did not hold {question!r}")
             return
         self.seen["held"] += 1
         if choice is None:
@@ -346,9 +363,7 @@ class Story:
         note = next((b for b in buttons if re.search(r"note|reply|comment", b["label"], re.I)), None)
         thanks = next((b for b in buttons if re.search(r"thank", b["label"], re.I)), None)
         if note is None and thanks is None:
-            if not self.manager_feature_told:
-                self.manager_feature_told = True
-                d.say("The answer reached Maya without reply buttons in this build, so her coaching notes are skipped.")
+            d.cannot("an answer reached Maya without note or thanks buttons")
             return
         rep = next((r for r in REPS if r.id == event.data["payload"].get("rep")), REPS[0])
         when = at_desk(MAYA, d.now() + dt.timedelta(minutes=self.rng.randint(30, 240)), self.rng)
