@@ -7,6 +7,7 @@ that leave no time to send, or a prompt that reads as a status demand is an erro
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass
@@ -235,6 +236,10 @@ class AdminConfig(_Strict):
 
     def all_prompts(self) -> tuple[str, ...]:
         return (*PROMPTS, *self.prompts)
+
+    def digest(self) -> str:
+        """SHA-256 of the effective config: equal configs (whatever their layout) match."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
 
 @dataclass(frozen=True)

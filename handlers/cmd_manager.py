@@ -21,6 +21,7 @@ from handlers.render import message, metadata
 from handlers.render.manager import cadence_proposal, home_blocks, team_invite
 from handlers.render.summary import name_of, org_home_blocks, org_page, summary_pages
 from scheduling.plan import schedule_for, zone_of
+from storage.changes import touch_reps
 from storage.models import CadenceAgreement, Membership, Team, User
 from storage.people import ensure_user, get_user, manages, reps_of_manager, role_of
 from storage.summary import next_checkins, org_figures, rep_facts
@@ -123,6 +124,7 @@ def handle_team_add(ctx: SlashContext) -> None:
                 found = session.get(Membership, membership_id)
                 if found is not None:
                     session.delete(found)
+                    touch_reps(session, found.team_id, [found.rep_id])
             notes.append(f"I couldn't reach {who}, so nothing changed.")
         else:
             notes.append(f"I've asked {who} to confirm. Nothing is shared with you until they do.")

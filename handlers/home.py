@@ -31,6 +31,7 @@ from handlers.render.checkin import ADD_GOAL
 from handlers.text import escape, excerpt, local_time
 from scheduling.plan import zone_of
 from storage import checkins
+from storage.changes import touch_reps
 from storage.goals import active_goals
 from storage.models import Answer, User
 from storage.people import ensure_user, managers_of_rep
@@ -107,6 +108,7 @@ def register(app: App, services: Services) -> None:
         with services.sessions.begin() as session:
             user = ensure_user(session, services.team_id, user_id, services.now())
             user.paused_until = until
+            touch_reps(session, services.team_id, [user_id])
         publish_home(services, user_id)
 
     @app.action(PAUSE_WEEK)

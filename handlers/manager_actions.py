@@ -33,6 +33,7 @@ from handlers.text import local_time
 from scheduling.cadence import next_due
 from scheduling.dispatch import MAX_LATENESS
 from scheduling.plan import RepSchedule, schedule_for
+from storage.changes import touch_reps
 from storage.data_rights import forget_answers
 from storage.models import Answer, CadenceAgreement, CheckIn, CoachingNote, Goal, Membership, Team
 from storage.ownership import owned
@@ -109,6 +110,7 @@ def decide_cadence(session: Session, config: AdminConfig, team_id: str, rep_id: 
             .execution_options(synchronize_session=False))
     else:
         agreement.status = "declined"
+    touch_reps(session, team_id, [rep_id])  # a new rhythm: re-plan, and a new agreed cadence for the guard
     schedule = schedule_for(session, config, rep)
     upcoming = _next_checkin_text(session, team_id, rep_id, schedule, now)
     return CadenceOutcome(agreement.manager_id, agreement.id, f"{schedule.agreed.rhythm()}; next check-in {upcoming}")
@@ -143,6 +145,7 @@ def register(app: App, services: Services) -> None:
                 if not already:
                     session.add(CoachingNote(team_id=team(), answer_id=answer_id, manager_id=manager, rep_id=rep,
                                              kind="thanks", text=None, created_at=services.now()))
+                    touch_reps(session, team(), [rep])
         if answer is None:
             _refuse(body, respond)
             return
@@ -180,6 +183,7 @@ def register(app: App, services: Services) -> None:
                 goal_text = goal.text if goal is not None else None
                 session.add(CoachingNote(team_id=team(), answer_id=answer_id, manager_id=manager, rep_id=rep,
                                          kind="note", text=note, created_at=services.now()))
+                touch_reps(session, team(), [rep])
         if answer is None:
             ack(response_action="errors", errors={render.NOTE_BLOCK: REFUSAL})
             return
@@ -205,6 +209,7 @@ def register(app: App, services: Services) -> None:
                     membership.status = "active"
                 else:
                     session.delete(membership)
+                touch_reps(session, membership.team_id, [membership.rep_id])
         if membership is None:
             _refuse(body, respond)
             return

@@ -27,6 +27,7 @@ from handlers.render.checkin import checkin_prompt
 from scheduling.cadence import is_allowed
 from scheduling.plan import plan_next, schedules_for
 from scheduling.sender import SendResult, post
+from storage.changes import touch_reps
 from storage.checkins import expire_older_open
 from storage.goals import pick_goal
 from storage.models import CheckIn, Goal, User
@@ -328,3 +329,4 @@ def park(session: Session, team_id: str, rep_id: str, reason: str, now: dt.datet
     )
     if getattr(result, "rowcount", 0):
         log.warning("parked the schedule of %s: Slack said %s", rep_id, reason)
+        touch_reps(session, team_id, [rep_id])  # their pairs leave the drift guard

@@ -9,14 +9,15 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
-from sqlalchemy import select, update
+from sqlalchemy import select, union, update
 from sqlalchemy.orm import Session
 
 from core.services import Services
 from handlers.render.checkin import reminder
 from scheduling.cadence import is_allowed, local_to_utc, next_due
-from scheduling.plan import enrolled_reps, schedule_for, schedules_for, zone_of
+from scheduling.plan import enrolled_query, schedule_for, schedules_for, zone_of
 from scheduling.sender import PERMANENT_USER_ERRORS, classify_error, find_sent, post
+from storage.changes import touch_reps
 from storage.checkins import expire_older_open
 from storage.models import CheckIn, User
 
@@ -39,8 +40,7 @@ REMINDER_CHUNK = 256  # reminders claimed per transaction
 def refresh_zones(services: Services, now: dt.datetime, report: PassReport) -> None:
     """Fetch each rep's IANA zone from users.info when unknown or older than a day."""
     with services.sessions.begin() as session:
-        stale = [u.slack_id for u in enrolled_reps(session, services.team_id)
-                 if u.tz_refreshed_at is None or now - u.tz_refreshed_at >= ZONE_REFRESH]
+        stale = _stale_reps(session, services.team_id, now - ZONE_REFRESH)
     if not stale:
         return
 
@@ -55,7 +55,7 @@ def refresh_zones(services: Services, now: dt.datetime, report: PassReport) -> N
         return user_id, info.get("tz"), info.get("real_name") or info.get("name"), None
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lookup, stale[:ZONE_LOOKUPS_PER_PASS]))
+        results = list(pool.map(lookup, stale))
     from scheduling.dispatch import park
 
     with services.sessions.begin() as session:
@@ -78,6 +78,24 @@ def refresh_zones(services: Services, now: dt.datetime, report: PassReport) -> N
             if name:
                 user.display_name = name[:255]
             report.add("zones_refreshed")
+
+
+def _stale_reps(session: Session, team_id: str, before: dt.datetime) -> list[str]:
+    """The first ZONE_LOOKUPS_PER_PASS enrolled reps (by id) whose zone is unknown or last read
+    before `before`. Two range scans of ix_users_tz_refreshed find them: an idle pass reads no
+    rep at all, however many there are."""
+    stale = session.execute(union(
+        select(User.id, User.slack_id).where(User.team_id == team_id, User.tz_refreshed_at.is_(None)),
+        select(User.id, User.slack_id).where(User.team_id == team_id, User.tz_refreshed_at <= before),
+    ).order_by("id")).all()
+    found: list[str] = []
+    for start in range(0, len(stale), ZONE_LOOKUPS_PER_PASS):
+        chunk = [row.slack_id for row in stale[start:start + ZONE_LOOKUPS_PER_PASS]]
+        found += session.scalars(enrolled_query(team_id, chunk).order_by(User.id)
+                                 .with_only_columns(User.slack_id)).all()
+        if len(found) >= ZONE_LOOKUPS_PER_PASS:
+            break
+    return found[:ZONE_LOOKUPS_PER_PASS]
 
 
 def _retime_pending(session: Session, services: Services, user: User, old_zone: ZoneInfo) -> int:
@@ -162,6 +180,8 @@ def recover_stuck(services: Services, now: dt.datetime, report: PassReport) -> N
                 report.add("recovered" if found else "released")
                 if found:  # as after any send, older unanswered check-ins are superseded
                     expire_older_open(session, services.team_id, {rep_id: checkin_id}, now)
+                    # sent_at is in the past, maybe before the last pass's mark: say so explicitly.
+                    touch_reps(session, services.team_id, [rep_id])
 
 
 def send_reminders(services: Services, now: dt.datetime, report: PassReport) -> None:

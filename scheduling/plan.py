@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select, true
 from sqlalchemy.orm import Session
 
 from core.config import AdminConfig, CadenceConfig
 from scheduling.cadence import Cadence, is_allowed, next_due
+from storage import changes
 from storage.db import insert_ignore
 from storage.models import CadenceAgreement, CheckIn, Membership, Team, User
 
@@ -119,28 +120,53 @@ def insert_checkins_once(session: Session, rows: list[dict[str, object]]) -> lis
     return insert_ignore(session, CheckIn, rows, returning=CheckIn.id)
 
 
+def enrolled_query(team_id: str, among: Sequence[str] | None = None) -> Select[User]:
+    """Reps who get scheduled check-ins: members of a team, or who enrolled themselves.
+
+    `among` limits it to those people, and the membership lookup with them, so the query reads
+    only their rows, not the whole team's memberships.
+    """
+    members = select(Membership.rep_id).where(Membership.team_id == team_id, Membership.status == "active")
+    query = select(User).where(User.team_id == team_id, User.parked_reason.is_(None))
+    if among is not None:
+        members = members.where(Membership.rep_id.in_(among))
+        query = query.where(User.slack_id.in_(among))
+    return query.where((User.role == "rep") | User.slack_id.in_(members))
+
+
 def enrolled_reps(session: Session, team_id: str) -> list[User]:
     """Reps who get scheduled check-ins: members of a team, or who enrolled themselves."""
-    members = select(Membership.rep_id).where(Membership.team_id == team_id, Membership.status == "active")
-    return list(session.scalars(
-        select(User).where(User.team_id == team_id, User.parked_reason.is_(None))
-        .where((User.role == "rep") | User.slack_id.in_(members))
-        .order_by(User.id)
-    ))
+    return list(session.scalars(enrolled_query(team_id).order_by(User.id)))
 
 
 def plan_next(session: Session, config: AdminConfig, team_id: str, now: dt.datetime) -> int:
-    """Give every enrolled rep without an upcoming scheduled check-in its next one. Returns how many."""
+    """Give every enrolled rep without an upcoming scheduled check-in its next one. Returns how many.
+
+    Only reps something happened to are looked at (storage.changes): new or re-enrolled reps, and
+    reps whose check-in was sent or closed since the last pass. The full walk is kept for a pass
+    with no mark of the last one (or another config), so the result is the same either way.
+    """
+    due = changes.take_plan_due(session, team_id, now)
+    since = changes.scan_since(session, team_id, now, config.digest())
+    if since is None:
+        candidates = enrolled_reps(session, team_id)
+    else:
+        reps = due | changes.checkins_changed(session, team_id, since, kinds=("scheduled",))
+        candidates = [] if not reps else list(session.scalars(
+            enrolled_query(team_id, sorted(reps)).order_by(User.id)))
+    if not candidates:
+        return 0
+    chosen = [u.slack_id for u in candidates] if since is not None else None
     pending = set(session.scalars(
         select(CheckIn.rep_id).where(CheckIn.team_id == team_id, CheckIn.kind == "scheduled",
-                                     CheckIn.state.in_(OPEN_STATES))
-    ))
-    last_due = dict(session.execute(
+                                     CheckIn.state.in_(OPEN_STATES), _only(chosen))))
+    last_due: dict[str, dt.datetime] = dict(session.execute(
         select(CheckIn.rep_id, func.max(CheckIn.due_at))
-        .where(CheckIn.team_id == team_id, CheckIn.kind == "scheduled").group_by(CheckIn.rep_id)
+        .where(CheckIn.team_id == team_id, CheckIn.kind == "scheduled", _only(chosen)).group_by(CheckIn.rep_id)
     ).all())
-    unplanned = [u for u in enrolled_reps(session, team_id) if u.slack_id not in pending]
+    unplanned = [u for u in candidates if u.slack_id not in pending]
     created = 0
+    retry: list[str] = []
     for start in range(0, len(unplanned), PLAN_CHUNK):
         chunk = unplanned[start:start + PLAN_CHUNK]
         schedules = schedules_for(session, config, chunk)
@@ -151,11 +177,22 @@ def plan_next(session: Session, config: AdminConfig, team_id: str, now: dt.datet
             # A rep's first check-in comes at their next slot from now; later ones follow the last
             # one, and a slot missed while nothing was planned is not back-filled.
             after = now if latest is None else max(_utc(latest), now - dt.timedelta(hours=12))
-            due = next_due(schedule.cadence, schedule.zone, after, schedule.anchor)
-            rows.append({"team_id": team_id, "rep_id": user.slack_id, "kind": "scheduled", "due_at": due,
+            due_at = next_due(schedule.cadence, schedule.zone, after, schedule.anchor)
+            rows.append({"team_id": team_id, "rep_id": user.slack_id, "kind": "scheduled", "due_at": due_at,
                          "state": "scheduled", "attempts": 0, "snooze_count": 0, "created_at": now})
-        created += len(insert_checkins_once(session, rows))
+        inserted = insert_checkins_once(session, rows)
+        created += len(inserted)
+        if len(inserted) < len(rows):
+            # The slot exists already (closed): with nothing planned, look again next pass, as
+            # the full walk would.
+            got = set(session.scalars(select(CheckIn.rep_id).where(CheckIn.id.in_(inserted))))
+            retry += [u.slack_id for u in chunk if u.slack_id not in got]
+    changes.plan_again(session, team_id, retry, now)
     return created
+
+
+def _only(reps: list[str] | None) -> ColumnElement[bool]:
+    return true() if reps is None else CheckIn.rep_id.in_(reps)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

@@ -9,6 +9,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from storage.changes import touch_reps
 from storage.db import insert_ignore
 from storage.models import Answer, CheckIn, ProcessedEvent, User
 from storage.ownership import owned
@@ -125,6 +126,7 @@ def snooze(session: Session, checkin: CheckIn, until: dt.datetime, now: dt.datet
         .values(state="scheduled", due_at=until, snoozed_until=until, snooze_count=CheckIn.snooze_count + 1,
                 claimed_by=None, claimed_at=None, reminder_sent_at=None)
         .execution_options(synchronize_session=False))
+    touch_reps(session, checkin.team_id, [checkin.rep_id])  # a snoozed check-in is an outcome, and open again
     session.refresh(checkin)
     return bool(getattr(result, "rowcount", 0))
 
@@ -138,9 +140,11 @@ def next_checkin(session: Session, team_id: str, rep_id: str) -> CheckIn | None:
 
 def pause(session: Session, user: User, until: dt.datetime) -> None:
     user.paused_until = until
+    touch_reps(session, user.team_id, [user.slack_id])
 
 
 def resume(session: Session, user: User) -> bool:
     was_paused = user.paused_until is not None
     user.paused_until = None
+    touch_reps(session, user.team_id, [user.slack_id])
     return was_paused

@@ -9,6 +9,7 @@ key, and reports whether it won.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from coaching.drift import PriorWarning, Signal
 from scheduling.plan import insert_checkin_once
+from storage.changes import touch_reps
 from storage.db import insert_ignore
 from storage.models import CheckIn, ManagerQuestion, Membership, Team, User, WarningClaim, WarningSent
 from storage.ownership import owned
@@ -56,6 +58,20 @@ def all_pairs(session: Session, team_id: str) -> list[tuple[str, str]]:
         .where(Team.team_id == team_id, Membership.status == "active")
     )
     parked = _parked(session, team_id)
+    return sorted({(m, r) for m, r in rows if m != r and r not in parked})
+
+
+def pairs_of(session: Session, team_id: str, reps: Iterable[str]) -> list[tuple[str, str]]:
+    """`all_pairs`, for these reps only."""
+    ids = sorted(set(reps))
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Team.manager_id, Membership.rep_id).join(Membership, Membership.team_pk == Team.id)
+        .where(Team.team_id == team_id, Membership.status == "active", Membership.rep_id.in_(ids))
+    )
+    parked = set(session.scalars(select(User.slack_id).where(
+        User.team_id == team_id, User.slack_id.in_(ids), User.parked_reason.is_not(None))))
     return sorted({(m, r) for m, r in rows if m != r and r not in parked})
 
 
@@ -100,10 +116,20 @@ def _changed(result: object) -> bool:
 def claim_question(session: Session, question_id: int, now: dt.datetime, overridden: bool,
                    used_suggestion: bool) -> bool:
     """held -> sent, only if still held: a double click or a second process sends nothing twice."""
-    return _changed(session.execute(
+    won = _changed(session.execute(
         update(ManagerQuestion).where(ManagerQuestion.id == question_id, ManagerQuestion.status == "held")
         .values(status="sent", sent_at=now, overridden=overridden, used_suggestion=used_suggestion)
         .execution_options(synchronize_session=False)))
+    _touch_question(session, question_id)
+    return won
+
+
+def _touch_question(session: Session, question_id: int) -> None:
+    """A question sent (or taken back) is a touch the drift guard must see."""
+    row = session.execute(select(ManagerQuestion.team_id, ManagerQuestion.rep_id)
+                          .where(ManagerQuestion.id == question_id)).first()
+    if row is not None:
+        touch_reps(session, row.team_id, [row.rep_id])
 
 
 def release_question(session: Session, question_id: int) -> None:
@@ -112,6 +138,7 @@ def release_question(session: Session, question_id: int) -> None:
         update(ManagerQuestion).where(ManagerQuestion.id == question_id, ManagerQuestion.status == "sent")
         .values(status="held", sent_at=None, overridden=False, used_suggestion=False)
         .execution_options(synchronize_session=False))
+    _touch_question(session, question_id)
 
 
 def cancel_question(session: Session, question_id: int, used_suggestion: bool = False) -> bool:
@@ -176,12 +203,12 @@ def warning_priors(session: Session, team_id: str, since: dt.datetime) -> dict[t
     return latest
 
 
-def recently_warned(session: Session, team_id: str, since: dt.datetime) -> set[tuple[str, str]]:
-    """(manager, signal) pairs warned after `since`: at most one warning per manager and signal per
-    cooldown, whichever rep it was about."""
-    rows = session.execute(select(WarningSent.manager_id, WarningSent.signal).where(
-        WarningSent.team_id == team_id, WarningSent.sent_at > since))
-    return {(manager, signal) for manager, signal in rows}
+def recently_warned(session: Session, team_id: str, since: dt.datetime) -> dict[tuple[str, str], dt.datetime]:
+    """(manager, signal) pairs warned after `since`, with the latest time: at most one warning per
+    manager and signal per cooldown, whichever rep it was about."""
+    rows = session.execute(select(WarningSent.manager_id, WarningSent.signal, func.max(WarningSent.sent_at)).where(
+        WarningSent.team_id == team_id, WarningSent.sent_at > since).group_by(WarningSent.manager_id, WarningSent.signal))
+    return {(manager, signal): at if at.tzinfo else at.replace(tzinfo=dt.UTC) for manager, signal, at in rows}
 
 
 def mark_rearmed(session: Session, warning_id: int) -> None:
