@@ -125,7 +125,7 @@ def _load(settings: Settings) -> AdminConfig:
 
 
 def cmd_dispatch(settings: Settings) -> int:
-    from core.app import build_services
+    from core.boot import build_services
     from scheduling.dispatch import run_pass
 
     services = build_services(settings, _load(settings))

@@ -9,7 +9,8 @@ from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from core.app import build_app, build_services
+from core.app import build_app
+from core.boot import build_services
 from core.config import AdminConfig
 from core.services import Services
 from core.settings import Settings

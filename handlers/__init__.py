@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from slack_bolt import App
+from typing import TYPE_CHECKING
 
 from core.services import Services
+
+if TYPE_CHECKING:  # only the annotation: `dispatch` renders messages from here without loading Bolt
+    from slack_bolt import App
 
 
 def register(app: App, services: Services) -> None:

@@ -11,7 +11,8 @@ import threading
 from types import TracebackType
 from typing import Any
 
-from core.app import build_app, build_services
+from core.app import build_app
+from core.boot import build_services
 from core.config import AdminConfig, parse_config
 from core.server import make_server, stop_server
 from core.services import Clock, system_clock
