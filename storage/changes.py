@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from sqlalchemy import select, union, update
 from sqlalchemy.orm import Session
 
+from storage.db import insert_ignore
 from storage.models import NEVER_PLANNED, CheckIn, User, Workspace
 
 # Check-ins stamped this long before the last pass are read again: a handler's transaction can
@@ -83,5 +84,6 @@ def scan_since(session: Session, team_id: str, now: dt.datetime, digest: str) ->
 
 
 def mark_scanned(session: Session, team_id: str, now: dt.datetime, digest: str) -> None:
+    insert_ignore(session, Workspace, {"team_id": team_id, "created_at": now})
     session.execute(update(Workspace).where(Workspace.team_id == team_id)
                     .values(scanned_at=now, scanned_digest=digest).execution_options(synchronize_session=False))
