@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import select, union, update
+from sqlalchemy import select, true, union, update
 from sqlalchemy.orm import Session
 
 from storage.db import insert_ignore
@@ -55,13 +55,13 @@ def plan_again(session: Session, team_id: str, reps: Iterable[str], at: dt.datet
 def take_guard_dirty(session: Session, team_id: str) -> set[str]:
     """Reps the drift guard must re-evaluate, their marks cleared in the same statement."""
     return set(session.scalars(
-        update(User).where(User.team_id == team_id, User.guard_dirty.is_(True))
+        update(User).where(User.team_id == team_id, User.guard_dirty == true())
         .values(guard_dirty=False).returning(User.slack_id).execution_options(synchronize_session=False)))
 
 
 def guard_dirty(session: Session, team_id: str) -> set[str]:
     """The reps `take_guard_dirty` would return, left marked (for readers such as App Home)."""
-    return set(session.scalars(select(User.slack_id).where(User.team_id == team_id, User.guard_dirty.is_(True))))
+    return set(session.scalars(select(User.slack_id).where(User.team_id == team_id, User.guard_dirty == true())))
 
 
 def checkins_changed(session: Session, team_id: str, since: dt.datetime,
