@@ -8,7 +8,8 @@ Three sources, each read through an index:
   path without each one having to say so.
 
 The last pass's `now` is kept on the workspace with the config's digest. A pass with no such mark,
-another config, or a clock behind the mark does the full walk instead, as every pass used to.
+another config, or a clock set well behind the mark does the full walk instead, as every pass
+used to.
 """
 
 from __future__ import annotations
@@ -78,9 +79,13 @@ def scan_since(session: Session, team_id: str, now: dt.datetime, digest: str) ->
     """Where an incremental scan starts, or None when this pass must walk everything."""
     row = session.execute(select(Workspace.scanned_at, Workspace.scanned_digest)
                           .where(Workspace.team_id == team_id)).first()
-    if row is None or row.scanned_at is None or row.scanned_digest != digest or now < row.scanned_at:
+    if row is None or row.scanned_at is None or row.scanned_digest != digest:
         return None
-    return row.scanned_at - SCAN_MARGIN
+    # Overlapping passes (cron and serve at once) mark a moment or two apart: read a little more.
+    # A clock really set back walks everything, as stored states may be ahead of it.
+    if now < row.scanned_at - SCAN_MARGIN:
+        return None
+    return min(now, row.scanned_at) - SCAN_MARGIN
 
 
 def mark_scanned(session: Session, team_id: str, now: dt.datetime, digest: str) -> None:
