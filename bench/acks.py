@@ -31,11 +31,11 @@ from slack_bolt import Ack, App  # noqa: E402
 
 from core.clock import ManualClock  # noqa: E402
 from core.config import parse_config  # noqa: E402
-from wiring.server import make_server, stop_server  # noqa: E402
 from core.services import make_web_client  # noqa: E402
 from sandbox import Sandbox  # noqa: E402
 from storage.models import Answer, CheckIn  # noqa: E402
 from wiring.harness import SIGNING_SECRET, BotHarness  # noqa: E402
+from wiring.server import make_server, stop_server  # noqa: E402
 
 RATIO_TARGET = 3.0
 SLACK_DEADLINE = 3.0

@@ -67,6 +67,7 @@ __all__ = [
     "drift_state",
     "frequency_limit",
     "is_rearmed",
+    "next_change",
     "rearm_level",
     "record_warning",
     "should_warn",
@@ -190,3 +191,34 @@ def record_warning(reading: SignalReading, now: datetime) -> PriorWarning:
     """The prior-warning record to store once a warning for ``reading`` has been sent."""
     require_aware(now, "now")
     return PriorWarning(signal=reading.signal, sent_at=now, rearmed=False)
+
+
+def next_change(
+    history: PairHistory, thresholds: Thresholds, now: datetime, also_days: Iterable[float] = ()
+) -> datetime | None:
+    """The earliest moment after ``now`` at which a reading may differ with no new event.
+
+    Every signal counts events in windows ending at ``now`` (7, 14 or 28 days; the contact gap's
+    ``contact_gap_days``, and its re-arm level), so with the history fixed a reading (breached or
+    re-armed) can change only when an event enters a window (its own time) or leaves one (its time
+    plus a window's length), or when a pause ends.
+    Re-evaluating at these moments, and whenever the history changes, gives every reading any
+    later evaluation would. ``also_days`` adds windows the caller reads history in.
+    """
+    require_aware(now, "now")
+    offsets = {timedelta(0), *(timedelta(days=d) for d in (
+        drift_signals.FREQUENCY_WINDOW_DAYS, 2 * drift_signals.FREQUENCY_WINDOW_DAYS,
+        drift_signals.LATENCY_HALF_DAYS, drift_signals.LOOKBACK_DAYS, thresholds.contact_gap_days,
+        # The contact gap grows by itself: it also leaves its re-arm level at a fixed moment.
+        thresholds.contact_gap_days * thresholds.hysteresis, *also_days))}
+    events = [t.at for t in history.touches] + [q.at for q in history.questions] + [o.at for o in history.outcomes]
+    for answer in history.answers:
+        events.append(answer.asked_at)
+        if answer.answered_at is not None:
+            events.append(answer.answered_at)
+    if history.last_contact_at is not None:
+        events.append(history.last_contact_at)
+    moments = [at + offset for at in events for offset in offsets if at + offset > now]
+    if history.paused_until is not None and history.paused_until > now:
+        moments.append(history.paused_until)
+    return min(moments) if moments else None

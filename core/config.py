@@ -10,6 +10,7 @@ classifier, so the caller passes that check in (`check_prompts`); the wiring lay
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import tomllib
 from collections.abc import Callable, Sequence
@@ -218,6 +219,10 @@ class AdminConfig(_Strict):
         """The hours in which messages may reach a team's manager."""
         merged = self.team_cadence(team)
         return merged.merged(team.manager_cadence) if team and team.manager_cadence else merged
+
+    def digest(self) -> str:
+        """SHA-256 of the effective config: equal configs (whatever their layout) match."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
 
 @dataclass(frozen=True)

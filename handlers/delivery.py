@@ -37,6 +37,7 @@ from scheduling.plan import MAX_LATENESS
 from scheduling.report import PassReport, pass_token
 from scheduling.respect import allowed_from, hours_of
 from storage import guard, lifecycle, outbox
+from storage.changes import touch_reps
 from storage.models import (
     AnswerRelay,
     CadenceAgreement,
@@ -296,6 +297,7 @@ def after_failed(session: Session, failed: Sequence[tuple[Claimed, str]], now: d
             # The rep never saw it, so nobody joins on their behalf.
             session.execute(delete(Membership).where(Membership.id == int(row.payload["membership_id"]),
                                                      Membership.status == "pending"))
+            touch_reps(session, row.team_id, [row.recipient])
         elif row.kind is OutboxKind.CADENCE_PROPOSAL:
             session.execute(update(CadenceAgreement).where(
                 CadenceAgreement.id == int(row.payload["agreement_id"]), CadenceAgreement.status == "proposed")
@@ -311,6 +313,7 @@ def park(session: Session, team_id: str, user_id: str, reason: str, now: dt.date
         .values(parked_reason=reason[:64], parked_at=now).execution_options(synchronize_session=False))
     if getattr(result, "rowcount", 0):
         log.warning("parked the schedule of %s: Slack said %s", user_id, reason)
+        touch_reps(session, team_id, [user_id])  # the parked rep's pairs leave the drift guard
 
 
 def recover(services: Services, now: dt.datetime, report: PassReport) -> None:
@@ -343,6 +346,8 @@ def recover(services: Services, now: dt.datetime, report: PassReport) -> None:
                 sent_at = dt.datetime.fromtimestamp(float(found[1]), dt.UTC)
                 outbox.mark_sent(session, [(row.id, found[0], found[1])], sent_at)
                 after_sent(session, services.team_id, [(row, found[0], found[1])], sent_at)
+                # sent_at is in the past, maybe before the last pass's mark: say so explicitly.
+                touch_reps(session, services.team_id, [row.recipient])
                 report.add("recovered")
             else:
                 outbox.release_now(session, [row.id])

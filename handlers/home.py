@@ -33,6 +33,7 @@ from handlers.guard_actions import guard_home_section
 from handlers.render.checkin import ADD_GOAL
 from handlers.text import escape, excerpt, local_time
 from storage import checkins
+from storage.changes import touch_reps
 from storage.goals import active_goals
 from storage.models import Answer, User
 from storage.people import ensure_user, managers_of_rep
@@ -109,6 +110,7 @@ def set_pause(session: Session, team_id: str, user_id: str, until: dt.datetime |
     """Pause check-ins until `until` (None resumes). Pressing a Home button is opting in."""
     user = ensure_user(session, team_id, user_id, now)
     user.paused_until = until
+    touch_reps(session, team_id, [user_id])
     return user
 
 

@@ -32,6 +32,7 @@ from handlers.render.summary import name_of
 from handlers.text import local_time
 from scheduling.plan import MAX_LATENESS
 from storage import outbox
+from storage.changes import touch_reps
 from storage.data_rights import forget_answers
 from storage.models import Answer, CadenceAgreement, CheckIn, CoachingNote, Membership, OutboxKind, Team
 from storage.ownership import owned
@@ -109,6 +110,7 @@ def decide_cadence(session: Session, config: AdminConfig, team_id: str, rep_id: 
             .execution_options(synchronize_session=False))
     else:
         agreement.status = "declined"
+    touch_reps(session, team_id, [rep_id])  # a new rhythm: re-plan, and a new agreed cadence for the guard
     schedule = schedule_for(session, config, rep)
     upcoming = _next_checkin_text(session, team_id, rep_id, schedule, now)
     return CadenceOutcome(agreement.manager_id, agreement.id, f"{schedule.agreed.rhythm()}; next check-in {upcoming}")
@@ -137,6 +139,7 @@ def thanks(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, 
             if not already:
                 session.add(CoachingNote(team_id=services.team_id, answer_id=answer_id, manager_id=manager, rep_id=rep,
                                          kind="thanks", text=None, created_at=services.now()))
+                touch_reps(session, services.team_id, [rep])  # a manager's response counts for the guard
                 queued = outbox.enqueue(session, team_id=services.team_id, kind=OutboxKind.THANKS, recipient=rep,
                                         dedupe_key=f"thanks:{answer_id}:{manager}", now=services.now(),
                                         payload={"manager": manager, "checkin_id": answer.checkin_id,
@@ -181,6 +184,7 @@ def submit_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: We
                                    kind="note", text=note, created_at=services.now())
             session.add(written)
             session.flush()
+            touch_reps(session, services.team_id, [rep])
             queued = outbox.enqueue(session, team_id=services.team_id, kind=OutboxKind.COACHING_NOTE, recipient=rep,
                                     dedupe_key=f"note:{written.id}", now=services.now(),
                                     payload={"note_id": written.id, "checkin_id": answer.checkin_id,
@@ -214,6 +218,7 @@ def _decide_invite(services: Services, body: dict[str, Any], client: WebClient, 
                 membership.status = "active"
             else:
                 session.delete(membership)
+            touch_reps(session, membership.team_id, [membership.rep_id])
             if manager is not None:
                 queued = outbox.enqueue(session, team_id=services.team_id, kind=OutboxKind.INVITE_OUTCOME, recipient=manager,
                                         dedupe_key=f"invite_outcome:{membership.id}", now=services.now(),

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
-from sqlalchemy import select
+from sqlalchemy import select, union
 from sqlalchemy.orm import Session
 
 from coaching.cadence import local_to_utc, next_due
@@ -22,7 +22,7 @@ from handlers.sender import PERMANENT_USER_ERRORS, classify_error
 from scheduling.report import PassReport
 from storage import lifecycle
 from storage.models import CheckIn, Team, User
-from storage.schedules import enrolled_reps, schedule_for, zone_of
+from storage.schedules import enrolled_query, schedule_for, zone_of
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +33,7 @@ ZONE_LOOKUPS_PER_PASS = 2000
 def refresh_zones(services: Services, now: dt.datetime, report: PassReport) -> None:
     """Fetch each rep's IANA zone from users.info when unknown or older than a day."""
     with services.sessions.begin() as session:
-        managers = set(session.scalars(select(Team.manager_id).where(Team.team_id == services.team_id)))
-        people = {u.slack_id: u for u in enrolled_reps(session, services.team_id)}
-        people.update({u.slack_id: u for u in session.scalars(select(User).where(
-            User.team_id == services.team_id, User.slack_id.in_(managers), User.parked_reason.is_(None)))})
-        stale = [u.slack_id for u in people.values()
-                 if u.tz_refreshed_at is None or now - u.tz_refreshed_at >= ZONE_REFRESH]
+        stale = _stale_people(session, services.team_id, now - ZONE_REFRESH)
     if not stale:
         return
 
@@ -53,7 +48,7 @@ def refresh_zones(services: Services, now: dt.datetime, report: PassReport) -> N
         return user_id, info.get("tz"), info.get("real_name") or info.get("name"), None
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lookup, stale[:ZONE_LOOKUPS_PER_PASS]))
+        results = list(pool.map(lookup, stale))
     with services.sessions.begin() as session:
         users = {u.slack_id: u for u in session.scalars(select(User).where(
             User.team_id == services.team_id, User.slack_id.in_([r[0] for r in results])))}
@@ -76,6 +71,26 @@ def refresh_zones(services: Services, now: dt.datetime, report: PassReport) -> N
             if name:
                 user.display_name = name[:255]
             report.add("zones_refreshed")
+
+
+def _stale_people(session: Session, team_id: str, before: dt.datetime) -> list[str]:
+    """The first ZONE_LOOKUPS_PER_PASS enrolled reps and managers (by id) whose zone is unknown or
+    was last read before `before`. Two range scans of ix_users_tz_refreshed find them: an idle
+    pass reads no one at all, however many people there are."""
+    stale = session.execute(union(
+        select(User.id, User.slack_id).where(User.team_id == team_id, User.tz_refreshed_at.is_(None)),
+        select(User.id, User.slack_id).where(User.team_id == team_id, User.tz_refreshed_at <= before),
+    ).order_by("id")).all()
+    found: list[str] = []
+    for start in range(0, len(stale), ZONE_LOOKUPS_PER_PASS):
+        chunk = [row.slack_id for row in stale[start:start + ZONE_LOOKUPS_PER_PASS]]
+        reps = set(session.scalars(enrolled_query(team_id, chunk).with_only_columns(User.slack_id)))
+        managers = set(session.scalars(select(Team.manager_id).where(Team.team_id == team_id,
+                                                                      Team.manager_id.in_(chunk))))
+        found += [slack_id for slack_id in chunk if slack_id in reps or slack_id in managers]
+        if len(found) >= ZONE_LOOKUPS_PER_PASS:
+            break
+    return found[:ZONE_LOOKUPS_PER_PASS]
 
 
 def _retime_pending(session: Session, services: Services, user: User, old_zone: ZoneInfo) -> int:

@@ -27,6 +27,7 @@ from coaching.drift import (
     Thresholds,
     compute_signals,
     drift_state,
+    next_change,
     should_warn,
     track_rearm,
     weekly_series,
@@ -34,7 +35,7 @@ from coaching.drift import (
 from core.config import AdminConfig
 from core.services import Services
 from scheduling.report import PassReport
-from storage import guard, guard_history, outbox
+from storage import changes, guard, guard_history, outbox, pair_states
 from storage.models import OutboxKind
 
 log = logging.getLogger(__name__)
@@ -103,21 +104,44 @@ class OrgStates:
 
 
 def org_states(session: Session, config: AdminConfig, team_id: str, now: dt.datetime) -> OrgStates:
-    """Counts only: never who, never what was said. A manager's state is their worst pair's."""
+    """Counts only: never who, never what was said. A manager's state is their worst pair's.
+
+    Read from the states the dispatch pass stored; only pairs whose inputs changed since (or that
+    are due a re-evaluation, or were never evaluated) are computed here, so the counts are the
+    ones a full evaluation would give, and an App Home open costs little at any size.
+    """
     thresholds = thresholds_of(config)
     pairs = guard.all_pairs(session, team_id)
+    known = pair_states.stored(session, team_id)
+    since = changes.scan_since(session, team_id, now, config.digest())
+    if since is None:
+        live = pairs
+    else:
+        changed = changes.guard_dirty(session, team_id) | changes.checkins_changed(session, team_id, since)
+        live = [p for p in pairs if p[1] in changed or _stale(known.get(p), now)]
     per_manager: dict[str, list[DriftState]] = defaultdict(list)
-    signals: dict[Signal, set[str]] = defaultdict(set)
-    for (manager, _), history in guard_history.pair_histories(session, config, team_id, pairs, now).items():
+    signals: dict[str, set[str]] = defaultdict(set)
+    for (manager, _), history in guard_history.pair_histories(session, config, team_id, live, now).items():
         readings = compute_signals(history, thresholds, now)
         per_manager[manager].append(drift_state(readings))
         for signal, reading in readings.items():
             if reading.breached:
                 signals[signal].add(manager)
+    fresh = set(live)
+    for pair in pairs:
+        if pair not in fresh:
+            stored_state = known[pair]
+            per_manager[pair[0]].append(stored_state.state)  # type: ignore[arg-type]  # written from DriftState
+            for name in stored_state.breached:
+                signals[name].add(pair[0])
     managers: dict[DriftState, int] = {"healthy": 0, "watch": 0, "drifting": 0}
     for states in per_manager.values():
         managers[worst(states)] += 1
-    return OrgStates(managers=managers, by_signal={s: len(m) for s, m in signals.items()})
+    return OrgStates(managers=managers, by_signal={s: len(m) for s, m in signals.items()})  # type: ignore[misc]
+
+
+def _stale(state: pair_states.Evaluated | None, now: dt.datetime) -> bool:
+    return state is None or (state.next_eval_at is not None and state.next_eval_at <= now)
 
 
 # ---- The dispatch step ----------------------------------------------------------------------------
@@ -130,16 +154,42 @@ class Due:
 
 def due_warnings(session: Session, config: AdminConfig, team_id: str,
                  now: dt.datetime) -> dict[str, dict[str, list[Due]]]:
-    """manager -> kind -> what to warn about now. Records re-arming as a side effect."""
+    """manager -> kind -> what to warn about now. Records re-arming as a side effect.
+
+    Only pairs that may have moved are evaluated: those whose rep's inputs changed since the last
+    pass (storage.changes), and those whose stored next evaluation has come. A pair's next
+    evaluation is the first moment its readings or the warning rule could change on their own
+    (`next_change`, a cooldown ending), or the next pass while a warning is due, so every other
+    pass would have found nothing to do for it, exactly as a full evaluation would.
+    """
     thresholds = thresholds_of(config)
     cooldown = dt.timedelta(days=thresholds.warning_cooldown_days)
-    pairs = guard.all_pairs(session, team_id)
+    digest = config.digest()
+    since = changes.scan_since(session, team_id, now, digest)
+    dirty = changes.take_guard_dirty(session, team_id)
+    scope: set[str] | None = None
+    if since is None:
+        pairs = guard.all_pairs(session, team_id)
+    else:
+        scope = dirty | changes.checkins_changed(session, team_id, since) | pair_states.due_reps(session, team_id, now)
+        pairs = guard.pairs_of(session, team_id, scope)
     histories = guard_history.pair_histories(session, config, team_id, pairs, now)
     priors = guard.warning_priors(session, team_id, now - 2 * cooldown - dt.timedelta(days=1))
-    recent = guard.recently_warned(session, team_id, now - cooldown) if cooldown else set()
+    recent = guard.recently_warned(session, team_id, now - cooldown) if cooldown else {}
+    # When the warning rule may change for a manager's pairs: a cooldown (or two) after a warning,
+    # and when a warning leaves the look-back of `warning_priors`.
+    rule_changes: dict[str, list[dt.datetime]] = defaultdict(list)
+    for (manager, _, _), last in priors.items():
+        sent = last.prior.sent_at
+        rule_changes[manager] += [sent + cooldown, sent + 2 * cooldown, sent + 2 * cooldown + dt.timedelta(days=1)]
+    for (manager, _), sent in recent.items():
+        rule_changes[manager].append(sent + cooldown)
     due: dict[str, dict[str, list[Due]]] = defaultdict(lambda: defaultdict(list))
+    evaluated: list[pair_states.Evaluated] = []
     for (manager, rep), history in histories.items():
-        for signal, reading in compute_signals(history, thresholds, now).items():
+        readings = compute_signals(history, thresholds, now)
+        warn_now = False
+        for signal, reading in readings.items():
             found = priors.get((manager, rep, signal))
             prior = found.prior if found else None
             tracked = track_rearm(prior, reading, thresholds)
@@ -147,6 +197,17 @@ def due_warnings(session: Session, config: AdminConfig, team_id: str,
                 guard.mark_rearmed(session, found.warning_id)
             if should_warn(reading, tracked, thresholds, now) and (manager, signal) not in recent:
                 due[manager][kind_of(signal)].append(Due(rep, reading))
+                warn_now = True
+        moments = [at for at in rule_changes.get(manager, []) if at > now]
+        change = next_change(history, thresholds, now, also_days=(guard_history.HISTORY_DAYS,))
+        if change is not None:
+            moments.append(change)
+        # A warning due now is looked at again next pass (sent, or held by today's claim).
+        next_at = now if warn_now else (min(moments) if moments else None)
+        evaluated.append(pair_states.Evaluated(manager, rep, drift_state(readings),
+                                               tuple(s for s, r in readings.items() if r.breached), next_at))
+    pair_states.store(session, team_id, evaluated, now, scope)
+    changes.mark_scanned(session, team_id, now, digest)
     return due
 
 

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 rm -f storage/migrations/versions/0001_initial_schema.py /tmp/regen-migration.db
 .venv/bin/python - <<'PY'
 from alembic import command
-from storage.db import alembic_config, make_engine
+from storage.db import make_engine
+from storage.migrate import alembic_config
 engine = make_engine("sqlite:////tmp/regen-migration.db")
 command.revision(alembic_config(engine), message="initial schema", autogenerate=True, rev_id="0001")
 PY

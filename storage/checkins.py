@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from storage import lifecycle, outbox
+from storage.changes import touch_reps
 from storage.db import insert_ignore
 from storage.models import Answer, CheckIn, CheckInState, ProcessedEvent, User
 from storage.ownership import owned
@@ -106,6 +107,7 @@ def snooze(session: Session, checkin: CheckIn, until: dt.datetime, now: dt.datet
                               CheckIn.due_at <= until, CheckIn.message_ts.is_(None))
         .execution_options(synchronize_session=False))
     won = lifecycle.snooze(session, checkin.id, until)
+    touch_reps(session, checkin.team_id, [checkin.rep_id])  # a snoozed check-in is an outcome, and open again
     session.refresh(checkin)
     if won:  # it comes back through the outbox, like any check-in
         outbox.enqueue_many(session, [outbox.checkin_message(
@@ -122,9 +124,11 @@ def next_checkin(session: Session, team_id: str, rep_id: str) -> CheckIn | None:
 
 def pause(session: Session, user: User, until: dt.datetime) -> None:
     user.paused_until = until
+    touch_reps(session, user.team_id, [user.slack_id])
 
 
 def resume(session: Session, user: User) -> bool:
     was_paused = user.paused_until is not None
     user.paused_until = None
+    touch_reps(session, user.team_id, [user.slack_id])
     return was_paused

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from storage.changes import touch_reps
 from storage.models import (
     Answer,
     AnswerRelay,
@@ -109,4 +110,5 @@ def forget_answers(session: Session, team_id: str, rep_id: str) -> tuple[int, li
         if c and t]
     session.execute(delete(AnswerRelay).where(AnswerRelay.answer_id.in_(ids)))
     session.execute(delete(Answer).where(Answer.id.in_(ids)))
+    touch_reps(session, team_id, [rep_id])
     return len(ids), copies

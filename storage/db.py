@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 import sqlite3
 import threading
 import time
@@ -11,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import ExceptionContext, make_url
@@ -99,31 +99,47 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def alembic_config(engine: Engine) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["engine"] = engine
-    return config
-
-
 # Arbitrary, fixed keys for PostgreSQL advisory locks taken by this app.
 MIGRATION_LOCK = 727_274_001
 TEAM_SYNC_LOCK = 727_274_002
+_REVISION = re.compile(r"^(down_revision|revision)\s*=\s*(.+)$", re.MULTILINE)
+
+
+@functools.cache
+def head_revisions() -> frozenset[str]:
+    """The newest migration(s), read from the version files' `revision` / `down_revision` lines.
+
+    Reading ~a dozen small files costs far less than loading Alembic to ask it the same thing.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        for name, value in _REVISION.findall(path.read_text(encoding="utf-8")):
+            found = set(re.findall(r"['\"]([^'\"]+)['\"]", value))
+            (revisions if name == "revision" else parents).update(found)
+    return frozenset(revisions - parents)
+
+
+def current_revisions(engine: Engine) -> frozenset[str] | None:
+    """What alembic_version says, or None when the database has no schema yet."""
+    try:
+        with engine.connect() as connection:
+            return frozenset(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    except SQLAlchemyError:
+        return None
 
 
 def upgrade(engine: Engine) -> None:
-    """Apply every pending migration (idempotent, and safe when several processes start at once)."""
-    config = alembic_config(engine)
-    if engine.dialect.name != "postgresql":
-        # SQLite: BEGIN IMMEDIATE already makes a second process wait for the first.
-        command.upgrade(config, "head")
+    """Apply every pending migration (idempotent, and safe when several processes start at once).
+
+    Up to date (every start but the first after a release) costs one query.
+    """
+    if current_revisions(engine) == head_revisions():
         return
-    with engine.begin() as connection:
-        # Two processes starting together would both try to create the tables; the second waits
-        # here, then finds the schema at head and does nothing.
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    # Alembic (with its templates and autogenerate machinery) loads only when a migration is due.
+    from storage.migrate import run_upgrade
+
+    run_upgrade(engine, MIGRATION_LOCK)
 
 
 def insert_ignore(session: Session, model: type[Any], rows: dict[str, Any] | list[dict[str, Any]],

@@ -9,6 +9,7 @@ from typing import Protocol, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage.changes import touch_reps
 from storage.models import Goal
 from storage.ownership import owned
 
@@ -71,6 +72,7 @@ def add_goal(session: Session, team_id: str, rep_id: str, text: str, now: dt.dat
     goal = Goal(team_id=team_id, rep_id=rep_id, text=text, position=position, created_at=now)
     session.add(goal)
     session.flush()
+    touch_reps(session, team_id, [rep_id])
     return goal
 
 
@@ -84,6 +86,7 @@ def edit_goal(session: Session, team_id: str, rep_id: str, goal_id: int, text: s
     if goal is None:
         raise GoalError("I couldn't find that goal.")
     goal.text = check_goal_text(text)
+    touch_reps(session, team_id, [rep_id])  # the drift guard matches questions to goal words
     return goal
 
 
@@ -92,6 +95,7 @@ def archive_goal(session: Session, team_id: str, rep_id: str, goal_id: int, now:
     if goal is None:
         raise GoalError("I couldn't find that goal.")
     goal.archived_at = now
+    touch_reps(session, team_id, [rep_id])
     return goal
 
 
@@ -106,3 +110,4 @@ def move_goal(session: Session, team_id: str, rep_id: str, goal_id: int, delta: 
         goals[index], goals[target] = goals[target], goals[index]
     for position, goal in enumerate(goals, start=1):
         goal.position = position
+    touch_reps(session, team_id, [rep_id])

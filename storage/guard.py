@@ -9,12 +9,14 @@ key, and reports whether it won.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from coaching.drift import PriorWarning, Signal
+from storage.changes import touch_reps
 from storage.db import insert_ignore
 from storage.models import (
     CheckIn,
@@ -66,6 +68,20 @@ def all_pairs(session: Session, team_id: str) -> list[tuple[str, str]]:
     return sorted({(m, r) for m, r in rows if m != r and r not in parked})
 
 
+def pairs_of(session: Session, team_id: str, reps: Iterable[str]) -> list[tuple[str, str]]:
+    """`all_pairs`, for these reps only."""
+    ids = sorted(set(reps))
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Team.manager_id, Membership.rep_id).join(Membership, Membership.team_pk == Team.id)
+        .where(Team.team_id == team_id, Membership.status == "active", Membership.rep_id.in_(ids))
+    )
+    parked = set(session.scalars(select(User.slack_id).where(
+        User.team_id == team_id, User.slack_id.in_(ids), User.parked_reason.is_not(None))))
+    return sorted({(m, r) for m, r in rows if m != r and r not in parked})
+
+
 # ---- The touch budget -----------------------------------------------------------------------------
 
 def touches_last_week(session: Session, team_id: str, rep_id: str, now: dt.datetime) -> int:
@@ -107,11 +123,21 @@ def _changed(result: object) -> bool:
 def claim_question(session: Session, question_id: int, now: dt.datetime, overridden: bool,
                    used_suggestion: bool) -> bool:
     """held -> sent, only if still held: a double click or a second process sends nothing twice."""
-    return _changed(session.execute(
+    won = _changed(session.execute(
         update(ManagerQuestion).where(ManagerQuestion.id == question_id, ManagerQuestion.status == "held")
         # sent_at stays empty until the rep really receives it (question_delivered).
         .values(status="sent", sent_at=None, overridden=overridden, used_suggestion=used_suggestion)
         .execution_options(synchronize_session=False)))
+    _touch_question(session, question_id)
+    return won
+
+
+def _touch_question(session: Session, question_id: int) -> None:
+    """A question sent (or taken back) is a touch the drift guard must see."""
+    row = session.execute(select(ManagerQuestion.team_id, ManagerQuestion.rep_id)
+                          .where(ManagerQuestion.id == question_id)).first()
+    if row is not None:
+        touch_reps(session, row.team_id, [row.rep_id])
 
 
 def release_question(session: Session, question_id: int) -> None:
@@ -120,6 +146,7 @@ def release_question(session: Session, question_id: int) -> None:
         update(ManagerQuestion).where(ManagerQuestion.id == question_id, ManagerQuestion.status == "sent")
         .values(status="held", sent_at=None, overridden=False, used_suggestion=False)
         .execution_options(synchronize_session=False))
+    _touch_question(session, question_id)
 
 
 def cancel_question(session: Session, question_id: int, used_suggestion: bool = False) -> bool:
@@ -177,12 +204,12 @@ def warning_priors(session: Session, team_id: str, since: dt.datetime) -> dict[t
     return latest
 
 
-def recently_warned(session: Session, team_id: str, since: dt.datetime) -> set[tuple[str, str]]:
-    """(manager, signal) pairs warned after `since`: at most one warning per manager and signal per
-    cooldown, whichever rep it was about."""
-    rows = session.execute(select(WarningSent.manager_id, WarningSent.signal).where(
-        WarningSent.team_id == team_id, WarningSent.sent_at > since))
-    return {(manager, signal) for manager, signal in rows}
+def recently_warned(session: Session, team_id: str, since: dt.datetime) -> dict[tuple[str, str], dt.datetime]:
+    """(manager, signal) pairs warned after `since`, with the latest time: at most one warning per
+    manager and signal per cooldown, whichever rep it was about."""
+    rows = session.execute(select(WarningSent.manager_id, WarningSent.signal, func.max(WarningSent.sent_at)).where(
+        WarningSent.team_id == team_id, WarningSent.sent_at > since).group_by(WarningSent.manager_id, WarningSent.signal))
+    return {(manager, signal): at if at.tzinfo else at.replace(tzinfo=dt.UTC) for manager, signal, at in rows}
 
 
 def mark_rearmed(session: Session, warning_id: int) -> None:

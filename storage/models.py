@@ -26,6 +26,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# "Due at once": the value of users.next_plan_at for a rep nobody has planned for yet.
+NEVER_PLANNED = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Refuse naive datetimes on the way in; attach UTC on the way out.
@@ -119,6 +122,13 @@ class Workspace(Base):
     name: Mapped[str | None]
     bot_user_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime]
+    # Start-up shortcuts (issue 17): auth.test is skipped while the token's SHA-256 matches (never
+    # the token itself), and config teams are re-synced only when the config's digest changes.
+    token_sha256: Mapped[str | None] = mapped_column(String(64))
+    config_digest: Mapped[str | None] = mapped_column(String(64))
+    # The incremental pass: the `now` of the last drift evaluation and the config it used.
+    scanned_at: Mapped[dt.datetime | None]
+    scanned_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class User(Base):
@@ -138,6 +148,11 @@ class User(Base):
     parked_at: Mapped[dt.datetime | None]
     prompt_sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime]
+    # When plan_next must look at this rep again (NEVER_PLANNED = at once); NULL while a check-in
+    # is planned. Planning reads only the rows due here, not every rep (see storage.changes).
+    next_plan_at: Mapped[dt.datetime | None] = mapped_column(default=lambda: NEVER_PLANNED)
+    # Something the drift guard reads changed (pause, goals, team, cadence...) since its last look.
+    guard_dirty: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Team(Base):
@@ -394,3 +409,29 @@ class OutboxMessage(Base):
     ts: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
+# ---- The incremental pass (issue 17) --------------------------------------------------------------
+# Every scan of an idle pass is bounded by an index on what is due, not by how many people exist.
+Index("ix_users_next_plan", User.team_id, User.next_plan_at)
+Index("ix_users_guard_dirty", User.team_id, User.guard_dirty)
+Index("ix_users_tz_refreshed", User.team_id, User.tz_refreshed_at)
+Index("ix_checkins_sent", CheckIn.team_id, CheckIn.sent_at)
+Index("ix_checkins_closed", CheckIn.team_id, CheckIn.closed_at)
+Index("ix_checkins_reminder", CheckIn.team_id, CheckIn.state, CheckIn.reminder_sent_at, CheckIn.sent_at)
+
+
+class PairState(Base):
+    """The drift guard's last evaluation of one manager-rep pair: its state for the admin aggregates,
+    and when it must be evaluated again even if nothing it reads changes (a window rolling past an
+    event, a contact gap reaching its limit, a cooldown ending)."""
+
+    __tablename__ = "pair_states"
+    __table_args__ = (UniqueConstraint("team_id", "manager_id", "rep_id"),
+                      Index("ix_pair_states_next", "team_id", "next_eval_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    manager_id: Mapped[str] = mapped_column(String(32))
+    rep_id: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))  # healthy | watch | drifting
+    breached: Mapped[str] = mapped_column(String(128), default="")  # "frequency,tone"
+    evaluated_at: Mapped[dt.datetime]
+    next_eval_at: Mapped[dt.datetime | None]

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core.config import AdminConfig
+from storage.changes import touch_reps
 from storage.db import TEAM_SYNC_LOCK, advisory_lock, insert_ignore
 from storage.models import Membership, Team, User, Workspace
 
@@ -36,6 +37,20 @@ def ensure_workspace(session: Session, team_id: str, now: dt.datetime, name: str
     return workspace
 
 
+def known_identity(session: Session, token_sha256: str) -> tuple[str, str] | None:
+    """(team_id, bot_user_id) last proven by auth.test for the token with this digest."""
+    row = session.execute(select(Workspace.team_id, Workspace.bot_user_id)
+                          .where(Workspace.token_sha256 == token_sha256, Workspace.bot_user_id.is_not(None))
+                          .limit(1)).first()
+    return (row.team_id, row.bot_user_id) if row is not None and row.bot_user_id else None
+
+
+def remember_identity(session: Session, team_id: str, bot_user_id: str, token_sha256: str,
+                      now: dt.datetime) -> None:
+    workspace = ensure_workspace(session, team_id, now)
+    workspace.bot_user_id, workspace.token_sha256 = bot_user_id, token_sha256
+
+
 def get_user(session: Session, team_id: str, slack_id: str) -> User | None:
     return session.scalar(select(User).where(User.team_id == team_id, User.slack_id == slack_id))
 
@@ -55,38 +70,60 @@ def enroll_rep(session: Session, team_id: str, slack_id: str, now: dt.datetime) 
     user = ensure_user(session, team_id, slack_id, now)
     if user.role == "guest":
         user.role = "rep"
+        touch_reps(session, team_id, [slack_id])
     return user
 
 
-def sync_config_teams(session: Session, team_id: str, config: AdminConfig, now: dt.datetime) -> None:
-    """Make the database's config-sourced teams match the admin config (idempotent)."""
+def sync_config_teams(session: Session, team_id: str, config: AdminConfig, now: dt.datetime) -> bool:
+    """Make the database's config-sourced teams match the admin config (idempotent).
+
+    Skipped when the config's digest is the one last synced, so a `dispatch` every minute costs one
+    query here; otherwise a few statements for all the members at once. Returns whether it synced.
+    """
     advisory_lock(session, TEAM_SYNC_LOCK)  # two processes starting at once sync one at a time
-    ensure_workspace(session, team_id, now)
+    workspace = ensure_workspace(session, team_id, now)
+    digest = config.digest()
+    if workspace.config_digest == digest:
+        return False
     wanted = {t.name: t for t in config.teams}
     existing = {t.name: t for t in session.scalars(
         select(Team).where(Team.team_id == team_id, Team.source == "config"))}
-    for name, team in existing.items():
-        if name not in wanted:
-            session.delete(team)
+    old = {(team_pk, rep) for team_pk, rep in session.execute(
+        select(Membership.team_pk, Membership.rep_id).where(Membership.team_pk.in_([t.id for t in existing.values()])))}
+    touched = {rep for _, rep in old} | {t.manager_id for t in existing.values()}
+    gone = [t.id for name, t in existing.items() if name not in wanted]
+    if gone:
+        session.execute(delete(Membership).where(Membership.team_pk.in_(gone)))
+        session.execute(delete(Team).where(Team.id.in_(gone)))
+    teams: dict[str, Team] = {}
     for name, spec in wanted.items():
-        found = existing.get(name)
-        if found is None:
-            team = Team(team_id=team_id, name=name, manager_id=spec.manager, source="config")
-            session.add(team)
-            session.flush()
-        else:
-            team = found
+        team = existing.get(name) or Team(team_id=team_id, name=name, manager_id=spec.manager, source="config")
         team.manager_id = spec.manager
-        members = set(spec.members)
-        session.execute(delete(Membership).where(Membership.team_pk == team.id,
-                                                 Membership.rep_id.not_in(members)))
-        have = set(session.scalars(select(Membership.rep_id).where(Membership.team_pk == team.id)))
-        for rep in members - have:
-            session.add(Membership(team_id=team_id, team_pk=team.id, rep_id=rep, status="active", created_at=now))
-        for rep in members:
-            ensure_user(session, team_id, rep, now)
-        ensure_user(session, team_id, spec.manager, now, role="manager")
+        session.add(team)
+        teams[name] = team
     session.flush()
+    keep = {(teams[name].id, rep) for name, spec in wanted.items() for rep in spec.members}
+    for team_pk in {pk for pk, _ in old if pk not in gone}:
+        stale = [rep for pk, rep in old if pk == team_pk and (pk, rep) not in keep]
+        if stale:
+            session.execute(delete(Membership).where(Membership.team_pk == team_pk, Membership.rep_id.in_(stale)))
+    added = [{"team_id": team_id, "team_pk": pk, "rep_id": rep, "status": "active", "created_at": now}
+             for pk, rep in sorted(keep - old)]
+    if added:
+        insert_ignore(session, Membership, added)
+    # The first mention decides a new person's role, as when each team was synced in turn.
+    people: dict[str, str] = {}
+    for spec in wanted.values():
+        for rep in spec.members:
+            people.setdefault(rep, "rep")
+        people.setdefault(spec.manager, "manager")
+    if people:
+        insert_ignore(session, User, [{"team_id": team_id, "slack_id": who, "role": role, "created_at": now,
+                                       "prompt_sequence": 0} for who, role in people.items()])
+    touch_reps(session, team_id, touched | set(people))
+    workspace.config_digest = digest
+    session.flush()
+    return True
 
 
 def reps_of_manager(session: Session, team_id: str, manager_id: str) -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from coaching.cadence import Cadence, cadence_of
@@ -121,11 +121,20 @@ def insert_checkins_once(session: Session, rows: list[dict[str, object]],
     return ids
 
 
+def enrolled_query(team_id: str, among: Sequence[str] | None = None) -> Select[User]:
+    """Reps who get scheduled check-ins: members of a team, or who enrolled themselves.
+
+    `among` limits it to those people, and the membership lookup with them, so the query reads
+    only their rows, not the whole team's memberships.
+    """
+    members = select(Membership.rep_id).where(Membership.team_id == team_id, Membership.status == "active")
+    query = select(User).where(User.team_id == team_id, User.parked_reason.is_(None))
+    if among is not None:
+        members = members.where(Membership.rep_id.in_(among))
+        query = query.where(User.slack_id.in_(among))
+    return query.where((User.role == "rep") | User.slack_id.in_(members))
+
+
 def enrolled_reps(session: Session, team_id: str) -> list[User]:
     """Reps who get scheduled check-ins: members of a team, or who enrolled themselves."""
-    members = select(Membership.rep_id).where(Membership.team_id == team_id, Membership.status == "active")
-    return list(session.scalars(
-        select(User).where(User.team_id == team_id, User.parked_reason.is_(None))
-        .where((User.role == "rep") | User.slack_id.in_(members))
-        .order_by(User.id)
-    ))
+    return list(session.scalars(enrolled_query(team_id).order_by(User.id)))

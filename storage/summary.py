@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from coaching.summary import AnswerFact, CheckinFact, OrgAggregates, RepFacts, org_aggregates
 from core.config import AdminConfig
 from storage.models import Answer, CheckIn, CoachingNote, Goal, ManagerQuestion, Team, User
-from storage.schedules import enrolled_reps, schedules_for
+from storage.schedules import enrolled_query, schedules_for
 
 # A check-in sent inside the period may have been due a little before it (late claim, snooze).
 DUE_SLACK = dt.timedelta(days=2)
@@ -162,5 +162,6 @@ def org_figures(session: Session, team_id: str, weeks: int, now: dt.datetime) ->
     counts["answered"] = session.scalar(select(func.count()).select_from(Answer).where(
         Answer.team_id == team_id, Answer.created_at >= since, Answer.created_at <= now)) or 0
     teams = session.scalar(select(func.count()).select_from(Team).where(Team.team_id == team_id)) or 0
-    reps = len(enrolled_reps(session, team_id))
+    # Counted by the database: App Home opens shouldn't load every rep.
+    reps = session.scalar(select(func.count()).select_from(enrolled_query(team_id).subquery())) or 0
     return org_aggregates(weeks, teams, reps, counts)

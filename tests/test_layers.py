@@ -97,5 +97,14 @@ def _lazy_project_imports() -> set[tuple[str, str]]:
     return found
 
 
+# The command line loads each command's modules when that command runs (cron's `dispatch` every
+# minute must not pay for Bolt, Rich or the sandbox); it is the top layer, so nothing it imports can
+# import it back.
+CLI_COMMANDS = {("wiring.cli", m) for m in ("coaching.tone", "handlers.passes", "wiring.boot", "wiring.runner",
+                                             "wiring.demo", "core.config_schema")}
+# Alembic loads only when a migration is due (storage.migrate imports nothing of storage).
+DEFERRED = CLI_COMMANDS | {("storage.db", "storage.migrate")}
+
+
 def test_no_function_imports_a_project_module() -> None:
-    assert _lazy_project_imports() == set()
+    assert _lazy_project_imports() - DEFERRED == set()

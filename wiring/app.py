@@ -1,4 +1,4 @@
-"""The app factory: build a Bolt `App` wired to our services and listeners."""
+"""The app factory: build a Bolt `App` wired to our services (see `wiring.boot`) and listeners."""
 
 from __future__ import annotations
 
@@ -6,50 +6,15 @@ import logging
 from collections.abc import Callable
 
 from slack_bolt import App, BoltContext
-from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from core import logcontext, metrics
-from core.config import AdminConfig
+from core import metrics
 from core.logcontext import ContextExecutor
-from core.services import Clock, Services, make_web_client, system_clock
-from core.settings import Settings
+from core.services import Services
 from handlers import actions, commands, errors, events, guard_actions, home, manager_actions, observe, views
 from handlers.context import SERVICES_KEY
 from storage import outbox
-from storage.db import make_engine, make_session_factory, upgrade
-from storage.people import sync_config_teams
 
 log = logging.getLogger(__name__)
-
-
-def build_services(settings: Settings, config: AdminConfig, clock: Clock = system_clock,
-                   migrate: bool = True) -> Services:
-    engine = make_engine(settings.database_url)
-    if migrate:
-        upgrade(engine)
-    client = make_web_client(settings.require_bot_token(), settings.api_url)
-    services = Services(settings=settings, config=config, engine=engine,
-                        sessions=make_session_factory(engine),
-                        client=client, clock=clock)
-    identify(services)
-    with services.sessions.begin() as session:
-        # Teams from the admin config are known from the first request, not the first pass.
-        sync_config_teams(session, services.team_id, config, services.now())
-    return services
-
-
-def identify(services: Services) -> None:
-    """Learn our workspace and bot user from auth.test (also proves the token works)."""
-    try:
-        auth = services.client.auth_test()
-    except SlackApiError as exc:
-        raise RuntimeError(f"Slack rejected SLACK_BOT_TOKEN: {exc.response.get('error')}") from None
-    except (SlackRequestError, OSError) as exc:  # URLError, timeouts, refused connections
-        reason = getattr(exc, "reason", None) or exc
-        raise RuntimeError(f"cannot reach Slack's Web API at {services.client.base_url}: {reason}") from None
-    services.team_id = str(auth.get("team_id") or services.team_id)
-    services.bot_user_id = auth.get("user_id")
-    logcontext.set_default(workspace=services.team_id)
 
 
 def outbox_state(services: Services) -> metrics.OutboxState:

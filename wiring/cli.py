@@ -15,17 +15,16 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from coaching.tone import classify
 from core.config import AdminConfig, ConfigError
-from core.config_schema import config_schema_text
 from core.settings import Settings, SettingsError, config_path_from, load_env_file, redact
 from core.version import package_version
-from handlers.passes import run_pass
 from storage.db import DatabaseURLError, describe, make_engine, upgrade
-from wiring.app import build_services
 from wiring.config import load_checked
-from wiring.demo import run_demo
-from wiring.runner import serve
+
+# Each command imports what it runs when it runs: cron starts `dispatch` every minute, and it
+# needs neither Bolt and the listeners (serve), nor Rich and the sandbox (demo). These are the
+# only function-level imports of project modules (tests/test_layers.py); the CLI is the top of
+# the layers, so none of them can hide a cycle.
 
 log = logging.getLogger("checkin_bot")
 
@@ -123,6 +122,8 @@ def cmd_config_check(path: Path | None) -> int:
 
 
 def cmd_tone(texts: Sequence[str]) -> int:
+    from coaching.tone import classify
+
     try:
         # Decoded here, strictly: sys.stdin's own decoding depends on the locale (and may let
         # undecodable bytes through as surrogates that cannot be printed back).
@@ -154,6 +155,9 @@ def _load(settings: Settings) -> AdminConfig:
 
 
 def cmd_dispatch(settings: Settings) -> int:
+    from handlers.passes import run_pass
+    from wiring.boot import build_services
+
     services = build_services(settings, _load(settings))
     report = run_pass(services)
     print(report.summary())
@@ -165,6 +169,8 @@ def cmd_dispatch(settings: Settings) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from wiring.runner import serve
+
     config = _load(settings)
     settings.require_bot_token()
     use_http = args.http or not settings.socket_mode
@@ -184,6 +190,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from wiring.demo import run_demo
+
     return run_demo(weeks=args.weeks, seed=args.seed, speed=args.speed, as_json=args.json)
 
 
@@ -191,6 +199,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "config":
         if args.config_command == "schema":
+            from core.config_schema import config_schema_text
+
             sys.stdout.write(config_schema_text())
             return 0
         return cmd_config_check(args.path)

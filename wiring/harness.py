@@ -18,7 +18,8 @@ from handlers.passes import run_pass
 from handlers.render import EVENT_TYPES
 from sandbox.client import SlackClientSim, bolt_transport
 from sandbox.server import Sandbox
-from wiring.app import build_app, build_services
+from wiring.app import build_app
+from wiring.boot import build_services
 from wiring.config import parse_checked
 from wiring.server import make_server, stop_server
 

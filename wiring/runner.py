@@ -14,7 +14,8 @@ from core.config import AdminConfig
 from core.services import Services
 from core.settings import Settings
 from handlers.passes import drain_interactive, run_pass
-from wiring.app import build_app, build_services
+from wiring.app import build_app
+from wiring.boot import build_services
 from wiring.server import make_server, stop_server
 
 log = logging.getLogger(__name__)

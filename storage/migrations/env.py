@@ -1,4 +1,4 @@
-"""Alembic environment: the engine comes from `storage.db.alembic_config`, never from an ini."""
+"""Alembic environment: the engine comes from `storage.migrate.alembic_config`, never from an ini."""
 
 from __future__ import annotations
 

@@ -123,7 +123,7 @@ def test_weekly_digest_comes_once_a_week(bot: BotHarness, clock: ManualClock) ->
 
 def test_the_dispatch_command_sends_digests_without_building_the_app(bot: BotHarness, clock: ManualClock) -> None:
     """`checkin-bot dispatch` builds services but no Bolt app; its pass must still send digests."""
-    from wiring.app import build_services
+    from wiring.boot import build_services
 
     sync(bot)
     answer(bot, REP1, "Answer before a cron pass.")

@@ -179,7 +179,7 @@ def test_a_full_disk_is_admitted_and_recovered_from(tmpfs: Path, sandbox: Sandbo
         with sqlite3.connect(database) as connection:
             assert connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
         filler = tmpfs / "filler"
-        with filler.open("wb") as f:
+        with filler.open("wb", buffering=0) as f:  # unbuffered: close has nothing left to flush
             try:
                 while True:
                     f.write(b"\0" * 65536)

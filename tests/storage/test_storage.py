@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.checkins import first_delivery, record_answer
-from storage.db import make_engine, upgrade
+from storage.db import current_revisions, head_revisions, make_engine, upgrade
 from storage.models import Answer, Base, CheckIn, ProcessedEvent, User
 
 T = "T0TEST"
@@ -100,8 +100,33 @@ def test_the_migration_applies_twice_and_the_second_time_changes_nothing(engine:
     upgrade(engine)
     assert schema(engine) == before
     with engine.begin() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == sorted(head_revisions())
         assert connection.execute(text("SELECT count(*) FROM processed_events")).scalar_one() == 1
+
+
+def test_the_cheap_head_check_agrees_with_alembic(engine: Engine) -> None:
+    # storage.db reads the heads from the version files without Alembic; Alembic must agree, or a
+    # start would skip a pending migration (or run Alembic on every start).
+    from alembic.script import ScriptDirectory
+
+    from storage.migrate import alembic_config
+
+    assert head_revisions() == frozenset(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    assert current_revisions(engine) == head_revisions()
+
+
+def test_a_database_behind_the_code_is_migrated(tmp_path: Path) -> None:
+    fresh = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    assert current_revisions(fresh) is None  # no schema yet
+    from alembic import command
+
+    from storage.migrate import alembic_config
+
+    command.upgrade(alembic_config(fresh), "0001")
+    assert current_revisions(fresh) == frozenset({"0001"})
+    upgrade(fresh)
+    assert current_revisions(fresh) == head_revisions()
+    fresh.dispose()
 
 
 def test_the_migrated_schema_matches_the_models(engine: Engine) -> None:

@@ -1,0 +1,67 @@
+"""Services for one process: the database, the Web API client and who we are in Slack.
+
+Kept apart from `wiring.app` so `checkin-bot dispatch` builds what a pass needs without loading
+Bolt or the listeners.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from slack_sdk.errors import SlackApiError, SlackRequestError
+
+from core import logcontext
+from core.config import AdminConfig
+from core.services import Clock, Services, make_web_client, system_clock
+from core.settings import Settings
+from storage.db import make_engine, make_session_factory, upgrade
+from storage.people import known_identity, remember_identity, sync_config_teams
+
+
+def build_services(settings: Settings, config: AdminConfig, clock: Clock = system_clock,
+                   migrate: bool = True) -> Services:
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    client = make_web_client(settings.require_bot_token(), settings.api_url)
+    services = Services(settings=settings, config=config, engine=engine,
+                        sessions=make_session_factory(engine),
+                        client=client, clock=clock)
+    identify(services)
+    with services.sessions.begin() as session:
+        # Teams from the admin config are known from the first request, not the first pass.
+        sync_config_teams(session, services.team_id, config, services.now())
+    return services
+
+
+def token_digest(token: str) -> str:
+    """What the database keeps to recognise the token: its SHA-256, never the token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def identify(services: Services) -> None:
+    """Learn our workspace and bot user from auth.test (also proves the token works).
+
+    A process started with the token that was last proven (cron's `dispatch` every minute) reads
+    the stored identity instead: a revoked token then shows at the first Web API call of the pass.
+    """
+    digest = token_digest(services.settings.require_bot_token())
+    with services.sessions.begin() as session:
+        known = known_identity(session, digest)
+    if known is not None:
+        services.team_id, services.bot_user_id = known
+        logcontext.set_default(workspace=services.team_id)
+        return
+    try:
+        auth = services.client.auth_test()
+    except SlackApiError as exc:
+        raise RuntimeError(f"Slack rejected SLACK_BOT_TOKEN: {exc.response.get('error')}") from None
+    except (SlackRequestError, OSError) as exc:  # URLError, timeouts, refused connections
+        reason = getattr(exc, "reason", None) or exc
+        raise RuntimeError(f"cannot reach Slack's Web API at {services.client.base_url}: {reason}") from None
+    services.team_id = str(auth.get("team_id") or services.team_id)
+    services.bot_user_id = auth.get("user_id")
+    logcontext.set_default(workspace=services.team_id)
+    if services.bot_user_id:
+        with services.sessions.begin() as session:
+            remember_identity(session, services.team_id, services.bot_user_id, digest, services.now())
