@@ -20,6 +20,7 @@ from handlers.context import REFUSAL, SlashContext, SubcommandHandler
 from handlers.delivery import deliver_now, delivered, undeliverable, waiting_note
 from handlers.render import guard as render
 from handlers.render.guard_health import PREPARING, admin_blocks, health_blocks
+from handlers.zones import fill_names
 from scheduling.warnings import org_states, rep_health
 from storage import guard, outbox
 from storage.models import ManagerQuestion
@@ -58,6 +59,7 @@ def deliver(services: Services, question_id: int, *, use_suggestion: bool, overr
             return Delivery("gone")
         checkin_id = guard.open_adhoc_checkin(session, question.team_id, rep, manager, question_id, text, now)
         queued = outbox.of_checkin(session, checkin_id)
+    fill_names(services, [rep])  # their zone, if never read: the question waits for their morning
     states = deliver_now(services, [queued] if queued else [])
     if delivered(states, queued):
         return Delivery("sent", rep, text)

@@ -17,11 +17,11 @@ from coaching.summary import summarise_team
 from core.services import Services
 from handlers.context import REFUSAL, SlashContext, SubcommandHandler
 from handlers.delivery import deliver_now, delivered, undeliverable, waiting_note
-from handlers.notify import fill_names
 from handlers.render import message, metadata
 from handlers.render.manager import home_blocks
 from handlers.render.outbox import as_payload
 from handlers.render.summary import name_of, org_home_blocks, org_page, summary_pages
+from handlers.zones import fill_names
 from storage import outbox
 from storage.models import CadenceAgreement, Membership, OutboxKind, Team, User
 from storage.people import ensure_user, get_user, manages, reps_of_manager, role_of

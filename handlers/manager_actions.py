@@ -26,10 +26,11 @@ from core.services import Services
 from handlers.context import REFUSAL, action_value, parse_id, services_of
 from handlers.delivery import deliver_now, waiting_note
 from handlers.home import publish_home
-from handlers.notify import fill_names, refresh_relays
+from handlers.notify import refresh_relays
 from handlers.render import manager as render
 from handlers.render.summary import name_of
 from handlers.text import local_time
+from handlers.zones import fill_names
 from scheduling.plan import MAX_LATENESS
 from storage import outbox
 from storage.changes import touch_reps
@@ -193,7 +194,7 @@ def submit_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: We
         ack(response_action="errors", errors={render.NOTE_BLOCK: REFUSAL})
         return
     ack()
-    fill_names(services, [manager])
+    fill_names(services, [manager, rep])
     if queued is not None:
         deliver_now(services, [queued])
     refresh_relays(services, client, answer_id, manager)

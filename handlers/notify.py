@@ -10,44 +10,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackRequestError
-from sqlalchemy import select, update
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.services import Services
 from handlers.delivery import deliver_now
 from handlers.render.manager import answer_blocks, answer_text
 from handlers.render.outbox import relayed
+from handlers.zones import fill_names
 from storage import outbox
 from storage.db import insert_ignore
-from storage.models import Answer, AnswerRelay, CoachingNote, OutboxKind, User
+from storage.models import Answer, AnswerRelay, CoachingNote, OutboxKind
 from storage.people import managers_of_rep
-from storage.summary import names_of
 
 log = logging.getLogger(__name__)
-
-
-def fill_names(services: Services, user_ids: Sequence[str]) -> dict[str, str]:
-    """Display names for people we name in messages; unknown ones are looked up once and kept."""
-    with services.sessions.begin() as session:
-        names = names_of(session, services.team_id, user_ids)
-    for user_id in [u for u, name in names.items() if name == u]:
-        try:
-            info = services.client.users_info(user=user_id)["user"]
-        except (SlackApiError, SlackRequestError, OSError) as exc:
-            log.info("no name for %s: %s", user_id, type(exc).__name__)
-            continue
-        name = str(info.get("real_name") or info.get("name") or "")[:255]
-        if not name:
-            continue
-        names[user_id] = name
-        with services.sessions.begin() as session:
-            session.execute(update(User).where(User.team_id == services.team_id, User.slack_id == user_id)
-                            .values(display_name=name).execution_options(synchronize_session=False))
-    return names
 
 
 def handled_note(session: Session, answer_id: int, manager_id: str) -> str | None:
@@ -94,7 +73,7 @@ def relay_answer(services: Services, client: WebClient, answer_id: int, created:
             if r.manager_id in managers and r.channel and r.message_ts]  # never to an ex-manager
     if not managers:
         return
-    fill_names(services, [rep_id])
+    fill_names(services, [rep_id, *managers])
     if queued:
         deliver_now(services, queued)
     for manager, channel, ts in earlier:  # an edit: show the manager the new text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,9 +21,11 @@ from core.services import Services
 from handlers.delivery import park
 from handlers.sender import PERMANENT_USER_ERRORS, classify_error
 from scheduling.report import PassReport
-from storage import lifecycle
+from storage import lifecycle, outbox
 from storage.models import CheckIn, Team, User
+from storage.people import ensure_user
 from storage.schedules import enrolled_query, schedule_for, zone_of
+from storage.summary import names_of
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,7 @@ def refresh_zones(services: Services, now: dt.datetime, report: PassReport) -> N
                 user.tz = zone
                 if old_zone != ZoneInfo(zone):
                     report.add("retimed", _retime_pending(session, services, user, old_zone))
+                    outbox.reconsider(session, services.team_id, user.slack_id, now)
             if name:
                 user.display_name = name[:255]
             report.add("zones_refreshed")
@@ -128,3 +132,34 @@ def _valid_zone(name: str) -> bool:
     return True
 
 
+
+
+def fill_names(services: Services, user_ids: Sequence[str]) -> dict[str, str]:
+    """Display names for people we name in messages, and the zones of people we are about to message.
+
+    Someone the bot has not looked up yet (no name, or a zone never read) is looked up once with
+    users.info, before anything is queued for them: a message held for their morning must be held
+    for *their* morning, not the default zone's. Their row is kept as a guest (looking someone up
+    enrols no one).
+    """
+    now = services.now()
+    with services.sessions.begin() as session:
+        names = names_of(session, services.team_id, user_ids)
+        known = {u.slack_id for u in session.scalars(select(User).where(
+            User.team_id == services.team_id, User.slack_id.in_(list(user_ids)), User.tz_refreshed_at.is_not(None)))}
+    for user_id in [u for u in user_ids if names.get(u) == u or u not in known]:
+        try:
+            info = services.client.users_info(user=user_id)["user"]
+        except (SlackApiError, SlackRequestError, OSError) as exc:
+            log.info("could not look up %s: %s", user_id, type(exc).__name__)
+            continue
+        name = str(info.get("real_name") or info.get("name") or "")[:255]
+        zone = info.get("tz")
+        with services.sessions.begin() as session:
+            user = ensure_user(session, services.team_id, user_id, now, role="guest")
+            if name:
+                user.display_name = names[user_id] = name
+            if zone and _valid_zone(zone):
+                user.tz = zone
+            user.tz_refreshed_at = now
+    return names

@@ -92,7 +92,6 @@ class OutboxKind(StrEnum):
     ANSWER_RELAY = "answer_relay"  # an answer passed on to a manager
     COACHING_NOTE = "coaching_note"  # a manager's note to the rep
     THANKS = "thanks"  # a manager's thanks to the rep
-    REP_REPLY = "rep_reply"  # a rep's reply, passed on to the manager
     CADENCE_PROPOSAL = "cadence_proposal"
     CADENCE_OUTCOME = "cadence_outcome"  # the rep's decision, told to the manager
     TEAM_INVITE = "team_invite"

@@ -239,3 +239,14 @@ def checkin_message(team_id: str, rep_id: str, checkin_id: int, kind: str, due_a
     """The outbox row that posts a check-in at its due moment; `round_` counts its snoozes."""
     return {"team_id": team_id, "kind": _CHECKIN_KINDS[kind], "recipient": rep_id, "checkin_id": checkin_id,
             "dedupe_key": f"checkin:{checkin_id}:{round_}", "not_before": due_at, "payload": payload}
+
+
+def reconsider(session: Session, team_id: str, recipient: str, now: dt.datetime) -> int:
+    """Rows held for someone's hours become due now, so the worker checks them again: their zone or
+    hours changed, and the moment they were held for may no longer be the right one."""
+    result = session.execute(
+        update(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.recipient == recipient,
+                                    OutboxMessage.state == OutboxState.PENDING, OutboxMessage.deferrals > 0,
+                                    OutboxMessage.not_before > now)
+        .values(not_before=now).execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0))
