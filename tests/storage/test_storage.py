@@ -100,7 +100,7 @@ def test_the_migration_applies_twice_and_the_second_time_changes_nothing(engine:
     upgrade(engine)
     assert schema(engine) == before
     with engine.begin() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0002_tone"]
         assert connection.execute(text("SELECT count(*) FROM processed_events")).scalar_one() == 1
 
 
