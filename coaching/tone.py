@@ -74,7 +74,7 @@ def _explain(feats: set[str], best: int, limit: int = 3) -> list[str]:
     """Up to ``limit`` readable features that drove the label, strongest first, without overlaps."""
     picked: list[str] = []
     texts: list[str] = []
-    for feature, _ in drivers(feats, best, limit=20):
+    for feature, _ in drivers(feats, best, limit=20, skip=("c:", "form:question", "form:statement")):
         kind, _, value = feature.partition(":")
         if kind == "c" or feature in _UNSHOWN or (kind == "w" and value in _FUNCTION_WORDS):
             continue

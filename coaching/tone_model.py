@@ -55,13 +55,19 @@ def probabilities(raw: list[float], model: Model = MODEL) -> list[float]:
     return [value / norm for value in exps]
 
 
-def drivers(feats: set[str], label: int, model: Model = MODEL, limit: int = 3) -> list[tuple[str, float]]:
-    """The features that pushed hardest towards ``label`` over the best other label, strongest first."""
+def drivers(feats: set[str], label: int, model: Model = MODEL, limit: int = 3,
+            skip: tuple[str, ...] = ()) -> list[tuple[str, float]]:
+    """The features that pushed hardest towards ``label`` over the best other label, strongest first.
+
+    Features starting with any of ``skip`` are left out (cheaply, before any arithmetic).
+    """
     out = []
     others = [i for i in range(len(model.labels)) if i != label]
     a, b, c = others  # four labels: the three others, unrolled because this runs on every message
     weights = model.weights
     for feature in feats:
+        if skip and feature.startswith(skip):
+            continue
         row = weights.get(feature)
         if row is None:
             continue
