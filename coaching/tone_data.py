@@ -20,7 +20,7 @@ PRESSURE: frozenset[str] = frozenset({"status_demand", "blame", "directive"})
 TRAIN: tuple[str, ...] = (
     "batch_01", "batch_02", "batch_03", "batch_04", "batch_05", "batch_07", "batch_09", "batch_10",
     "batch_12", "batch_14", "batch_15", "batch_17", "batch_18", "batch_19", "batch_20", "batch_21", "batch_22",
-    "batch_23", "friendly_01",
+    "batch_23", "batch_24", "batch_25", "friendly_01", "friendly_04",
 )
 DEV: tuple[str, ...] = ("batch_08", "batch_13", "friendly_02")
 TEST: tuple[str, ...] = ("batch_06", "batch_11", "batch_16", "friendly_03")  # frozen
