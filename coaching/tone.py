@@ -14,6 +14,7 @@ probability of the label; the bot holds a question only when a pressure reading 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -54,7 +55,8 @@ def classify(text: str) -> ToneResult:
     probs = probabilities(scores(feats))
     best = max(range(len(LABELS)), key=probs.__getitem__)
     label = LABELS[best]
-    reasons = [f"{label}: {describe(feature)}" for feature in _explain(feats, best)]
+    names = frozenset(normalize(w) for w in _NAME.findall(cleaned))
+    reasons = [f"{label}: {describe(feature)}" for feature in _explain(feats, best, names)]
     if not reasons:
         reasons.append("no feature points strongly anywhere; read as the most likely label")
     reasons.append(f"confidence {probs[best]:.2f}")
@@ -70,7 +72,11 @@ _FUNCTION_WORDS = frozenset(
 )
 
 
-def _explain(feats: set[str], best: int, limit: int = 3) -> list[str]:
+# A capitalised word after the first: most likely a name ("Globex"), which explains nothing.
+_NAME = re.compile(r"(?<=\w )[A-Z][\w'-]+")
+
+
+def _explain(feats: set[str], best: int, names: frozenset[str] = frozenset(), limit: int = 3) -> list[str]:
     """Up to ``limit`` readable features that drove the label, strongest first, without overlaps."""
     picked: list[str] = []
     texts: list[str] = []
@@ -78,10 +84,16 @@ def _explain(feats: set[str], best: int, limit: int = 3) -> list[str]:
         kind, _, value = feature.partition(":")
         if kind == "c" or feature in _UNSHOWN or (kind == "w" and value in _FUNCTION_WORDS):
             continue
-        if kind in ("w", "b", "t", "f", "f2") and all(w in _FUNCTION_WORDS for w in value.split()):
+        if kind in ("w", "b", "t", "f", "f2") and (
+            all(w in _FUNCTION_WORDS for w in value.split()) or any(w in names for w in value.split())
+        ):
             continue
-        if any(value in other or other in value for other in texts):
+        if any(value in other for other in texts):
             continue  # "why did" adds nothing next to "why did you"
+        shorter = [i for i, other in enumerate(texts) if other in value]
+        if shorter:  # "where are we" says more than the "where" already picked: take its place
+            picked[shorter[0]], texts[shorter[0]] = feature, value
+            continue
         picked.append(feature)
         texts.append(value)
         if len(picked) == limit:
