@@ -103,3 +103,11 @@ def test_it_rejects_a_bad_weekday_in_working_days() -> None:
 def test_it_converts_to_a_schedulable_cadence() -> None:
     cadence = parse_config(GOOD).cadence.to_cadence()
     assert cadence.day == "tue" and cadence.time.hour == 9 and cadence.time.minute == 30
+
+
+def test_the_tone_hold_confidence_defaults_to_0_7_and_must_be_a_share() -> None:
+    assert parse_config("").guard.tone_hold_confidence == 0.7
+    assert parse_config("[guard]\ntone_hold_confidence = 1\n").guard.tone_hold_confidence == 1.0
+    [(_, key, _)] = problems("[guard]\ntone_hold_confidence = 1.5\n")
+    assert "tone_hold_confidence" in key
+    assert problems('[guard]\ntone_hold_confidence = "high"\n')
