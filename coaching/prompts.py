@@ -106,9 +106,9 @@ def validate_prompts(templates: Iterable[object]) -> list[str]:
             continue
         result = classify(render_prompt(template, _SAMPLE_GOAL))
         if result.label != "coaching":
-            why = next((r for r in result.reasons if f"{result.label} pattern" in r), "its wording")
+            why = ", ".join(result.phrases) or "its wording"
             problems.append(
-                f'prompt {number} "{shown}" reads as {result.label.replace("_", " ")} ({why}); '
+                f'prompt {number} "{shown}" reads as {result.label.replace("_", " ")} (from {why}); '
                 f'ask an open question instead, e.g. "{_EXAMPLE}"'
             )
     return problems

@@ -1,28 +1,36 @@
-"""Transparent tone classifier for manager questions, with coaching rewrites.
+"""Tone classifier for manager messages, with calibrated confidence and coaching rewrites.
 
-Rule- and lexicon-based on purpose: a manager told "this reads as blame" can be shown exactly which
-phrase triggered it (``ToneResult.reasons``), and an admin can audit every rule in
-:mod:`coaching.tone_lexicon`. No I/O, no model files; the regexes are compiled once at import.
+A multinomial logistic regression over interpretable features (:mod:`coaching.tone_features`:
+words and word pairs, how each sentence opens, the hand-written cues of
+:mod:`coaching.tone_lexicon`, sentence form), trained offline by ``scripts/train_tone.py`` on the
+team's corpus and scored here in pure Python. It stays explainable: the features that pushed
+hardest towards the label are quoted in ``ToneResult.reasons`` ("status_demand: “where are we”").
 
-A question is flagged (``status_demand``, ``blame`` or ``directive``) when that label's cue weights
-outscore its coaching cues; otherwise, including when nothing matches, it reads as ``coaching``.
-Flagged questions get a rewrite that keeps their subject (the deal, account or topic) and that
-itself classifies as coaching.
+Slack markup, emoji, quoted lines and a leading greeting are stripped first
+(:mod:`coaching.tone_text`), so they never change the label. ``confidence`` is the calibrated
+probability of the label; the bot holds a question only when a pressure reading is confident
+(:func:`confident_pressure`).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from coaching.tone_lexicon import ALWAYS_TRY, BY_NEEDLE, CUES, Cue
+from coaching.drift_model import PRESSURE_LABELS
+from coaching.tone_features import describe, features_and_cues, normalize
+from coaching.tone_model import MODEL, drivers, probabilities, scores
+from coaching.tone_rewrite import rewrite
+from coaching.tone_text import clean
 
 Label = Literal["coaching", "status_demand", "blame", "directive"]
 LABELS: tuple[Label, ...] = ("coaching", "status_demand", "blame", "directive")
-# Tie-break order among pressure labels: the most corrosive reading wins.
-_PRESSURE: tuple[Label, ...] = ("blame", "directive", "status_demand")
+
+__all__ = ["LABELS", "PRESSURE_LABELS", "Label", "ToneResult", "classify", "confident_pressure", "normalize"]
+
+if tuple(MODEL.labels) != LABELS:  # a weights file from another label set must not load silently
+    raise RuntimeError(f"tone_weights.json labels {MODEL.labels} do not match {LABELS}")
 
 
 @dataclass(frozen=True)
@@ -31,300 +39,71 @@ class ToneResult:
     label: Label
     suggestion: str | None
     reasons: tuple[str, ...]
+    confidence: float = 1.0  # calibrated probability of `label`, 0..1
 
-
-_TRANSLATE = str.maketrans(
-    {
-        "\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u00b4": "'", "`": "'",
-        "\u201c": None, "\u201d": None, "\u201e": None, "\u00ab": None, "\u00bb": None, '"': None,
-        "\u00bf": None, "\u00a1": None, "\u2026": "...", "\u00a0": " ", "\u2013": "-", "\u2014": "-",
-    }
-)
-
-
-def _strip_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
-def normalize(text: str) -> str:
-    """Fold case, accents, quote styles and spacing so one pattern covers every spelling."""
-    folded = text.translate(_TRANSLATE).casefold()
-    if not folded.isascii():  # the NFKD pass is the slow part; most questions skip it
-        folded = _strip_accents(folded)
-    return " ".join(folded.split())
+    @property
+    def phrases(self) -> tuple[str, ...]:
+        """What drove the label, as shown to the manager: “where are we”, sets a deadline..."""
+        prefix = f"{self.label}: "
+        return tuple(r[len(prefix):] for r in self.reasons if r.startswith(prefix))
 
 
 def classify(text: str) -> ToneResult:
-    """Label one question and, unless it already reads as coaching, suggest a coaching rewrite."""
-    norm = normalize(text)
-    hits = _scan(norm)
-    label, scores = _decide(hits)
-    reasons = [f'matched {cue.label} pattern "{cue.name}"' for cue in hits]
-    if label == "coaching":
-        if any(scores[pressure] for pressure in _PRESSURE):
-            reasons.append("coaching cues outweigh the pressure cues")
-        elif not hits:
-            reasons.append("no status_demand, blame or directive pattern matched")
-        return ToneResult(text, "coaching", None, tuple(reasons))
-    return ToneResult(text, label, _rewrite(text, norm, label, _language(hits)), tuple(reasons))
+    """Label one message and, unless it already reads as coaching, suggest a coaching rewrite."""
+    cleaned = clean(text)
+    feats, cues = features_and_cues(normalize(cleaned))
+    probs = probabilities(scores(feats))
+    best = max(range(len(LABELS)), key=probs.__getitem__)
+    label = LABELS[best]
+    names = frozenset(normalize(w) for w in _NAME.findall(cleaned))
+    reasons = [f"{label}: {describe(feature)}" for feature in _explain(feats, best, names)]
+    if not reasons:
+        reasons.append("no feature points strongly anywhere; read as the most likely label")
+    reasons.append(f"confidence {probs[best]:.2f}")
+    suggestion = None if label == "coaching" else rewrite(cleaned or text, label, cues)
+    return ToneResult(text, label, suggestion, tuple(reasons), round(probs[best], 4))
 
 
-def _scan(norm: str) -> list[Cue]:
-    """Every cue matching the normalized text, in table order (so reasons read the same each time)."""
-    candidates = set(ALWAYS_TRY)
-    for needle, ids in BY_NEEDLE:  # a substring test is far cheaper than a regex search
-        if needle in norm:
-            candidates.update(ids)
-    return [CUES[index] for index in sorted(candidates) if CUES[index].regex.search(norm)]
-
-
-def _decide(hits: list[Cue]) -> tuple[Label, dict[str, int]]:
-    scores: dict[str, int] = dict.fromkeys(LABELS, 0)
-    decisive: set[str] = set()
-    for cue in hits:
-        scores[cue.label] += cue.weight
-        if cue.weight > 1:
-            decisive.add(cue.label)
-    for label in LABELS:
-        if label not in decisive:  # boosters ("today", "curious") alone never decide a label
-            scores[label] = 0
-    worst = max(_PRESSURE, key=lambda label: scores[label])
-    return (worst if scores[worst] > scores["coaching"] else "coaching"), scores
-
-
-# --- Rewrites --------------------------------------------------------------------------------------
-
-# Nouns that, after a name, make the subject a noun phrase: "the Globex renewal", "Acme contract".
-_DEAL_NOUNS = frozenset(
-    "deal deals renewal renewals account accounts contract contracts proposal proposals opportunity opp "
-    "demo demos pilot rollout upsell expansion pitch rfp quote quotes negotiation meeting order po project "
-    "evaluation trial poc redlines paperwork deck invoice discount pricing onsite qbr".split()
+# Word pieces and bare function words drive scores but explain nothing to a manager.
+_UNSHOWN = frozenset({"form:question", "form:statement"})
+_FUNCTION_WORDS = frozenset(
+    "a an the to of on in at for is are was were be it this that these those i you u we me my your our "
+    "and or but so not do did does have has had with from by as just".split()
 )
-# Numbers the rep is asked to report; you don't "move your numbers forward", you get help with them.
-_METRIC_NOUNS = frozenset("forecast pipeline quota numbers number targets calls".split())
-# People after a name ("the Aperture CTO"): the rewrite is about connecting with them.
-_PEOPLE_NOUNS = frozenset("champion cfo cto ceo buyer team".split())
-_NOUNS = _DEAL_NOUNS | _METRIC_NOUNS | _PEOPLE_NOUNS
-_DETERMINERS = frozenset({"the", "your", "our", "this", "that"})
-# Verbs that mean reaching a person or company: the rewrite talks about connecting with them.
-_CONTACT = frozenset(
-    "call called calling phone phoned ring ping pinged text email emailed contact contacted reach reached "
-    "follow followed chase chased chasing talk talked meet met reply replied hear heard loop llamar llama "
-    "llamaste anrufen ruf angerufen nachgefasst appeler appelle rappele relance relancer ligar liga ligou "
-    "ligue".split()
-)
-_NEGATIONS = frozenset({"stop", "dont", "never", "no", "without"})
-# Capitalised words that are not names: sentence openers, pronouns, days, sales acronyms, and the
-# capitalised nouns of German. Compared accent-free, casefolded, and cut at the first ' or - so that
-# "How's", "You've" and "Qu'est-ce" are caught by their first part.
-_NOT_NAMES = frozenset(
-    """a about after all also always an and any anyone are as ask at be before book bring but by call can
-    check close could cut demo did didnt do dont drop email escalate every fill finish fix focus follow
-    for from get give go great had has have hey hi hit how i id if im in is it its ive just keep let lets
-    log loop make maybe move my never no not now of ok okay on or our please prep present push put quick
-    re reach schedule seriously send set should so start status still stop talk tell thanks that the
-    their then there these they this those to today tomorrow update was we were what whats when where
-    which who whose why will with work would yes you your
-    monday tuesday wednesday thursday friday saturday sunday january february march april may june july
-    august september october november december eod eta crm qbr cfo cto ceo vp po rfp poc roi arr mrr
-    q1 q2 q3 q4 asap sla nda
-    que cual como cuando donde cuantas cuantos por para ya tienes necesitas llama asegurate quiero alguna
-    hoy was wie warum wer wessen wo gibt hast haben ich du sie wir ihr schick ruf stell stand neues
-    zahlen anrufe angebot termin woche monat quartal deal kunde kunden vertrag gesprach verlangerung
-    schuld freitag montag dienstag mittwoch donnerstag
-    qu quel quelle comment pourquoi ou des il tu je vous envoie assure combien
-    o qual quantas quero voce me liga alguma de da do""".split()
-)
-_TIME_WORDS = frozenset(
-    "yet back today tonight tomorrow week month quarter year now again soon time later sooner earlier "
-    "it them him her me us this that these those my his their its early late much".split()
-)
-_NOT_OBJECTS = _NOT_NAMES | _TIME_WORDS
-
-_TOKEN = re.compile(r"[\w&]+(?:['.\-][\w&]+)*")
-_DET_PHRASE = re.compile(
-    r"\b(?:the|your|our|this|that) (?:[\w&'-]+ ){0,2}?(?:" + "|".join(sorted(_NOUNS)) + r")\b",
-    re.IGNORECASE,
-)
-_VERB_OBJECT = re.compile(
-    r"\b(?:lose|lost|losing|close|closed|closing|sign|signed|win|won|renew|call|called|calling|email|"
-    r"emailed|ping|chase|chasing|with|on|for|about|from)\s+([\w&'-]+(?: [\w&'-]+)?)",
-    re.IGNORECASE,
-)
-# "Still not", "never", "are you": blame about an obstacle now, not a lesson from the past.
-_ONGOING = re.compile(
-    r"n't\b|\b(?:didnt|doesnt|dont|havent|hasnt|isnt|arent|wasnt|werent|wont|cant|not|never|still|keeps?|"
-    r"always)\b|\b(?:are|is) (?:you|your)\b|\bwhat(?:'s| is) wrong\b"
-)
-_SENTENCE_END = (".", "?", "!", ":", ";")
-# Slack markup (<@U123|bob>, <#C1>, <!here>, bare links) is never the subject of a question; a
-# labelled link (<https://acme.com|Acme>) keeps its label.
-_SLACK_LINK_LABEL = re.compile(r"<(?![@#!])[^<>|]*\|([^<>]*)>")
-_SLACK_MARKUP = re.compile(r"<[^<>]*>")
 
 
-@dataclass(frozen=True)
-class _Subject:
-    name: str  # as the manager wrote it: "Globex", "Dunder Mifflin", "soylent"
-    phrase: str | None  # an English noun phrase when there is one: "the Globex renewal"
-    # Who to "connect with" when the ask is to call/email/chase someone: reads better than "move X".
-    contact: str | None
-    metric: bool = False  # "your numbers", "your pipeline": reported figures, not a deal
+# A capitalised word after the first: most likely a name ("Globex"), which explains nothing.
+_NAME = re.compile(r"(?<=\w )[A-Z][\w'-]+")
 
 
-def _fold(word: str) -> str:
-    folded = word.replace("\u2019", "'").casefold()
-    if not folded.isascii():
-        folded = _strip_accents(folded)
-    return folded.partition("'")[0].partition("-")[0]
-
-
-def _find_subject(text: str) -> _Subject | None:
-    # Slack delivers text with &, < and > escaped; the suggestion is escaped again when it is shown.
-    unmarked = _SLACK_MARKUP.sub(" ", _SLACK_LINK_LABEL.sub(r"\1", text)).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    clean = " ".join(unmarked.translate(_TRANSLATE).split())
-    tokens = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(clean)]
-    folded = [_fold(tok) for tok, _, _ in tokens]
-    shouting = clean.upper() == clean  # all caps: capitals say nothing about names
-
-    def is_name(i: int) -> bool:
-        return not shouting and tokens[i][0][0].isupper() and folded[i] not in _NOT_OBJECTS
-
-    runs: list[tuple[bool, int, int]] = []  # (sentence-initial, first token, end token)
-    i = 0
-    while i < len(tokens):
-        if not is_name(i):
-            i += 1
+def _explain(feats: set[str], best: int, names: frozenset[str] = frozenset(), limit: int = 3) -> list[str]:
+    """Up to ``limit`` readable features that drove the label, strongest first, without overlaps."""
+    picked: list[str] = []
+    texts: list[str] = []
+    for feature, _ in drivers(feats, best, limit=20, skip=("c:", "form:question", "form:statement")):
+        kind, _, value = feature.partition(":")
+        if kind == "c" or feature in _UNSHOWN or (kind == "w" and value in _FUNCTION_WORDS):
             continue
-        j = i + 1  # extend over "Dunder Mifflin", "Stark Industries"
-        while j < len(tokens) and is_name(j) and clean[tokens[j - 1][2] : tokens[j][1]] == " ":
-            j += 1
-        before = clean[: tokens[i][1]].rstrip()
-        runs.append((not before or before.endswith(_SENTENCE_END), i, j))
-        i = j
-    if runs:
-        # A capital mid-sentence is a far better sign of a name than one opening a sentence.
-        _, i, j = min(runs, key=lambda run: run[0])
-        name = clean[tokens[i][1] : tokens[j - 1][2]]
-        if name.endswith("'s"):
-            name = name[:-2]
-        window = set(folded[max(0, i - 4) : i])
-        contact = name if window & _CONTACT and not window & _NEGATIONS else None
-        if j < len(tokens) and folded[j] in _NOUNS:
-            det = tokens[i - 1][0].lower() if i and folded[i - 1] in _DETERMINERS else "the"
-            phrase = f"{det} {name} {tokens[j][0]}"
-            if folded[j] in _PEOPLE_NOUNS:
-                contact = phrase
-            return _Subject(name, phrase, contact, folded[j] in _METRIC_NOUNS)
-        return _Subject(name, None, contact)
-    found = _DET_PHRASE.search(clean)
-    if found:
-        phrase = found.group().lower() if shouting else found.group()
-        noun = _fold(phrase.split()[-1])
-        return _Subject(phrase, phrase, phrase if noun in _PEOPLE_NOUNS else None, noun in _METRIC_NOUNS)
-    for match in _VERB_OBJECT.finditer(clean):
-        words = match.group(1).split()
-        while words and _fold(words[-1]) in _NOT_OBJECTS:
-            words.pop()
-        if words and all(_fold(word) not in _NOT_OBJECTS for word in words):
-            obj = " ".join(words)
-            return _Subject(obj, None, obj if _fold(match.group().split()[0]) in _CONTACT else None)
-    return None
+        if kind in ("w", "b", "t", "f", "f2") and (
+            all(w in _FUNCTION_WORDS for w in value.split()) or any(w in names for w in value.split())
+        ):
+            continue
+        if any(value in other for other in texts):
+            continue  # "why did" adds nothing next to "why did you"
+        shorter = [i for i, other in enumerate(texts) if other in value]
+        if shorter:  # "where are we" says more than the "where" already picked: take its place
+            picked[shorter[0]], texts[shorter[0]] = feature, value
+            continue
+        picked.append(feature)
+        texts.append(value)
+        if len(picked) == limit:
+            break
+    return picked
 
 
-# Per language: (status, blame-past, blame-ongoing, directive). {name} is the subject as written;
-# the trailing entry of each pair is used when no subject could be found.
-_FOREIGN: dict[str, tuple[tuple[str, str], ...]] = {
-    "es": (
-        ("¿Qué te ayudaría más a avanzar con {name}?", "¿Qué te ayudaría más a avanzar esta semana?"),
-        ("¿Qué aprendiste de lo que pasó con {name} que podamos usar la próxima vez?",
-         "¿Qué aprendiste de esto que podamos usar la próxima vez?"),
-        ("¿Qué te está frenando con {name}, y cómo puedo ayudarte?", "¿Qué te está frenando, y cómo puedo ayudarte?"),
-        ("¿Qué te ayudaría a avanzar con {name}, y cómo puedo ayudarte?",
-         "¿Qué te ayudaría a avanzar con esto, y cómo puedo ayudarte?"),
-    ),
-    "de": (
-        ("Was würde dir am meisten helfen, bei {name} voranzukommen?", "Was würde dir helfen, diese Woche voranzukommen?"),
-        ("Was hast du aus der Sache mit {name} gelernt, das wir nächstes Mal nutzen können?",
-         "Was hast du daraus gelernt, das wir nächstes Mal nutzen können?"),
-        ("Was hält dich bei {name} auf, und wie kann ich dich unterstützen?",
-         "Was hält dich auf, und wie kann ich dich unterstützen?"),
-        ("Was würde dir helfen, bei {name} voranzukommen, und wie kann ich dich unterstützen?",
-         "Was würde dir helfen voranzukommen, und wie kann ich dich unterstützen?"),
-    ),
-    "fr": (
-        ("Qu'est-ce qui t'aiderait le plus à avancer avec {name} ?", "Qu'est-ce qui t'aiderait le plus à avancer cette semaine ?"),
-        ("Qu'as-tu appris de ce qui s'est passé avec {name} que nous pourrons réutiliser ?",
-         "Qu'as-tu appris de cette situation que nous pourrons réutiliser ?"),
-        ("Qu'est-ce qui te bloque avec {name}, et comment puis-je t'aider ?",
-         "Qu'est-ce qui te bloque, et comment puis-je t'aider ?"),
-        ("Qu'est-ce qui t'aiderait à avancer avec {name}, et comment puis-je t'aider ?",
-         "Qu'est-ce qui t'aiderait à avancer, et comment puis-je t'aider ?"),
-    ),
-    "pt": (
-        ("O que mais te ajudaria a avançar com {name}?", "O que mais te ajudaria a avançar esta semana?"),
-        ("O que você aprendeu com o que aconteceu com {name} que podemos usar da próxima vez?",
-         "O que você aprendeu com isso que podemos usar da próxima vez?"),
-        ("O que está te travando com {name}, e como posso te apoiar?", "O que está te travando, e como posso te apoiar?"),
-        ("O que te ajudaria a avançar com {name}, e como posso te apoiar?",
-         "O que te ajudaria a avançar com isso, e como posso te apoiar?"),
-    ),
-}
+def confident_pressure(label: str, confidence: float | None, threshold: float) -> bool:
+    """Whether a reading is pressure that should hold a question and count in the tone signal.
 
-
-def _language(hits: list[Cue]) -> str:
-    # A foreign cue anywhere decides: English cues such as "status" also fire inside other languages.
-    foreign = [cue for cue in hits if cue.lang != "en"]
-    return max(foreign, key=lambda cue: cue.weight).lang if foreign else "en"
-
-
-def _rewrite(text: str, norm: str, label: Label, lang: str) -> str:
-    subject = _find_subject(text)
-    ongoing = label == "blame" and bool(_ONGOING.search(norm))
-    if subject is not None and any(cue.weight > 1 for cue in _scan(normalize(subject.phrase or subject.name))):
-        # The subject's own words can carry tone ("Any Update Corp"): drop it rather than echo them.
-        # Scanning just the subject keeps this cheap; the templates around it are tested as coaching.
-        subject = None
-    return _compose(subject, label, lang, ongoing)
-
-
-def _compose(subject: _Subject | None, label: Label, lang: str, ongoing: bool) -> str:
-    if lang in _FOREIGN:
-        slot = {"status_demand": 0, "blame": 2 if ongoing else 1, "directive": 3}[label]
-        with_name, without = _FOREIGN[lang][slot]
-        return with_name.format(name=subject.name) if subject else without
-    if subject is None:
-        if label == "status_demand":
-            return "What would most help you make progress this week?"
-        if label == "blame":
-            if ongoing:
-                return "What's getting in the way, and how can I help?"
-            return "What did you learn from this that we can use next time?"
-        return "What would help you make progress on this, and how can I help?"
-    name, phrase = subject.name, subject.phrase
-    if subject.metric:
-        if label == "directive":
-            return f"What would help you most with {phrase}, and how can I help?"
-        if label == "blame" and not ongoing:
-            return f"What did you learn about {phrase} that we can use next time?"
-    if label == "status_demand":
-        if subject.metric:
-            return f"What would most help you with {phrase} this week?"
-        if phrase:
-            return f"What would most help you move {phrase} forward?"
-        return f"What would most help you move things forward with {name}?"
-    if label == "blame":
-        if ongoing:
-            if subject.contact:
-                return f"What's getting in the way of connecting with {subject.contact}, and how can I help?"
-            return f"What's getting in the way with {phrase or name}, and how can I help?"
-        if phrase:
-            return f"What did you learn from {phrase} that we can use next time?"
-        if subject.contact:
-            return f"What did you learn from your conversations with {subject.contact} that we can use next time?"
-        return f"What did you learn from the {name} deal that we can use next time?"
-    if subject.contact:
-        return f"What would help you connect with {subject.contact}, and how can I help?"
-    if phrase:
-        return f"What would help you move {phrase} forward, and how can I help?"
-    return f"What would help you move things forward with {name}, and how can I help?"
+    ``confidence`` None is a question stored before confidence existed: it counts as read then.
+    """
+    return label in PRESSURE_LABELS and (confidence is None or confidence >= threshold)

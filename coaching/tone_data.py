@@ -1,7 +1,11 @@
-"""Loader and scorer for the labelled tone dataset (package data: ``coaching/data/tone_dataset.tsv``).
+"""Loader and scorer for the team's labelled tone corpus (package data: ``coaching/data/tone/``).
 
-Kept apart from ``coaching.tone`` so classifying never touches the filesystem; only tests and the
-benchmark read the dataset.
+The corpus is written in batches, one TSV per writing session (``label<TAB>text<TAB>writer`` after a
+header line; a literal ``\\n`` inside a text is a line break). Splits are by whole batch, never by
+row, so near-paraphrases written in one sitting cannot sit on both sides of a split. ``TEST`` is
+frozen: no rule, weight or threshold is tuned on it, the training script refuses to read it, and
+no unit test asserts a figure measured on it. Kept apart from ``coaching.tone`` so classifying
+never touches these files; only the training script, tests and the benchmark read them.
 """
 
 from __future__ import annotations
@@ -10,29 +14,56 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.resources import files
 
-LABELS: frozenset[str] = frozenset({"coaching", "status_demand", "blame", "directive"})
-SPLITS: frozenset[str] = frozenset({"train", "test"})
+LABELS: tuple[str, ...] = ("coaching", "status_demand", "blame", "directive")
+PRESSURE: frozenset[str] = frozenset({"status_demand", "blame", "directive"})
+
+TRAIN: tuple[str, ...] = (
+    "batch_01", "batch_02", "batch_03", "batch_04", "batch_05", "batch_07", "batch_09", "batch_10",
+    "batch_12", "batch_14", "batch_15", "batch_17", "batch_18", "batch_19", "batch_20", "batch_21", "batch_22",
+    "batch_23", "batch_24", "batch_25", "friendly_01", "friendly_04",
+)
+DEV: tuple[str, ...] = ("batch_08", "batch_13", "friendly_02")
+TEST: tuple[str, ...] = ("batch_06", "batch_11", "batch_16", "friendly_03")  # frozen
+SPLITS: dict[str, tuple[str, ...]] = {"train": TRAIN, "dev": DEV, "test": TEST}
 
 
-def load_dataset() -> list[tuple[str, str, str]]:
-    """Return ``(label, question, split)`` rows in file order.
+@dataclass(frozen=True)
+class Row:
+    label: str
+    text: str
+    writer: str
+    batch: str
 
-    Blank lines and ``#`` comment lines are skipped. A malformed row raises ``ValueError`` naming its
-    line, because a silently dropped row would skew the accuracy figures.
-    """
-    text = (files("coaching") / "data" / "tone_dataset.tsv").read_text(encoding="utf-8")
-    rows: list[tuple[str, str, str]] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.startswith("#"):
+    @property
+    def friendly(self) -> bool:
+        """Friendly or supportive small talk, which must never be flagged."""
+        return self.batch.startswith("friendly_")
+
+
+def batch_names() -> list[str]:
+    folder = files("coaching") / "data" / "tone"
+    return sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".tsv") and p.name[0] != "_")
+
+
+def load_batch(batch: str) -> list[Row]:
+    """Rows of one batch in file order; a malformed row raises ``ValueError`` naming its line."""
+    text = (files("coaching") / "data" / "tone" / f"{batch}.tsv").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    if not lines or lines[0] != "label\ttext\twriter":
+        raise ValueError(f"{batch}.tsv: the first line must be the header label<TAB>text<TAB>writer")
+    rows = []
+    for lineno, line in enumerate(lines[1:], start=2):
+        if not line.strip():
             continue
         parts = line.split("\t")
-        if len(parts) != 3:
-            raise ValueError(f"tone_dataset.tsv line {lineno}: expected 3 tab-separated fields")
-        label, question, split = parts
-        if label not in LABELS or split not in SPLITS or not question.strip():
-            raise ValueError(f"tone_dataset.tsv line {lineno}: bad label, split or empty question")
-        rows.append((label, question, split))
+        if len(parts) != 3 or parts[0] not in LABELS or not parts[1].strip() or not parts[2].strip():
+            raise ValueError(f"{batch}.tsv line {lineno}: expected a label, a text and a writer")
+        rows.append(Row(parts[0], parts[1].replace("\\n", "\n"), parts[2], batch))
     return rows
+
+
+def load_split(split: str) -> list[Row]:
+    return [row for batch in SPLITS[split] for row in load_batch(batch)]
 
 
 @dataclass(frozen=True)
@@ -51,7 +82,7 @@ def score(pairs: Iterable[tuple[str, str]]) -> tuple[list[LabelScore], float]:
     """
     pairs = list(pairs)
     scores = []
-    for label in sorted(LABELS):
+    for label in LABELS:
         tp = sum(1 for want, got in pairs if want == label and got == label)
         predicted = sum(1 for _, got in pairs if got == label)
         actual = sum(1 for want, _ in pairs if want == label)
@@ -60,3 +91,9 @@ def score(pairs: Iterable[tuple[str, str]]) -> tuple[list[LabelScore], float]:
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         scores.append(LabelScore(label, precision, recall, f1, actual))
     return scores, sum(s.f1 for s in scores) / len(scores)
+
+
+def pressure_recall(pairs: Iterable[tuple[str, str]]) -> float:
+    """Of the messages that carry pressure, the share flagged as any pressure label."""
+    flagged = [got in PRESSURE for want, got in pairs if want in PRESSURE]
+    return sum(flagged) / len(flagged) if flagged else 0.0

@@ -167,8 +167,11 @@ class GuardConfig(_Strict):
     status_demand_share: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
     contact_gap_days: Annotated[int, Field(ge=1, le=365)] = 14
     warning_cooldown_days: Annotated[int, Field(ge=0, le=365)] = 7
+    # Hold an ad-hoc question for tone only when the classifier is at least this sure it reads as
+    # pressure; below it the question goes out with a private hint and does not count against you.
+    tone_hold_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.7
 
-    @field_validator("status_demand_share", mode="before")
+    @field_validator("status_demand_share", "tone_hold_confidence", mode="before")
     @classmethod
     def _int_share(cls, value: Any) -> Any:
         # TOML `1` for a share is a fair thing to write; accept ints, still reject strings.

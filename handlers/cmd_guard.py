@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import Block
 
 from coaching.drift import PRESSURE_LABELS
 from coaching.drift_signals import describe_cadence
-from coaching.tone import classify
+from coaching.tone import classify, confident_pressure
 from core.services import Services
 from handlers.context import REFUSAL, SlashContext, SubcommandHandler
 from handlers.delivery import deliver_now, delivered, undeliverable, waiting_note
@@ -79,6 +79,9 @@ def handle_ask(ctx: SlashContext) -> None:
     now = services.now()
     tone = classify(text)
     limit = services.config.guard.max_touches_per_rep_per_week
+    hold_tone = confident_pressure(tone.label, tone.confidence, services.config.guard.tone_hold_confidence)
+    # A pressure reading the classifier is unsure of goes out, with a private hint to the manager.
+    unsure = tone.label in PRESSURE_LABELS and not hold_tone
     with services.sessions.begin() as session:
         allowed = rep in guard.manager_reps(session, ctx.team_id, ctx.user_id)
         if allowed:
@@ -86,11 +89,11 @@ def handle_ask(ctx: SlashContext) -> None:
             schedule = schedule_for(session, services.config, user)
             touches = guard.touches_last_week(session, ctx.team_id, rep, now)
             paused = user.paused_until if user.paused_until and user.paused_until > now else None
-            reasons = [name for name, holds in (("tone", tone.label in PRESSURE_LABELS),
+            reasons = [name for name, holds in (("tone", hold_tone),
                                                 ("budget", touches + 1 > limit),
                                                 ("paused", paused is not None)) if holds]
             question = guard.add_question(session, ctx.team_id, ctx.user_id, rep, text, tone.label,
-                                          tone.suggestion, reasons, now)
+                                          tone.suggestion, reasons, now, confidence=tone.confidence)
             question_id = question.id
             agreed = schedule.agreed
             cadence = f"{describe_cadence(schedule.touches_per_week)} ({agreed.rhythm()})"
@@ -109,7 +112,8 @@ def handle_ask(ctx: SlashContext) -> None:
     ctx.ack()
     delivery = deliver(services, question_id, use_suggestion=False, overridden=False)
     if delivery.outcome in ("sent", "queued"):
-        ctx.later(render.sent_note(rep, text, delivery.note))
+        hint = render.tone_hint(tone.label, tone.phrases, tone.suggestion) if unsure else None
+        ctx.later(render.sent_note(rep, text, hint, delivery.note))
     else:
         _cancel_quietly(services, question_id)
         ctx.later("Slack didn't accept the message just now, so nothing was sent. Please try again in a minute.")

@@ -83,7 +83,7 @@ def resolve_held(services: Services, user_id: str, question_id: int | None, choi
     delivery = deliver(services, question_id or -1, use_suggestion=choice == "suggestion",
                        overridden=choice == "send" or bool(set(reasons) - {"tone"}))
     if delivery.outcome in ("sent", "queued"):
-        _replace(respond, render.sent_note(delivery.rep, delivery.text, delivery.note))
+        _replace(respond, render.sent_note(delivery.rep, delivery.text, waiting=delivery.note))
     elif delivery.outcome == "gone":
         _replace(respond, "That question was already handled.")
     elif respond is not None:

@@ -96,10 +96,11 @@ def touches_last_week(session: Session, team_id: str, rep_id: str, now: dt.datet
 # ---- Ad-hoc questions -----------------------------------------------------------------------------
 
 def add_question(session: Session, team_id: str, manager_id: str, rep_id: str, text: str, label: str,
-                 suggestion: str | None, hold_reasons: list[str], now: dt.datetime) -> ManagerQuestion:
+                 suggestion: str | None, hold_reasons: list[str], now: dt.datetime,
+                 confidence: float | None = None) -> ManagerQuestion:
     """Store a question as held; the caller sends it at once (claim_question) when nothing holds it."""
     question = ManagerQuestion(team_id=team_id, manager_id=manager_id, rep_id=rep_id, text=text, label=label,
-                               suggestion=suggestion, status="held",
+                               tone_confidence=confidence, suggestion=suggestion, status="held",
                                hold_reasons=",".join(hold_reasons) or None, overridden=False,
                                used_suggestion=False, created_at=now)
     session.add(question)

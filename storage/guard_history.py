@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from coaching.drift import AnswerRecord, PairHistory, RepOutcome, Touch
 from coaching.drift import ManagerQuestion as DriftQuestion
+from coaching.tone import PRESSURE_LABELS, confident_pressure
 from core.config import AdminConfig
 from storage.guard import TOUCH_KINDS
 from storage.models import Answer, CheckIn, CoachingNote, Goal, ManagerQuestion, Membership, Team, User
@@ -142,10 +143,13 @@ def pair_histories(session: Session, config: AdminConfig, team_id: str, pairs: l
     people = [data.users.get(rep) or User(team_id=team_id, slack_id=rep, role="rep", created_at=now,
                                           prompt_sequence=0) for rep in reps]
     agreed = {rep: schedule.touches_per_week for rep, schedule in schedules_for(session, config, people).items()}
-    return {(manager, rep): _history(data, manager, rep, data.users.get(rep), agreed[rep]) for manager, rep in pairs}
+    threshold = config.guard.tone_hold_confidence
+    return {(manager, rep): _history(data, manager, rep, data.users.get(rep), agreed[rep], threshold)
+            for manager, rep in pairs}
 
 
-def _history(data: _Loaded, manager: str, rep: str, user: User | None, agreed: float) -> PairHistory:
+def _history(data: _Loaded, manager: str, rep: str, user: User | None, agreed: float,
+             tone_threshold: float) -> PairHistory:
     goals = data.goals.get(rep, [])
     mine = [c for c in data.checkins.get(rep, [])
             if c.kind == "scheduled" or data.owner.get((rep, c.message_ts or "")) == manager]
@@ -157,8 +161,11 @@ def _history(data: _Loaded, manager: str, rep: str, user: User | None, agreed: f
             continue
         sent_text = q.suggestion if q.used_suggestion and q.suggestion else q.text
         touches.append(Touch(at=q.sent_at, kind="adhoc", goal_ids=goals_in(sent_text, goals)))
-        # The rep received the coaching rewrite, so that is the tone they experienced.
-        questions.append(DriftQuestion(at=q.sent_at, label="coaching" if q.used_suggestion else q.label))
+        # The rep received the coaching rewrite, so that is the tone they experienced; a pressure
+        # reading below the hold threshold was only a hint, so it does not count against the manager.
+        as_coaching = q.used_suggestion or (q.label in PRESSURE_LABELS
+                                        and not confident_pressure(q.label, q.tone_confidence, tone_threshold))
+        questions.append(DriftQuestion(at=q.sent_at, label="coaching" if as_coaching else q.label))
     answers: list[AnswerRecord] = []
     outcomes: list[RepOutcome] = []
     for checkin in mine:

@@ -263,6 +263,8 @@ class ManagerQuestion(Base):
     rep_id: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
     label: Mapped[str] = mapped_column(String(16))
+    # The classifier's calibrated confidence in `label`; None for questions stored before it existed.
+    tone_confidence: Mapped[float | None] = mapped_column(Float)
     suggestion: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="held")  # held | sent | cancelled
     hold_reasons: Mapped[str | None] = mapped_column(String(64))  # "tone,budget"

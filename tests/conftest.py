@@ -81,8 +81,13 @@ def admin_config(request: pytest.FixtureRequest) -> AdminConfig:
     `ANY_HOUR = True` gets the default one with ANY_HOUR_CADENCE."""
     text = DEFAULT_TEST_CONFIG
     if getattr(request.module, "ANY_HOUR", False):
-        text = text.replace("\n[[teams]]", "\n" + ANY_HOUR_CADENCE + "\n[[teams]]", 1)
+        text = with_any_hour(text)
     return parse_config(text, "test config")
+
+
+def with_any_hour(text: str) -> str:
+    """A test config with ANY_HOUR_CADENCE, before its first [[teams]] (after the top-level keys)."""
+    return text.replace("\n[[teams]]", "\n" + ANY_HOUR_CADENCE + "\n[[teams]]", 1)
 
 
 @pytest.fixture

@@ -59,8 +59,8 @@ class BotHarness:
     def base_url(self) -> str:
         return self.url.removesuffix("/slack/events")
 
-    def dispatch(self, now: dt.datetime | None = None) -> Any:
-        return run_pass(self.services, now)
+    def dispatch(self, now: dt.datetime | None = None, concurrency: int | None = None) -> Any:
+        return run_pass(self.services, now) if concurrency is None else run_pass(self.services, now, concurrency)
 
     def close(self) -> None:
         if self._server is not None:

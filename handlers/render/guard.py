@@ -31,7 +31,6 @@ MANAGER_QUESTION = "manager_question"
 MAX_WARNING_ITEMS = 8  # per DM; the health report has the rest
 _LABELS = {"status_demand": "a status demand", "blame": "blame", "directive": "a directive"}
 _SLACK_TOKEN = re.compile(r"<([@#!][^<>]*|(?:https?|mailto):[^<>]*)>")
-_CUE = re.compile(r'pattern "([^"]+)"')
 _REP = "@@rep@@"  # stands in for the rep in warning text until the text is escaped
 
 
@@ -91,9 +90,10 @@ class Held:
     paused_until: str | None
 
 
-def _cues(held: Held) -> str:
-    cues = [m.group(1) for r in held.reasons if f"{held.label} pattern" in r and (m := _CUE.search(r))]
-    return ", ".join(f"“{escape(c)}”" for c in dict.fromkeys(cues))
+def _cues(label: str, reasons: tuple[str, ...]) -> str:
+    # Reasons read "<label>: <phrase>"; the phrases already carry their own quotes where they quote.
+    prefix = f"{label}: "
+    return ", ".join(escape(r[len(prefix):]) for r in dict.fromkeys(reasons) if r.startswith(prefix))
 
 
 def held_reply(held: Held) -> tuple[str, list[Block]]:
@@ -102,7 +102,7 @@ def held_reply(held: Held) -> tuple[str, list[Block]]:
         text=f"*Not sent yet.* Your question to {rep}:\n{quote(held.text)}"))]
     why: list[str] = []
     if "tone" in held.hold_reasons:
-        cues = _cues(held)
+        cues = _cues(held.label, held.reasons)
         line = f"It reads as *{_LABELS.get(held.label, held.label)}*" + (f" (from {cues})" if cues else "") + "."
         if held.suggestion:
             line += f" A coaching version:\n{quote(held.suggestion)}"
@@ -133,11 +133,24 @@ def resolved(text: str) -> list[Block]:
     return [SectionBlock(text=MarkdownTextObject(text=text))]
 
 
-def sent_note(rep: str, question: str, waiting: str = "") -> str:
-    """What the manager is told; `waiting` says when a question held back for the rep's hours lands."""
+def sent_note(rep: str, question: str, hint: str | None = None, waiting: str = "") -> str:
+    """What the manager is told: a private tone `hint` for a question sent unheld, and `waiting`,
+    when it lands if it is held for the rep's hours."""
     if waiting:
-        return f"Your question to {mention(rep)}:\n{quote(question)}\n{waiting.strip()}"
-    return f"Sent to {mention(rep)}:\n{quote(question)}\nThey can answer it like any check-in."
+        note = f"Your question to {mention(rep)}:\n{quote(question)}\n{waiting.strip()}"
+    else:
+        note = f"Sent to {mention(rep)}:\n{quote(question)}\nThey can answer it like any check-in."
+    return f"{note}\n{hint}" if hint else note
+
+
+def tone_hint(label: str, phrases: tuple[str, ...], suggestion: str | None) -> str:
+    """A gentle, private note for a question that may read as pressure (not sure enough to hold)."""
+    cues = ", ".join(escape(p) for p in phrases)
+    line = (f"_Only you can see this:_ it might read as {_LABELS.get(label, label)}"
+            + (f" (from {cues})" if cues else "") + ". It was sent as written and doesn't count against you.")
+    if suggestion:
+        line += f" Next time, an open version could be:\n{quote(suggestion)}"
+    return line
 
 
 # ---- Drift warnings, to the manager only ------------------------------------------------------------

@@ -39,9 +39,10 @@ def test_no_goal_prompt_invites_a_goal_and_reads_as_coaching() -> None:
 
 
 def test_validate_flags_a_status_demand_custom_prompt() -> None:
-    problems = validate_prompts(["What would help you with {goal}?", "Update your pipeline for {goal}"])
+    problems = validate_prompts(["What would help you with {goal}?", "Any update on {goal}?"])
     assert len(problems) == 1
-    assert problems[0].startswith('prompt 2 "Update your pipeline for {goal}" reads as status demand')
+    assert problems[0].startswith('prompt 2 "Any update on {goal}?" reads as status demand (from ')
+    assert "“any update”" in problems[0]  # the words that drove the label are named
 
 
 @pytest.mark.parametrize(

@@ -102,3 +102,11 @@ def test_a_cadence_is_described_in_one_line_for_config_check() -> None:
     west = config.team_cadence(config.teams[0])
     assert west.rhythm() == "every week on Wed at 11:00 local time"
     assert config.cadence.with_changes("day").rhythm() == "every working day at 09:30 local time"
+
+
+def test_the_tone_hold_confidence_defaults_to_0_7_and_must_be_a_share() -> None:
+    assert parse_config("").guard.tone_hold_confidence == 0.7
+    assert parse_config("[guard]\ntone_hold_confidence = 1\n").guard.tone_hold_confidence == 1.0
+    [(_, key, _)] = problems("[guard]\ntone_hold_confidence = 1.5\n")
+    assert "tone_hold_confidence" in key
+    assert problems('[guard]\ntone_hold_confidence = "high"\n')

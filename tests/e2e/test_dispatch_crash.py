@@ -26,8 +26,7 @@ from core.clock import ManualClock
 from core.config import parse_config
 from handlers.delivery import CONCURRENCY
 from sandbox import Sandbox
-from storage.models import CheckIn, User
-from storage.outbox import LEASE as CLAIM_LEASE
+from storage.models import CheckIn, OutboxMessage, User
 from storage.people import sync_config_teams
 from storage.schedules import insert_checkins_once
 from wiring.harness import BotHarness
@@ -44,12 +43,14 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def config_text(now: dt.datetime) -> str:
-    # Every day a working day, and the one quiet minute twelve hours away from now.
+    # Every day a working day, the one quiet minute twelve hours away from now, and the daily slot
+    # six hours away: the next check-in never falls due while the test runs, whatever the time.
     start = (now + dt.timedelta(hours=12)).replace(second=0, microsecond=0)
     members = ", ".join(f'"{r}"' for r in REPS)
     return f"""
 [cadence]
 every = "day"
+time = "{(now + dt.timedelta(hours=6)):%H:%M}"
 working_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 quiet_hours = {{ start = "{start:%H:%M}", end = "{start + dt.timedelta(minutes=1):%H:%M}" }}
 
@@ -114,10 +115,16 @@ def test_a_process_killed_after_the_send_and_before_the_commit_sends_nothing_twi
         states = Counter(session.scalars(select(CheckIn.state).where(CheckIn.id.in_(ids))))
     assert states == Counter({"sending": len(REPS)}), "the process died before recording any send"
 
+    with sessions.begin() as session:
+        # The killed process's claims, and until when they are trusted (from when it claimed them).
+        leases = set(session.scalars(select(OutboxMessage.lease_until).where(OutboxMessage.checkin_id.in_(ids))))
+    assert len(leases) == 1 and None not in leases
+    lease_end = leases.pop()
+
     sandbox.faults.clear()
-    later = ManualClock(now + CLAIM_LEASE + dt.timedelta(minutes=1))
+    later = ManualClock(lease_end + dt.timedelta(minutes=1))
     with BotHarness(sandbox, database_url, config, clock=later, http=False) as bot:
-        early = bot.dispatch(now + CLAIM_LEASE - dt.timedelta(seconds=5))
+        early = bot.dispatch(lease_end - dt.timedelta(seconds=5))
         assert early.get("recovered") == early.get("released") == 0, "a claim is trusted for its lease"
         assert prompt_posts(sandbox) == delivered
         report = bot.dispatch()

@@ -7,6 +7,7 @@ makes to the sandbox, the acks on the socket, the HTTP responses and the databas
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -33,7 +34,15 @@ BOT_TOKEN = "xoxb-1111-2222-subprocess"
 APP_TOKEN = "xapp-1-A0SANDBOX-3333-subprocess"
 SECRET = "subprocess-signing-secret"
 REP, MANAGER = "U0REP1", "U0MANAGER"
+# On the real clock, with the rep and manager in two zones: every day a working day and one quiet
+# minute twelve hours from now, so their hours never hold a message back (respect is tested in
+# test_respect_month.py).
+_QUIET = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=12)).replace(second=0, microsecond=0)
 CONFIG = f"""
+[cadence]
+working_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+quiet_hours = {{ start = "{_QUIET:%H:%M}", end = "{_QUIET + dt.timedelta(minutes=1):%H:%M}" }}
+
 [[teams]]
 name = "West"
 manager = "{MANAGER}"

@@ -206,3 +206,15 @@ def test_a_rep_slack_cannot_reach_is_left_out_of_the_warnings(sessions: sessionm
         assert guard.all_pairs(session, T) == [("U0MANAGER", "U0REP1"), ("U0OTHERMGR", "U0REP1")]
         assert guard.manager_reps(session, T, "U0MANAGER", reachable_only=True) == ["U0REP1"]
         assert guard.manager_reps(session, T, "U0MANAGER") == ["U0REP1", "U0REP2"]
+
+
+def test_an_unsure_pressure_reading_does_not_count_in_the_tone_signal(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        setup(session)
+        unsure = question(session, "U0MANAGER", "U0REP1", "How is Globex?", "status_demand", NOW - days(1), "2.1")
+        unsure.tone_confidence = 0.55
+        sure = question(session, "U0MANAGER", "U0REP1", "Status?", "status_demand", NOW - days(2), "2.2")
+        sure.tone_confidence = 0.95
+        question(session, "U0MANAGER", "U0REP1", "Any update?", "status_demand", NOW - days(3), "2.3")  # no confidence
+        session.flush()
+        assert sorted(q.label for q in history(session).questions) == ["coaching", "status_demand", "status_demand"]

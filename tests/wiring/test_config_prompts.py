@@ -12,7 +12,7 @@ from core.config import ConfigError, parse_config
 from wiring.config import load_checked, parse_checked
 
 BIN = Path(sys.executable).parent
-DEMAND = 'prompts = ["Update your pipeline for {goal} now"]\n'
+DEMAND = 'prompts = ["Any update on {goal} now?"]\n'
 
 
 def problems(text: str) -> list[tuple[int | None, str, str]]:
@@ -24,7 +24,7 @@ def problems(text: str) -> list[tuple[int | None, str, str]]:
 def test_a_custom_prompt_that_reads_as_a_status_demand_is_an_error_on_its_line() -> None:
     [(line, key, message)] = problems('default_timezone = "UTC"\n' + DEMAND)
     assert (line, key) == (2, "prompts")
-    assert message.startswith('prompt 1 "Update your pipeline for {goal} now" reads as status demand')
+    assert message.startswith('prompt 1 "Any update on {goal} now?" reads as status demand')
 
 
 def test_prompt_errors_are_listed_with_the_others_in_line_order() -> None:
@@ -46,7 +46,7 @@ def test_an_open_custom_prompt_is_accepted() -> None:
 
 def test_the_leaf_parser_alone_only_type_checks_prompts() -> None:
     # Without the check (core/config cannot reach the tone classifier) the text is kept as given...
-    assert parse_config(DEMAND).prompts == ["Update your pipeline for {goal} now"]
+    assert parse_config(DEMAND).prompts == ["Any update on {goal} now?"]
     # ...and a wrong type is still an error with its line.
     with pytest.raises(ConfigError) as caught:
         parse_config("prompts = [3]\n")
