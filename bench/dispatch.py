@@ -43,11 +43,11 @@ from coaching.prompts import PROMPTS  # noqa: E402
 from core.config import parse_config  # noqa: E402
 from core.services import Services, make_web_client  # noqa: E402
 from core.settings import Settings  # noqa: E402
+from handlers import delivery, passes  # noqa: E402
 from handlers.render.checkin import checkin_prompt  # noqa: E402
 from sandbox import Sandbox  # noqa: E402
-from scheduling import dispatch  # noqa: E402
 from storage.db import make_engine, make_session_factory, upgrade  # noqa: E402
-from storage.models import CheckIn, Goal, User, Workspace  # noqa: E402
+from storage.models import CheckIn, Goal, OutboxMessage, User, Workspace  # noqa: E402
 
 RATIO_TARGET = 1.5
 RSS_TARGET_MB = 300
@@ -103,10 +103,16 @@ def seed(url: str, team_id: str, reps: int, now: dt.datetime) -> None:
             connection.execute(insert(Goal), [{
                 "team_id": team_id, "rep_id": rep_id(i), "text": f"Goal {g} of rep {i}: grow the pipeline",
                 "position": g, "created_at": now - dt.timedelta(days=30)} for i in span for g in (1, 2)])
-            connection.execute(insert(CheckIn), [{
-                "team_id": team_id, "rep_id": rep_id(i), "kind": "scheduled", "due_at": now - dt.timedelta(minutes=1),
+            due = now - dt.timedelta(minutes=1)
+            ids = connection.execute(insert(CheckIn).returning(CheckIn.id, CheckIn.rep_id), [{
+                "team_id": team_id, "rep_id": rep_id(i), "kind": "scheduled", "due_at": due,
                 "state": "scheduled", "attempts": 0, "snooze_count": 0, "created_at": now - dt.timedelta(days=1)}
-                for i in span])
+                for i in span]).all()
+            # Each with its outbox row, as planning writes them.
+            connection.execute(insert(OutboxMessage), [{
+                "team_id": team_id, "kind": "checkin_prompt", "recipient": rep, "checkin_id": checkin_id,
+                "dedupe_key": f"checkin:{checkin_id}:0", "payload": "{}", "not_before": due, "state": "pending",
+                "attempts": 0, "deferrals": 0, "created_at": now - dt.timedelta(days=1)} for checkin_id, rep in ids])
     engine.dispose()
 
 
@@ -131,7 +137,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=10_000)
     parser.add_argument("--latency", type=float, default=0.02, help="seconds added to every Web API call")
-    parser.add_argument("--concurrency", type=int, default=dispatch.CONCURRENCY)
+    parser.add_argument("--concurrency", type=int, default=delivery.CONCURRENCY)
     parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite file)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -156,7 +162,7 @@ def main() -> int:
                             config=config, engine=engine, sessions=make_session_factory(engine),
                             client=make_web_client("xoxb-bench", api_url), team_id=team_id)
         started, cpu_started = time.perf_counter(), time.process_time()
-        report = dispatch.run_pass(services, now=now, concurrency=args.concurrency)
+        report = passes.run_pass(services, now=now, concurrency=args.concurrency)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the baseline's payloads
         with services.sessions.begin() as session:
@@ -174,7 +180,7 @@ def main() -> int:
     counts: dict[str, int] = seen["prompts"]
     once = len(counts) == args.reps and set(counts.values()) == {1}
     print(f"dispatch pass: {args.reps} reps in {len(ZONES)} zones, {args.latency * 1000:.0f} ms per call, "
-          f"concurrency {args.concurrency}, batch {dispatch.BATCH}")
+          f"concurrency {args.concurrency}, batch {delivery.BATCH}")
     print(f"  {report.summary()}")
     print(f"  rows: {states}; chat.postMessage calls {seen['posts']} ({seen['failed_posts']} failed); "
           f"other calls {seen['other_calls'] or 'none'}; sandbox violations {seen['violations']}")

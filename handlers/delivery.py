@@ -35,7 +35,7 @@ from handlers.sender import SendResult, find_sent, post
 from handlers.text import local_time
 from scheduling.plan import MAX_LATENESS
 from scheduling.report import PassReport, pass_token
-from scheduling.respect import allowed_from, hours_of
+from scheduling.respect import allowed_from, hours_of, load_people
 from storage import guard, lifecycle, outbox
 from storage.changes import touch_reps
 from storage.models import (
@@ -170,7 +170,8 @@ def undeliverable(states: dict[int, outbox.Status], outbox_id: int | None) -> bo
 def _prepare(session: Session, services: Services, claimed: list[Claimed], now: dt.datetime,
              report: PassReport) -> list[Job]:
     """Hold back what may not land yet, then render the rest (or cancel what is no longer wanted)."""
-    hours = hours_of(session, services.config, services.team_id, {r.recipient for r in claimed})
+    people = load_people(session, services.team_id, {r.recipient for r in claimed})
+    hours = hours_of(session, services.config, services.team_id, people, people)
     ready: list[Claimed] = []
     deferred: list[tuple[int, dt.datetime]] = []
     too_late: list[Claimed] = []
@@ -191,7 +192,7 @@ def _prepare(session: Session, services: Services, claimed: list[Claimed], now: 
     lifecycle.expire(session, [(r.checkin_id, "outside_allowed_hours") for r in too_late if r.checkin_id], now)
     report.add("expired", len(too_late))
     checkin_rows = [r for r in ready if r.kind in CHECKIN_KINDS]
-    decided = prepare(session, services.config, services.team_id, checkin_rows, now, report)
+    decided = prepare(session, services.config, services.team_id, checkin_rows, now, report, people)
     messages = decided.messages
     cancelled = decided.cancelled
     for row in ready:

@@ -8,6 +8,7 @@ executemany UPDATEs, a handful of queries per batch rather than per row.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -49,7 +50,7 @@ class Decided:
 
 
 def prepare(session: Session, config: AdminConfig, team_id: str, rows: list[Claimed], now: dt.datetime,
-            report: PassReport) -> Decided:
+            report: PassReport, users: Mapping[str, User]) -> Decided:
     """Claim each row's check-in, then send, expire or drop it; fix its goal and prompt first."""
     decided = Decided([], [])
     by_checkin = {r.checkin_id: r for r in rows if r.checkin_id is not None}
@@ -62,9 +63,7 @@ def prepare(session: Session, config: AdminConfig, team_id: str, rows: list[Clai
     checkins = session.execute(
         select(CheckIn.id, CheckIn.rep_id, CheckIn.kind, CheckIn.due_at, CheckIn.goal_id, CheckIn.prompt)
         .where(CheckIn.id.in_(won)).order_by(CheckIn.id)).all()
-    rep_ids = {c.rep_id for c in checkins}
-    users = {u.slack_id: u for u in session.scalars(
-        select(User).where(User.team_id == team_id, User.slack_id.in_(rep_ids)))}
+    rep_ids = {c.rep_id for c in checkins}  # their rows are in `users`: the worker loaded them
     goals: dict[str, list[_GoalRow]] = {}
     # storage.goals.active_goals, for every rep of the batch at once (same filter and order).
     for loaded in session.execute(

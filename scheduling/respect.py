@@ -65,16 +65,18 @@ class Hours:
         return next_allowed(moment, self.cadence, self.zone)
 
 
-def hours_of(session: Session, config: AdminConfig, team_id: str, people: Iterable[str]) -> dict[str, Hours]:
+def hours_of(session: Session, config: AdminConfig, team_id: str, people: Iterable[str],
+             users: Mapping[str, User] | None = None) -> dict[str, Hours]:
     """Each person's allowed hours: a manager by the team they manage, anyone else by their cadence.
 
-    Someone the bot has never seen gets the default cadence in the default zone.
+    Someone the bot has never seen gets the default cadence in the default zone. `users` may hold
+    their rows already (the worker loads a batch's people once).
     """
     ids = set(people)
     if not ids:
         return {}
-    users = {u.slack_id: u for u in session.scalars(
-        select(User).where(User.team_id == team_id, User.slack_id.in_(ids)))}
+    if users is None:
+        users = load_people(session, team_id, ids)
     managed: dict[str, str] = {}
     for manager, name in session.execute(
         select(Team.manager_id, Team.name).where(Team.team_id == team_id, Team.manager_id.in_(ids))
@@ -92,6 +94,11 @@ def hours_of(session: Session, config: AdminConfig, team_id: str, people: Iterab
     for slack_id in ids - out.keys():
         out[slack_id] = Hours(default, zone_of(users.get(slack_id), config))
     return out
+
+
+def load_people(session: Session, team_id: str, people: Iterable[str]) -> dict[str, User]:
+    return {u.slack_id: u for u in session.scalars(
+        select(User).where(User.team_id == team_id, User.slack_id.in_(list(people))))}
 
 
 def allowed_from(kind: OutboxKind, hours: Hours, now: dt.datetime) -> dt.datetime:

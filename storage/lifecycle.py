@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, or_, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import CheckIn, CheckInState, OutboxMessage, OutboxState
@@ -86,14 +86,20 @@ def supersede_older(session: Session, team_id: str, sent: dict[str, int], now: d
     """After sending rep -> check-in id, close that rep's older unanswered ones: one stays open.
 
     Newer ones (an ad-hoc question sent meanwhile) stay open too; only older ones are superseded.
+    One SELECT for the whole batch, then one UPDATE of just the rows to close: a per-rep UPDATE
+    let SQLite's planner walk every sent check-in of the workspace for each rep (quadratic in a
+    pass of thousands).
     """
     if not sent:
         return
-    session.execute(
-        update(_CHECKINS).where(_CHECKINS.c.team_id == team_id, _CHECKINS.c.rep_id == bindparam("rep"),
-                                _CHECKINS.c.state == S.SENT, _CHECKINS.c.id < bindparam("newest"))
-        .values(state=S.EXPIRED, closed_at=now, last_error="superseded"),
-        [{"rep": rep, "newest": checkin_id} for rep, checkin_id in sent.items()])
+    open_rows = session.execute(
+        select(CheckIn.id, CheckIn.rep_id).where(CheckIn.team_id == team_id, CheckIn.rep_id.in_(list(sent)),
+                                                 CheckIn.state == S.SENT)).all()
+    older = [row.id for row in open_rows if row.id < sent[row.rep_id]]
+    if older:
+        session.execute(update(CheckIn).where(CheckIn.id.in_(older), CheckIn.state == S.SENT)
+                        .values(state=S.EXPIRED, closed_at=now, last_error="superseded")
+                        .execution_options(synchronize_session=False))
 
 
 def answer(session: Session, checkin_id: int, now: dt.datetime) -> bool:

@@ -63,14 +63,17 @@ EVENT_TYPES: Mapping[OutboxKind, str] = {
 
 
 def stamp(message: Message, outbox_id: int) -> Message:
-    """Put the row's id into the message metadata: how recovery recognises the post later."""
+    """Put the row's id into the message metadata: how recovery recognises the post later.
+
+    The metadata goes out as a plain dict (what Slack receives either way), which spares
+    slack_sdk re-validating a Metadata object on every one of thousands of posts.
+    """
     meta = message["metadata"]
     if isinstance(meta, Metadata):
-        meta = Metadata(event_type=meta.event_type, event_payload={**(meta.event_payload or {})})
+        event_type, payload = meta.event_type, meta.event_payload or {}
     else:
-        meta = Metadata(event_type=meta["event_type"], event_payload={**(meta.get("event_payload") or {})})
-    meta.event_payload["outbox_id"] = outbox_id
-    return {**message, "metadata": meta}
+        event_type, payload = meta["event_type"], meta.get("event_payload") or {}
+    return {**message, "metadata": {"event_type": event_type, "event_payload": {**payload, "outbox_id": outbox_id}}}
 
 
 def _name(session: Session, row: Claimed, user_id: str) -> str:
