@@ -54,7 +54,7 @@ def serve(settings: Settings, config: AdminConfig, http: bool, port: int, schedu
         if http:
             from core.server import make_server
 
-            server = make_server(app, services.engine, port=port)
+            server = make_server(app, services, port=port)
             log.info("serving HTTP on port %s (POST /slack/events, GET /healthz)", server.effective_port)
             server.run()
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Iterable
@@ -11,6 +12,8 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 
+from core.services import Services
+from handlers.vetting import MAX_BODY_BYTES, Accepted, RequestVetter
 from storage.db import ping
 
 if TYPE_CHECKING:
@@ -18,14 +21,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Slack's request bodies are small; anything far larger is not from Slack.
-MAX_BODY_BYTES = 1024 * 1024
+
+def _plain(start_response: StartResponse, status: str, body: bytes = b"") -> Iterable[bytes]:
+    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 class WsgiApp:
-    def __init__(self, app: App, engine: Engine) -> None:
+    def __init__(self, app: App, engine: Engine, services: Services) -> None:
         self.slack = SlackRequestHandler(app, path="/slack/events")
         self.engine = engine
+        self.vetter = RequestVetter(services)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -36,20 +42,42 @@ class WsgiApp:
             status = "200 OK" if healthy else "503 Service Unavailable"
             start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        if length > MAX_BODY_BYTES:
-            body = b"Request body too large"
-            start_response("413 Payload Too Large", [("Content-Type", "text/plain")])
-            return [body]
+        if path != "/slack/events":
+            return _plain(start_response, "404 Not Found")
+        if method != "POST":
+            return _plain(start_response, "405 Method Not Allowed")
+        return self._slack_request(environ, start_response)
+
+    def _slack_request(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        declared = str(environ.get("CONTENT_LENGTH") or "")
+        if not declared.isdigit():
+            return _plain(start_response, "411 Length Required")
+        length = int(declared)
+        if length > MAX_BODY_BYTES:  # refused unread
+            refusal = self.vetter.refuse(413, "body too large", length)
+            status, reason = refusal.response()
+            return _plain(start_response, status, reason)
+        body = environ["wsgi.input"].read(length)
+        headers = {key[5:].replace("_", "-").lower(): str(value) for key, value in environ.items()
+                   if key.startswith("HTTP_")}
+        verdict = self.vetter.vet(headers, body, str(environ.get("CONTENT_TYPE") or ""))
+        if not isinstance(verdict, Accepted):
+            status, reason = verdict.response()
+            return _plain(start_response, status, reason)
+        if verdict.replay:  # already applied: acknowledge, change nothing
+            return _plain(start_response, "200 OK")
+        # Bolt reads the body again from the stream we consumed.
+        environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         return self.slack(environ, start_response)
 
 
-def make_server(app: App, engine: Engine, port: int, host: str = "0.0.0.0", threads: int = 8) -> Any:
+def make_server(app: App, services: Services, port: int, host: str = "0.0.0.0", threads: int = 8) -> Any:
     """A waitress server; call `.run()` to serve, `.close()` to stop. Port 0 picks a free port."""
     from waitress.server import create_server
 
-    return create_server(WsgiApp(app, engine), host=host, port=port, threads=threads,
-                         ident="checkin-coach")
+    # waitress itself refuses a larger body (413) before buffering it.
+    return create_server(WsgiApp(app, services.engine, services), host=host, port=port, threads=threads,
+                         ident="checkin-coach", max_request_body_size=MAX_BODY_BYTES)
 
 
 def stop_server(server: Any) -> None:

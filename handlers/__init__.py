@@ -8,8 +8,19 @@ from core.services import Services
 
 
 def register(app: App, services: Services) -> None:
-    from handlers import actions, commands, errors, events, guard_actions, home, manager_actions, views
+    from handlers import (
+        actions,
+        commands,
+        errors,
+        events,
+        guard_actions,
+        home,
+        manager_actions,
+        vetting,
+        views,
+    )
 
+    vetting.register(app, services)  # first: a foreign workspace reaches no listener
     errors.register(app, services)
     commands.register(app, services)
     actions.register(app, services)

@@ -306,3 +306,19 @@ class WarningClaim(Base):
 
 # Every dispatch pass looks up the last warning per manager, rep and signal (the hysteresis prior).
 Index("ix_warnings_pair", WarningSent.team_id, WarningSent.manager_id, WarningSent.rep_id, WarningSent.signal)
+
+
+# ---- Hardening (issue 14) -----------------------------------------------------------------------
+# Added at the end so the other features' models above stay untouched.
+
+
+class SeenRequest(Base):
+    """A signed slash command or click already applied, by its signature's digest.
+
+    Slack never retries those, so the same signature twice is a replay: the row makes the second one
+    a no-op on every replica. Rows are only needed while the signature is still valid (5 minutes).
+    """
+
+    __tablename__ = "seen_requests"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[int] = mapped_column(Integer, index=True)  # Unix seconds, from Slack's timestamp

@@ -1,0 +1,29 @@
+"""seen_requests: signed slash commands and clicks already applied (replay protection)
+
+Revision ID: 0002_harden
+Revises: 0001
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0002_harden'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('seen_requests',
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('expires_at', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('digest', name=op.f('pk_seen_requests'))
+    )
+    with op.batch_alter_table('seen_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_seen_requests_expires_at'), ['expires_at'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('seen_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_seen_requests_expires_at'))
+    op.drop_table('seen_requests')
