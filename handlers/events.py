@@ -23,43 +23,47 @@ from storage.models import CheckIn
 log = logging.getLogger(__name__)
 
 
+# Subtypes that are still a person writing to us: an answer sent with a file, or a thread reply
+# also sent to the conversation. Every other subtype is not an answer.
+ANSWER_SUBTYPES = (None, "file_share", "thread_broadcast")
+EDIT_NOTE = ("I saw you edited a message I had saved as your check-in answer. I've kept the version you "
+             "first sent; to change it, reply in the check-in's thread or tap *Answer* on it.")
+DELETE_NOTE = ("You deleted a message I had saved as your check-in answer. The saved answer is still there; "
+               "`/checkin forget` deletes your stored answers.")
+
+
+def answer_text(event: dict[str, Any]) -> str:
+    """What the rep wrote, plus a link to each file they attached (linked by permalink, not copied)."""
+    text = unescape(event.get("text") or "")
+    links = []
+    for file in event.get("files") or []:
+        if isinstance(file, dict) and isinstance(file.get("permalink"), str):
+            name = str(file.get("title") or file.get("name") or "file")[:200]
+            links.append(f"Attached: {name} {file['permalink']}")
+    return "\n".join([text.strip(), *links]).strip()
+
+
+def _from_a_bot(event: dict[str, Any], bot_user_id: str | None) -> bool:
+    return bool(event.get("bot_id") or event.get("subtype") == "bot_message"
+                or (bot_user_id and event.get("user") == bot_user_id))
+
+
 def register(app: App, services: Services) -> None:
     @app.event("message")
     def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-            return  # edits, joins and bots' messages are not answers
-        user_id, text = event.get("user"), unescape(event.get("text") or "")
-        if not user_id:
+        subtype = event.get("subtype")
+        if event.get("channel_type") != "im":
+            return  # the app only listens to its own DMs
+        if _from_a_bot(event, services.bot_user_id):
+            log.debug("ignored a bot's message")
             return
-        event_id = str(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}")
-        thread_ts = event.get("thread_ts")
-        now = services.now()
-        checkin: CheckIn | None = None
-        try:
-            with services.sessions.begin() as session:
-                if not checkins.first_delivery(session, services.team_id, event_id, now):
-                    return  # a retry of an event we already handled
-                if thread_ts:
-                    checkin = checkins.checkin_by_message(session, services.team_id, user_id, thread_ts)
-                checkin = checkin or checkins.open_checkin(session, services.team_id, user_id)
-                if checkin is not None:
-                    recorded = checkins.record_answer(session, checkin, text, "thread" if thread_ts else "dm",
-                                                      now, event_id=event_id)
-                    answer_id = recorded.answer.id
-        except checkins.CheckInError as exc:
-            _reply(client, event, f"{exc}\n{_quote(text)}")
+        if subtype in ("message_changed", "message_deleted"):
+            _edited_or_deleted(services, client, event)
             return
-        except SQLAlchemyError:
-            log.exception("could not store a DM answer from %s", user_id)
-            _reply(client, event, "Sorry, I couldn't save your answer just now. Here it is so nothing is lost; "
-                                  f"please send it again in a minute:\n{_quote(text)}")
+        if subtype not in ANSWER_SUBTYPES:
+            log.debug("ignored a %s message", subtype)
             return
-        if checkin is None:  # replied outside the transaction: no Slack call while holding the DB
-            _reply(client, event, "Thanks for the message! There's no check-in open right now, so I haven't "
-                                  "saved it. `/checkin now` starts one whenever you like.")
-            return
-        _thank(client, event)  # an edit sent as a new DM is thanked too
-        answered(services, client, checkin, answer_id, recorded.created)
+        _answer(services, client, event, body)
 
     @app.event("app_home_opened")
     def on_home(event: dict[str, Any]) -> None:
@@ -68,6 +72,66 @@ def register(app: App, services: Services) -> None:
         from handlers.home import publish_home
 
         publish_home(services, str(event["user"]))
+
+
+def _answer(services: Services, client: WebClient, event: dict[str, Any], body: dict[str, Any]) -> None:
+    user_id, text = event.get("user"), answer_text(event)
+    if not user_id:
+        return
+    event_id = str(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}")
+    thread_ts = event.get("thread_ts")
+    now = services.now()
+    checkin: CheckIn | None = None
+    try:
+        with services.sessions.begin() as session:
+            if not checkins.first_delivery(session, services.team_id, event_id, now):
+                return  # a retry of an event we already handled
+            if thread_ts:
+                checkin = checkins.checkin_by_message(session, services.team_id, user_id, thread_ts)
+            checkin = checkin or checkins.open_checkin(session, services.team_id, user_id)
+            if checkin is not None:
+                recorded = checkins.record_answer(session, checkin, text, "thread" if thread_ts else "dm",
+                                                  now, event_id=event_id, message_ts=event.get("ts"))
+                answer_id = recorded.answer.id
+    except checkins.CheckInError as exc:
+        _reply(client, event, f"{exc}\n{_quote(text)}")
+        return
+    except SQLAlchemyError:
+        log.exception("could not store a DM answer from %s", user_id)
+        _reply(client, event, "Sorry, I couldn't save your answer just now. Here it is so nothing is lost; "
+                              f"please send it again in a minute:\n{_quote(text)}")
+        return
+    if checkin is None:  # replied outside the transaction: no Slack call while holding the DB
+        _reply(client, event, "Thanks for the message! There's no check-in open right now, so I haven't "
+                              "saved it. `/checkin now` starts one whenever you like.")
+        return
+    _thank(client, event)  # an edit sent as a new DM is thanked too
+    answered(services, client, checkin, answer_id, recorded.created)
+
+
+def _edited_or_deleted(services: Services, client: WebClient, event: dict[str, Any]) -> None:
+    """An edit or deletion in Slack of a DM that carried an answer gets a short private note.
+
+    Other edits (Slack adding a link preview, a message that was never an answer) change nothing.
+    """
+    deleted = event.get("subtype") == "message_deleted"
+    before = event.get("previous_message") or {}
+    after = event.get("message") or {}
+    user_id = before.get("user") or after.get("user")
+    ts = event.get("deleted_ts") if deleted else (before.get("ts") or after.get("ts"))
+    if not isinstance(user_id, str) or not isinstance(ts, str) or before.get("bot_id") or after.get("bot_id"):
+        return
+    if not deleted and before.get("text") == after.get("text"):
+        return  # an unfurl or attachment change, not the rep's words
+    with services.sessions.begin() as session:
+        answer = checkins.answer_by_message(session, services.team_id, user_id, ts)
+    if answer is None:
+        log.debug("ignored an edit of a message that was not an answer")
+        return
+    try:
+        client.chat_postEphemeral(channel=event["channel"], user=user_id, text=DELETE_NOTE if deleted else EDIT_NOTE)
+    except SlackApiError as exc:
+        log.info("could not acknowledge an edited answer: %s", exc.response.get("error"))
 
 
 def _reply(client: WebClient, event: dict[str, Any], text: str) -> None:

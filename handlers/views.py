@@ -27,6 +27,11 @@ NOT_SAVED = "I couldn't save this just now; your text is still here. Please pres
 
 
 def register(app: App, services: Services) -> None:
+    @app.view_closed(answer_view.CALLBACK)
+    @app.view_closed(goals_view.CALLBACK)
+    def closed(ack: Ack) -> None:
+        ack()  # closing a modal saves nothing and needs no answer
+
     @app.view(answer_view.CALLBACK)
     def submit_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         user_id = body["user"]["id"]

@@ -188,6 +188,9 @@ class Answer(Base):
     event_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+    # The rep's DM that carried the answer (None for a modal), so an edit or deletion of that DM
+    # in Slack can be recognised as being about the answer.
+    message_ts: Mapped[str | None] = mapped_column(String(32))
 
 
 class ManagerQuestion(Base):

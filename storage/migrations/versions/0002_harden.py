@@ -1,4 +1,4 @@
-"""seen_requests: signed slash commands and clicks already applied (replay protection)
+"""seen_requests (replay protection); answers.message_ts (the DM that carried an answer)
 
 Revision ID: 0002_harden
 Revises: 0001
@@ -14,6 +14,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('answers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('message_ts', sa.String(length=32), nullable=True))
     op.create_table('seen_requests',
     sa.Column('digest', sa.String(length=64), nullable=False),
     sa.Column('expires_at', sa.Integer(), nullable=False),
@@ -27,3 +29,5 @@ def downgrade() -> None:
     with op.batch_alter_table('seen_requests', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_seen_requests_expires_at'))
     op.drop_table('seen_requests')
+    with op.batch_alter_table('answers', schema=None) as batch_op:
+        batch_op.drop_column('message_ts')
