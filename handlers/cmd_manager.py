@@ -89,8 +89,13 @@ def _command_team(session: Session, team_id: str, manager_id: str) -> Team:
 
 
 def handle_team_add(ctx: SlashContext) -> None:
-    ctx.ack()
     services, manager = ctx.services, ctx.user_id
+    with services.sessions.begin() as session:
+        role = role_of(session, services.config, ctx.team_id, manager)
+    if not (role.is_manager or role.is_admin):  # only a team's manager, or an admin, may invite
+        ctx.reply("Only a team's manager or an admin can invite someone to a team. Nothing changed.")
+        return
+    ctx.ack()
     now = services.now()
     invites: list[tuple[str, int]] = []
     notes: list[str] = []
@@ -110,7 +115,8 @@ def handle_team_add(ctx: SlashContext) -> None:
             if existing == "pending":
                 notes.append(f"I'm still waiting for {who} to confirm.")
                 continue
-            ensure_user(session, ctx.team_id, rep, now)
+            # "guest" until they accept: an invitation is not consent to check-ins.
+            ensure_user(session, ctx.team_id, rep, now, role="guest")
             membership = Membership(team_id=ctx.team_id, team_pk=_command_team(session, ctx.team_id, manager).id,
                                     rep_id=rep, status="pending", created_at=now)
             session.add(membership)
