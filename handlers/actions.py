@@ -86,7 +86,10 @@ def register(app: App, services: Services) -> None:
     @app.action(PICK_GOAL)
     def pick_goal(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        selected = str((action(body).get("selected_option") or {}).get("value") or "")
+        option = action(body).get("selected_option")
+        if option is None:
+            return  # the documented deselect (no option chosen): nothing to change, nothing to refuse
+        selected = str((option if isinstance(option, dict) else {}).get("value") or "")
         checkin_part, _, goal_part = selected.partition(":")
         user_id = body["user"]["id"]
         with services.sessions.begin() as session:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.services import Services
 from handlers.checkin_flow import answered
-from handlers.text import escape, excerpt, unescape
+from handlers.text import quote, unescape
 from storage import checkins
 from storage.models import CheckIn
 
@@ -141,7 +141,7 @@ def _reply(client: WebClient, event: dict[str, Any], text: str) -> None:
 
 
 def _quote(text: str) -> str:
-    return "> " + escape(excerpt(text, 2800)).replace("\n", "\n> ")
+    return quote(text, 2800)
 
 
 def _thank(client: WebClient, event: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import AdminConfig, parse_config
 from sandbox import Sandbox
+from sandbox.checks import UNSAFE_MARKUP
 from sandbox.harness import BotHarness
 from scheduling.clock import ManualClock
 from storage.db import make_engine, make_session_factory, upgrade
@@ -87,6 +88,9 @@ def bot(sandbox: Sandbox, database_url: str, clock: ManualClock, admin_config: A
         sandbox.add_user(user_id, name=name, tz=tz)
     with BotHarness(sandbox, database_url, admin_config, clock=clock) as harness:
         yield harness
+    # User text that reached Slack as a live broadcast, mention or link fails the test that caused it.
+    live = [str(v) for v in sandbox.violations if v.kind == UNSAFE_MARKUP]
+    assert not live, "unescaped user text in the bot's messages:\n" + "\n".join(live)
 
 
 # A small team used by most end-to-end tests.
