@@ -37,7 +37,7 @@ def answer_text(event: dict[str, Any]) -> str:
     text = unescape(event.get("text") or "")
     links = []
     for file in event.get("files") or []:
-        if isinstance(file, dict) and isinstance(file.get("permalink"), str):
+        if isinstance(file, dict) and isinstance(file.get("permalink"), str) and file["permalink"]:
             name = str(file.get("title") or file.get("name") or "file")[:200]
             links.append(f"Attached: {name} {file['permalink']}")
     return "\n".join([text.strip(), *links]).strip()
