@@ -112,10 +112,13 @@ def register(app: App, services: Services) -> None:
             goals = [(g.id, g.text) for g in active_goals(session, team(), user_id)]
         client.views_open(trigger_id=body["trigger_id"], view=goals_modal(goals))
 
-    def _goal_control(body: dict[str, Any], client: WebClient, change: str) -> None:
+    def _goal_control(body: dict[str, Any], client: WebClient, respond: Respond, change: str) -> None:
         user_id = body["user"]["id"]
         goal_id = parse_id(action_value(body)) or -1
         view = body.get("view") or {}
+        if not isinstance(view, dict) or not view.get("id"):
+            _refuse(respond)  # these buttons exist only in the goals modal: a click from elsewhere is forged
+            return
         edits, _ = edited_texts((view.get("state") or {}).get("values") or {})
         notice = None
         with services.sessions.begin() as session:
@@ -135,16 +138,16 @@ def register(app: App, services: Services) -> None:
         client.views_update(view_id=view["id"], hash=view.get("hash"), view=goals_modal(goals, notice))
 
     @app.action(UP)
-    def goal_up(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def goal_up(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        _goal_control(body, client, "up")
+        _goal_control(body, client, respond, "up")
 
     @app.action(DOWN)
-    def goal_down(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def goal_down(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        _goal_control(body, client, "down")
+        _goal_control(body, client, respond, "down")
 
     @app.action(ARCHIVE)
-    def goal_archive(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def goal_archive(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        _goal_control(body, client, "archive")
+        _goal_control(body, client, respond, "archive")

@@ -1,0 +1,67 @@
+"""Forged and tampered values for every slash subcommand and every action_id: a polite refusal, no
+state change (a database snapshot before and after), no 500."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sandbox.harness import BotHarness
+from tests.e2e.fuzz_cases import (
+    ACTION_IDS,
+    PRIVILEGED,
+    SIMPLE,
+    Sender,
+    Victim,
+    forged_value,
+    impolite,
+    set_up,
+    slash_text,
+    snapshot,
+)
+
+FUZZ = settings(max_examples=60, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+@pytest.fixture
+def attack(bot: BotHarness, in_process: Any) -> tuple[Sender, Victim]:
+    return Sender(bot, in_process), set_up(bot)
+
+
+@FUZZ
+@given(rng=st.randoms(use_true_random=False))
+def test_forged_slash_commands_are_refused_and_change_nothing(
+        bot: BotHarness, attack: tuple[Sender, Victim], rng: random.Random) -> None:
+    sender, victim = attack
+    before = snapshot(bot)
+    text = slash_text(rng, victim)
+    status, body = sender.slash(text)
+    assert status == 200, (text, status)
+    assert body.strip(), f"no answer at all to {text!r}"
+    assert snapshot(bot) == before, f"state changed after {text!r}"
+    assert impolite(bot) == []
+
+
+@FUZZ
+@given(rng=st.randoms(use_true_random=False), action_id=st.sampled_from(ACTION_IDS))
+def test_forged_clicks_on_every_action_are_refused_and_change_nothing(
+        bot: BotHarness, attack: tuple[Sender, Victim], rng: random.Random, action_id: str) -> None:
+    sender, victim = attack
+    before = snapshot(bot)
+    value = forged_value(rng, victim)
+    status, _ = sender.click(action_id, value)
+    assert status == 200, (action_id, value, status)
+    assert snapshot(bot) == before, f"state changed after {action_id} with {value!r}"
+    assert impolite(bot) == []
+
+
+def test_every_subcommand_is_fuzzed() -> None:
+    from handlers.commands import routes
+
+    fuzzed = {s.replace(" ", "_") for s in PRIVILEGED} | set(SIMPLE) | {"pause", "goal_add"}
+    assert set(routes()) <= fuzzed
