@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -47,6 +48,16 @@ def identify(services: Services) -> None:
     services.bot_user_id = auth.get("user_id")
 
 
+# Bolt runs every listener on one pool and answers Slack only once the listener has acked; with
+# its default of 5 threads, a burst of DM answers left slash commands waiting past Slack's 3 s.
+# Commands now hold a thread only until they ack; clicks still until their last Web API call.
+LISTENER_THREADS = 32
+# Acked events (storing and passing on a DM answer, publishing a Home tab) and whatever follows a
+# command's ack run here (handlers.background), so they can never take the threads acks need.
+# Sized for 20 DM answers a second at ~1 s of Web API calls each, with room for summaries.
+BACKGROUND_THREADS = 24
+
+
 def build_app(services: Services, process_before_response: bool = False) -> App:
     """`process_before_response=True` finishes each listener before the HTTP response (FaaS, tests)."""
     app = App(
@@ -56,6 +67,10 @@ def build_app(services: Services, process_before_response: bool = False) -> App:
         token_verification_enabled=False,
         process_before_response=process_before_response,
         logger=logging.getLogger("slack_bolt"),
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
     )
-    handlers.register(app, services)
+    # Finishing before the response means that work must run inline too.
+    background: Executor | None = None if process_before_response else ThreadPoolExecutor(
+        max_workers=BACKGROUND_THREADS, thread_name_prefix="background")
+    handlers.register(app, services, background)
     return app

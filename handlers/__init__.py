@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
+
 from slack_bolt import App
 
 from core.services import Services
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, background: Executor | None = None) -> None:
+    """`background` runs event work and what follows an ack off Bolt's listener threads (None: inline)."""
     from handlers import (
         actions,
         commands,
@@ -22,10 +25,10 @@ def register(app: App, services: Services) -> None:
 
     vetting.register(app, services)  # first: a foreign workspace reaches no listener
     errors.register(app, services)
-    commands.register(app, services)
+    commands.register(app, services, background)
     actions.register(app, services)
     views.register(app, services)
-    events.register(app, services)
+    events.register(app, services, background)
     home.register(app, services)
     manager_actions.register(app, services)
     guard_actions.register(app, services)

@@ -34,7 +34,7 @@ def _say(ctx: SlashContext, text: str, blocks: list[Block] | None = None) -> Non
 
 
 def handle_summary(ctx: SlashContext) -> None:
-    services, user_id, weeks = ctx.services, ctx.user_id, ctx.command.weeks
+    services, user_id = ctx.services, ctx.user_id
     named = list(ctx.command.reps)
     # The permission check is a few indexed lookups, so a refusal goes in the ack itself; the
     # summary's heavier queries run after the ack and arrive through response_url.
@@ -51,6 +51,11 @@ def handle_summary(ctx: SlashContext) -> None:
                   "they confirm before anything is shared with you.")
         return
     ctx.ack()
+    ctx.later(_summary, ctx, reps, named, admin_view)
+
+
+def _summary(ctx: SlashContext, reps: list[str], named: list[str], admin_view: bool) -> None:
+    services, user_id, weeks = ctx.services, ctx.user_id, ctx.command.weeks
     now = services.now()
     if admin_view:
         with services.sessions.begin() as session:
@@ -96,6 +101,11 @@ def handle_team_add(ctx: SlashContext) -> None:
         ctx.reply("Only a team's manager or an admin can invite someone to a team. Nothing changed.")
         return
     ctx.ack()
+    ctx.later(_team_add, ctx)
+
+
+def _team_add(ctx: SlashContext) -> None:
+    services, manager = ctx.services, ctx.user_id
     now = services.now()
     invites: list[tuple[str, int]] = []
     notes: list[str] = []
@@ -154,9 +164,13 @@ def handle_cadence(ctx: SlashContext) -> None:
         ctx.reply(REFUSAL)
         return
     ctx.ack()  # the DM to the rep and the reply to the manager follow
+    ctx.later(_propose, ctx, agreement_id, proposed.rhythm(), current.rhythm())
+
+
+def _propose(ctx: SlashContext, agreement_id: int, proposed: str, current: str) -> None:
+    services, manager, rep, now = ctx.services, ctx.user_id, ctx.command.reps[0], ctx.services.now()
     names = fill_names(services, [manager, rep])
-    sent = dm(ctx.client, cadence_proposal(rep, manager, names[manager], agreement_id, proposed.rhythm(),
-                                           current.rhythm()))
+    sent = dm(ctx.client, cadence_proposal(rep, manager, names[manager], agreement_id, proposed, current))
     if sent is None:
         with services.sessions.begin() as session:
             found = session.get(CadenceAgreement, agreement_id)
@@ -164,7 +178,7 @@ def handle_cadence(ctx: SlashContext) -> None:
                 found.status, found.decided_at = "declined", now
         _say(ctx, f"I couldn't reach {name_of(names[rep])} just now, so nothing changed.")
         return
-    _say(ctx, f"I've proposed {proposed.rhythm()} to {name_of(names[rep])}. It takes effect only if they accept; "
+    _say(ctx, f"I've proposed {proposed} to {name_of(names[rep])}. It takes effect only if they accept; "
               "I'll tell you what they decide.")
 
 

@@ -66,7 +66,7 @@ def handle_now(ctx: SlashContext) -> None:
     ctx.reply("Starting a check-in now; look for it in our DM.")
     from scheduling.dispatch import PassReport, send_due
 
-    send_due(ctx.services, now, PassReport(), concurrency=1, rep_id=ctx.user_id)
+    ctx.later(lambda: send_due(ctx.services, now, PassReport(), concurrency=1, rep_id=ctx.user_id))
 
 
 def handle_skip(ctx: SlashContext) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -9,6 +10,7 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from core.services import Services
+from handlers.background import runner
 from handlers.context import SlashContext, SubcommandHandler
 from handlers.help import handle_help
 from handlers.slash import ParseError, parse
@@ -29,8 +31,9 @@ def routes() -> dict[str, SubcommandHandler]:
     return table
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, background: Executor | None = None) -> None:
     table = routes()
+    later = runner(background)
 
     @app.command("/checkin")
     def on_checkin(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
@@ -51,4 +54,4 @@ def register(app: App, services: Services) -> None:
             return
         handler(SlashContext(services=services, ack=ack, respond=respond, client=client,
                              user_id=command["user_id"], trigger_id=command.get("trigger_id"),
-                             command=parsed))
+                             command=parsed, later=later))

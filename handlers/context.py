@@ -11,6 +11,7 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from core.services import Services
+from handlers.background import Later, inline
 from handlers.slash import Command
 
 
@@ -23,6 +24,8 @@ class SlashContext:
     user_id: str
     trigger_id: str | None
     command: Command
+    # Runs what follows the ack off Bolt's listener threads (see handlers.background).
+    later: Later = inline
 
     @property
     def team_id(self) -> str:

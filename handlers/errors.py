@@ -17,7 +17,7 @@ SORRY = ("Sorry, something went wrong on my side and I couldn't finish that. Not
 def register(app: App, services: Services) -> None:
     @app.error
     def handle_error(error: Exception, body: dict[str, Any], logger: logging.Logger,
-                     respond: Respond | None) -> BoltResponse | None:
+                     respond: Respond | None) -> BoltResponse:
         logger.exception("unhandled error in a listener", exc_info=error)
         if body.get("type") == "view_submission":
             # A modal keeps its input when we answer with errors; the first block gets the message.
@@ -25,7 +25,8 @@ def register(app: App, services: Services) -> None:
                                                   "errors": _first_block_error(body)})
         if respond is not None and body.get("response_url"):
             respond(text=SORRY, response_type="ephemeral", replace_original=False)
-        return None
+        # Never a 500 to Slack: the person has the apology above; a retry would not help.
+        return BoltResponse(status=200, body="")
 
 
 def _first_block_error(body: dict[str, Any]) -> dict[str, str]:

@@ -7,6 +7,7 @@ the answer: a retried delivery stores nothing twice.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App
@@ -15,7 +16,9 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.services import Services
+from handlers.background import runner
 from handlers.checkin_flow import answered
+from handlers.home import publish_home
 from handlers.text import quote, unescape
 from storage import checkins
 from storage.models import CheckIn
@@ -48,30 +51,34 @@ def _from_a_bot(event: dict[str, Any], bot_user_id: str | None) -> bool:
                 or (bot_user_id and event.get("user") == bot_user_id))
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, executor: Executor | None = None) -> None:
+    run = runner(executor)
+
     @app.event("message")
     def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
-        subtype = event.get("subtype")
-        if event.get("channel_type") != "im":
-            return  # the app only listens to its own DMs
-        if _from_a_bot(event, services.bot_user_id):
-            log.debug("ignored a bot's message")
-            return
-        if subtype in ("message_changed", "message_deleted"):
-            _edited_or_deleted(services, client, event)
-            return
-        if subtype not in ANSWER_SUBTYPES:
-            log.debug("ignored a %s message", subtype)
-            return
-        _answer(services, client, event, body)
+        run(_on_message, services, client, event, body)
 
     @app.event("app_home_opened")
     def on_home(event: dict[str, Any]) -> None:
-        if event.get("tab", "home") != "home":
+        if event.get("tab", "home") != "home" or not isinstance(event.get("user"), str):
             return
-        from handlers.home import publish_home
+        run(publish_home, services, event["user"])
 
-        publish_home(services, str(event["user"]))
+
+def _on_message(services: Services, client: WebClient, event: dict[str, Any], body: dict[str, Any]) -> None:
+    subtype = event.get("subtype")
+    if event.get("channel_type") != "im":
+        return  # the app only listens to its own DMs
+    if _from_a_bot(event, services.bot_user_id):
+        log.debug("ignored a bot's message")
+        return
+    if subtype in ("message_changed", "message_deleted"):
+        _edited_or_deleted(services, client, event)
+        return
+    if subtype not in ANSWER_SUBTYPES:
+        log.debug("ignored a %s message", subtype)
+        return
+    _answer(services, client, event, body)
 
 
 def _answer(services: Services, client: WebClient, event: dict[str, Any], body: dict[str, Any]) -> None:
