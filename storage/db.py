@@ -64,7 +64,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
+    # Up to 50 connections: the listener and background threads (core/app.py) and a dispatch
+    # pass's senders each hold one only for a short transaction, but may do so at once.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40, hide_parameters=True)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

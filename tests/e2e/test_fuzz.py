@@ -65,3 +65,29 @@ def test_every_subcommand_is_fuzzed() -> None:
 
     fuzzed = {s.replace(" ", "_") for s in PRIVILEGED} | set(SIMPLE) | {"pause", "goal_add"}
     assert set(routes()) <= fuzzed
+
+
+@pytest.mark.parametrize("action_id", ACTION_IDS)
+def test_each_action_refuses_the_victims_ids_and_junk(bot: BotHarness, attack: tuple[Sender, Victim],
+                                                      action_id: str) -> None:
+    sender, victim = attack
+    before = snapshot(bot)
+    for value in [*victim.ids, "", None, "-1", "1" * 300, "<!channel>"]:
+        status, _ = sender.click(action_id, value)
+        assert status == 200, (action_id, value)
+    assert snapshot(bot) == before
+    assert impolite(bot) == []
+
+
+@pytest.mark.parametrize("subcommand", [*PRIVILEGED, *SIMPLE, "pause", "goal add"])
+def test_each_subcommand_refuses_a_forged_or_malformed_use(bot: BotHarness, attack: tuple[Sender, Victim],
+                                                           subcommand: str) -> None:
+    sender, victim = attack
+    before = snapshot(bot)
+    privileged = subcommand in PRIVILEGED
+    malformed = ["x" * 281, "&" * 3000] if subcommand == "goal add" else ["extra words", "&" * 3000]
+    for rest in ([f"<@{u}> what now?" for u in victim.users] if privileged else malformed):
+        status, body = sender.slash(f"{subcommand} {rest}")
+        assert status == 200 and body.strip(), (subcommand, rest)
+    assert snapshot(bot) == before
+    assert impolite(bot) == []
