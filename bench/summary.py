@@ -36,7 +36,7 @@ from sqlalchemy import Engine, create_engine, insert  # noqa: E402
 from coaching.summary import summarise_team  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
 from core.config import parse_config  # noqa: E402
-from core.services import make_web_client  # noqa: E402
+from core.services import Services, make_web_client  # noqa: E402
 from handlers.render.summary import summary_pages  # noqa: E402
 from sandbox import Sandbox  # noqa: E402
 from storage.db import make_engine, make_session_factory, upgrade  # noqa: E402
@@ -164,7 +164,7 @@ def best_of(work: Callable[[], object], repeats: int) -> float:
     return best
 
 
-def bare_hello_server(sandbox: Sandbox, engine: Engine) -> tuple[Any, Any]:
+def bare_hello_server(sandbox: Sandbox, services: Services) -> tuple[Any, Any]:
     # The same WebClient set-up as the bot's, so Bolt's one auth.test goes to the sandbox too.
     app = App(client=make_web_client("xoxb-bare", sandbox.api_url), signing_secret=SIGNING_SECRET,
               token_verification_enabled=False)
@@ -173,7 +173,7 @@ def bare_hello_server(sandbox: Sandbox, engine: Engine) -> tuple[Any, Any]:
     def hello(ack: Ack) -> None:
         ack("hello")
 
-    server = make_server(app, engine, port=0, host="127.0.0.1", threads=4)
+    server = make_server(app, services.engine, port=0, host="127.0.0.1", threads=4, services=services)
     threading.Thread(target=server.run, daemon=True).start()
     url = f"http://127.0.0.1:{server.effective_port}/slack/events"
     return server, sandbox.client(url, SIGNING_SECRET)
@@ -185,7 +185,7 @@ def ack_latencies(big: Path, rounds: int) -> tuple[float, float]:
         clock = ManualClock(NOW)
         with BotHarness(sandbox, f"sqlite:///{big}", parse_config(""), clock=clock,
                         process_before_response=False) as bot:
-            server, bare = bare_hello_server(sandbox, bot.services.engine)
+            server, bare = bare_hello_server(sandbox, bot.services)
             try:
                 summary_times, hello_times = [], []
 

@@ -73,6 +73,8 @@ class Services:
     clock: Clock = field(default=system_clock)
     # Filled from auth.test on start; rows are keyed by it until multi-workspace support lands.
     team_id: str = "T0UNKNOWN"
+    # The Enterprise Grid org the workspace belongs to (None outside Grid); also from auth.test.
+    enterprise_id: str | None = None
     bot_user_id: str | None = None
 
     def now(self) -> dt.datetime:

@@ -178,7 +178,12 @@ def snooze(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, 
 def pick_goal(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
     ack()
     services = services_of(context)
-    selected = str((action(body).get("selected_option") or {}).get("value") or "")
+    clicked = action(body)
+    option = clicked.get("selected_option")
+    if option is None and clicked.get("value") is None:
+        return  # the documented deselect (no option chosen): nothing to change, nothing to refuse
+    # A value where a select sends its option is forged; it is parsed (and refused) like any other.
+    selected = str((option if isinstance(option, dict) else {"value": clicked.get("value")}).get("value") or "")
     checkin_part, _, goal_part = selected.partition(":")
     with services.sessions.begin() as session:
         outcome = switch_goal(session, services.team_id, body["user"]["id"], parse_id(checkin_part) or -1,
@@ -200,10 +205,14 @@ def open_goals(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
     client.views_open(trigger_id=body["trigger_id"], view=goals_modal(goals))
 
 
-def _goal_control(body: dict[str, Any], client: WebClient, context: BoltContext, change: str) -> None:
+def _goal_control(body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext,
+                  change: str) -> None:
     services = services_of(context)
     user_id = body["user"]["id"]
     view = body.get("view") or {}
+    if not isinstance(view, dict) or not view.get("id"):
+        _refuse(respond)  # these buttons exist only in the goals modal: a click from elsewhere is forged
+        return
     edits, _ = edited_texts((view.get("state") or {}).get("values") or {})
     with services.sessions.begin() as session:
         notice = change_goal(session, services.team_id, user_id, parse_id(action_value(body)) or -1, change,
@@ -213,19 +222,19 @@ def _goal_control(body: dict[str, Any], client: WebClient, context: BoltContext,
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=goals_modal(goals, notice))
 
 
-def goal_up(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def goal_up(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
     ack()
-    _goal_control(body, client, context, "up")
+    _goal_control(body, client, respond, context, "up")
 
 
-def goal_down(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def goal_down(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
     ack()
-    _goal_control(body, client, context, "down")
+    _goal_control(body, client, respond, context, "down")
 
 
-def goal_archive(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def goal_archive(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
     ack()
-    _goal_control(body, client, context, "archive")
+    _goal_control(body, client, respond, context, "archive")
 
 
 def register(app: App) -> None:

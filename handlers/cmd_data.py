@@ -18,6 +18,10 @@ EXPORT_FILENAME = "checkin-coach-export.json"
 
 def handle_export(ctx: SlashContext) -> None:
     ctx.ack()  # building and uploading the file can take longer than Slack's 3 seconds
+    _export(ctx)
+
+
+def _export(ctx: SlashContext) -> None:
     now = ctx.services.now()
     with ctx.services.sessions.begin() as session:
         data = export_data(session, ctx.team_id, ctx.user_id, now)

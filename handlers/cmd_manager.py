@@ -37,7 +37,7 @@ def _say(ctx: SlashContext, text: str, blocks: list[Block] | None = None) -> Non
 
 
 def handle_summary(ctx: SlashContext) -> None:
-    services, user_id, weeks = ctx.services, ctx.user_id, ctx.command.weeks
+    services, user_id = ctx.services, ctx.user_id
     named = list(ctx.command.reps)
     # The permission check is a few indexed lookups, so a refusal goes in the ack itself; the
     # summary's heavier queries run after the ack and arrive through response_url.
@@ -54,6 +54,11 @@ def handle_summary(ctx: SlashContext) -> None:
                   "they confirm before anything is shared with you.")
         return
     ctx.ack()
+    _summary(ctx, reps, named, admin_view)
+
+
+def _summary(ctx: SlashContext, reps: list[str], named: list[str], admin_view: bool) -> None:
+    services, user_id, weeks = ctx.services, ctx.user_id, ctx.command.weeks
     now = services.now()
     if admin_view:
         with services.sessions.begin() as session:
@@ -98,7 +103,17 @@ def _command_team(session: Session, team_id: str, manager_id: str) -> Team:
 
 
 def handle_team_add(ctx: SlashContext) -> None:
+    services, manager = ctx.services, ctx.user_id
+    with services.sessions.begin() as session:
+        role = role_of(session, services.config, ctx.team_id, manager)
+    if not (role.is_manager or role.is_admin):  # only a team's manager, or an admin, may invite
+        ctx.reply("Only a team's manager or an admin can invite someone to a team. Nothing changed.")
+        return
     ctx.ack()
+    _team_add(ctx)
+
+
+def _team_add(ctx: SlashContext) -> None:
     services, manager = ctx.services, ctx.user_id
     now = services.now()
     invites: list[tuple[str, int]] = []
@@ -119,7 +134,8 @@ def handle_team_add(ctx: SlashContext) -> None:
             if existing == "pending":
                 notes.append(f"I'm still waiting for {who} to confirm.")
                 continue
-            ensure_user(session, ctx.team_id, rep, now)
+            # "guest" until they accept: an invitation is not consent to check-ins.
+            ensure_user(session, ctx.team_id, rep, now, role="guest")
             membership = Membership(team_id=ctx.team_id, team_pk=_command_team(session, ctx.team_id, manager).id,
                                     rep_id=rep, status="pending", created_at=now)
             session.add(membership)

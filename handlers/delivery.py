@@ -170,8 +170,9 @@ def undeliverable(states: dict[int, outbox.Status], outbox_id: int | None) -> bo
 def _prepare(session: Session, services: Services, claimed: list[Claimed], now: dt.datetime,
              report: PassReport) -> list[Job]:
     """Hold back what may not land yet, then render the rest (or cancel what is no longer wanted)."""
-    people = load_people(session, services.team_id, {r.recipient for r in claimed})
-    hours = hours_of(session, services.config, services.team_id, people, people)
+    recipients = {r.recipient for r in claimed}
+    people = load_people(session, services.team_id, recipients)
+    hours = hours_of(session, services.config, services.team_id, recipients, people)
     ready: list[Claimed] = []
     deferred: list[tuple[int, dt.datetime]] = []
     too_late: list[Claimed] = []

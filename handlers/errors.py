@@ -43,7 +43,8 @@ def handle_error(error: Exception, body: dict[str, Any], logger: logging.Logger,
         respond(text=text, response_type="ephemeral", replace_original=False)
         # Block actions were acknowledged first; a 500 now would only make Slack show a warning.
         return BoltResponse(status=200, body="") if response is not None else None
-    return None
+    # Never a 500 to Slack: a retry would not help, and the person was told what they could be.
+    return BoltResponse(status=200, body="") if response is not None else None
 
 
 def register(app: App) -> None:

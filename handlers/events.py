@@ -1,7 +1,10 @@
-"""Events: a rep's plain DM (or thread reply) answers their open check-in; App Home opens.
+"""Events: a rep's DM (or thread reply) answers their open check-in; App Home opens.
 
 Slack delivers events at least once, so the event_id is recorded in the same transaction as
-the answer: a retried delivery stores nothing twice.
+the answer: a retried delivery stores nothing twice. An answer may come with a file
+(`file_share`, linked by its permalink, not copied) or as a thread reply also sent to the
+conversation (`thread_broadcast`); an edit or deletion in Slack of a DM that carried an answer is
+acknowledged; bots' messages and other subtypes are not answers.
 """
 
 from __future__ import annotations
@@ -18,14 +21,23 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from core.services import Services
 from handlers.checkin_flow import answered
 from handlers.context import services_of
 from handlers.home import publish_home
-from handlers.text import escape, excerpt, unescape
+from handlers.text import quote, unescape
 from storage import checkins
 from storage.models import CheckIn
 
 log = logging.getLogger(__name__)
+
+# Subtypes that are still a person writing to us: an answer sent with a file, or a thread reply
+# also sent to the conversation. Every other subtype is not an answer.
+ANSWER_SUBTYPES = (None, "file_share", "thread_broadcast")
+EDIT_NOTE = ("I saw you edited a message I had saved as your check-in answer. I've kept the version you "
+             "first sent; to change it, reply in the check-in's thread or tap *Answer* on it.")
+DELETE_NOTE = ("You deleted a message I had saved as your check-in answer. The saved answer is still there; "
+               "`/checkin forget` deletes your stored answers.")
 
 
 class DmResult(enum.Enum):
@@ -42,8 +54,19 @@ class DmOutcome:
     created: bool = False
 
 
+def answer_text(event: dict[str, Any]) -> str:
+    """What the rep wrote, plus a link to each file they attached (linked by permalink, not copied)."""
+    text = unescape(event.get("text") or "")
+    links = []
+    for file in event.get("files") or []:
+        if isinstance(file, dict) and isinstance(file.get("permalink"), str) and file["permalink"]:
+            name = str(file.get("title") or file.get("name") or "file")[:200]
+            links.append(f"Attached: {name} {file['permalink']}")
+    return "\n".join([text.strip(), *links]).strip()
+
+
 def record_dm(session: Session, team_id: str, user_id: str, event_id: str, thread_ts: str | None, text: str,
-              now: dt.datetime) -> DmOutcome:
+              now: dt.datetime, message_ts: str | None = None) -> DmOutcome:
     """Store a DM (or a reply in a check-in's thread) as the answer to the check-in it belongs to.
 
     Raises CheckInError for an answer that breaks a rule (e.g. too long), so that the caller's
@@ -56,27 +79,42 @@ def record_dm(session: Session, team_id: str, user_id: str, event_id: str, threa
     if checkin is None:
         return DmOutcome(DmResult.NO_CHECKIN)
     recorded = checkins.record_answer(session, checkin, text, "thread" if thread_ts else "dm", now,
-                                      event_id=event_id)
+                                      event_id=event_id, message_ts=message_ts)
     return DmOutcome(DmResult.RECORDED, checkin, recorded.answer.id, recorded.created)
 
 
+def _from_a_bot(event: dict[str, Any], bot_user_id: str | None) -> bool:
+    return bool(event.get("bot_id") or event.get("subtype") == "bot_message"
+                or (bot_user_id and event.get("user") == bot_user_id))
+
+
 def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-        return  # edits, joins and bots' messages are not answers
-    user_id, text = event.get("user"), unescape(event.get("text") or "")
+    if event.get("channel_type") != "im":
+        return  # the app only listens to its own DMs
+    services = services_of(context)
+    subtype = event.get("subtype")
+    if _from_a_bot(event, services.bot_user_id):
+        log.debug("ignored a bot's message")
+        return
+    if subtype in ("message_changed", "message_deleted"):
+        _edited_or_deleted(services, client, event)
+        return
+    if subtype not in ANSWER_SUBTYPES:
+        log.debug("ignored a %s message", subtype)
+        return
+    user_id, text = event.get("user"), answer_text(event)
     if not user_id:
         return
-    services = services_of(context)
     event_id = str(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}")
     try:
         with services.sessions.begin() as session:
             outcome = record_dm(session, services.team_id, user_id, event_id, event.get("thread_ts"), text,
-                                services.now())
+                                services.now(), message_ts=event.get("ts"))
     except checkins.CheckInError as exc:
         _reply(client, event, f"{exc}\n{_quote(text)}")
         return
     except SQLAlchemyError:
-        log.exception("could not store a DM answer from %s", user_id)
+        log.exception("could not store a DM answer")
         _reply(client, event, "Sorry, I couldn't save your answer just now. Here it is so nothing is lost; "
                               f"please send it again in a minute:\n{_quote(text)}")
         return
@@ -89,8 +127,33 @@ def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient, c
         answered(services, client, outcome.checkin, outcome.answer_id, outcome.created)
 
 
+def _edited_or_deleted(services: Services, client: WebClient, event: dict[str, Any]) -> None:
+    """An edit or deletion in Slack of a DM that carried an answer gets a short private note.
+
+    Other edits (Slack adding a link preview, a message that was never an answer) change nothing.
+    """
+    deleted = event.get("subtype") == "message_deleted"
+    before = event.get("previous_message") or {}
+    after = event.get("message") or {}
+    user_id = before.get("user") or after.get("user")
+    ts = event.get("deleted_ts") if deleted else (before.get("ts") or after.get("ts"))
+    if not isinstance(user_id, str) or not isinstance(ts, str) or before.get("bot_id") or after.get("bot_id"):
+        return
+    if not deleted and before.get("text") == after.get("text"):
+        return  # an unfurl or attachment change, not the rep's words
+    with services.sessions.begin() as session:
+        answer = checkins.answer_by_message(session, services.team_id, user_id, ts)
+    if answer is None:
+        log.debug("ignored an edit of a message that was not an answer")
+        return
+    try:
+        client.chat_postEphemeral(channel=event["channel"], user=user_id, text=DELETE_NOTE if deleted else EDIT_NOTE)
+    except SlackApiError as exc:
+        log.info("could not acknowledge an edited answer: %s", exc.response.get("error"))
+
+
 def on_home(event: dict[str, Any], context: BoltContext) -> None:
-    if event.get("tab", "home") != "home":
+    if event.get("tab", "home") != "home" or not isinstance(event.get("user"), str):
         return
     publish_home(services_of(context), str(event["user"]))
 
@@ -107,7 +170,7 @@ def _reply(client: WebClient, event: dict[str, Any], text: str) -> None:
 
 
 def _quote(text: str) -> str:
-    return "> " + escape(excerpt(text, 2800)).replace("\n", "\n> ")
+    return quote(text, 2800)
 
 
 def _thank(client: WebClient, event: dict[str, Any]) -> None:

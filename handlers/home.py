@@ -31,7 +31,7 @@ from handlers.cmd_manager import home_section as manager_section
 from handlers.context import services_of
 from handlers.guard_actions import guard_home_section
 from handlers.render.checkin import ADD_GOAL
-from handlers.text import escape, excerpt, local_time
+from handlers.text import MAX_SECTION_CHARS, fit, local_time, safe
 from storage import checkins
 from storage.changes import touch_reps
 from storage.goals import active_goals
@@ -51,8 +51,10 @@ def rep_section(session: Session, services: Services, user: User) -> list[Block]
     goals = active_goals(session, user.team_id, user.slack_id)
     blocks: list[Block] = [HeaderBlock(text="Your check-ins")]
     if goals:
-        lines = "\n".join(f"{i}. {escape(excerpt(g.text, 280))}" for i, g in enumerate(goals, 1))
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Your goals*\n{lines}")))
+        # Each goal's share of the section, counted after escaping (`&` grows fivefold).
+        each = min(280, (MAX_SECTION_CHARS - 100) // len(goals) - 6)
+        lines = "\n".join(f"{i}. {safe(g.text, each)}" for i, g in enumerate(goals, 1))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=fit(f"*Your goals*\n{lines}"))))
     else:
         blocks.append(SectionBlock(text=MarkdownTextObject(
             text="*Your goals*\nNo goals yet. Add one you and your manager agree matters.")))
@@ -69,8 +71,8 @@ def rep_section(session: Session, services: Services, user: User) -> list[Block]
     recent = session.scalars(select(Answer).where(Answer.team_id == user.team_id, Answer.rep_id == user.slack_id)
                              .order_by(Answer.created_at.desc()).limit(5)).all()
     if recent:
-        lines = "\n".join(f"• {local_time(a.created_at, zone)}: {escape(excerpt(a.text, 200))}" for a in recent)
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Your recent answers*\n{lines}")))
+        lines = "\n".join(f"• {local_time(a.created_at, zone)}: {safe(a.text, 200)}" for a in recent)
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=fit(f"*Your recent answers*\n{lines}"))))
     paused = bool(user.paused_until and user.paused_until > now)
     blocks.append(ActionsBlock(block_id="home_rep_actions", elements=[
         ButtonElement(text="Add or edit goals", action_id=ADD_GOAL, value="home"),

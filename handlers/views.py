@@ -105,6 +105,12 @@ def submit_goals(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: 
     publish_home(services, user_id)
 
 
+def closed(ack: Ack) -> None:
+    ack()  # closing a modal saves nothing and needs no answer
+
+
 def register(app: App) -> None:
+    app.view_closed(answer_view.CALLBACK)(closed)
+    app.view_closed(goals_view.CALLBACK)(closed)
     app.view(answer_view.CALLBACK)(submit_answer)
     app.view(goals_view.CALLBACK)(submit_goals)

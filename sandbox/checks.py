@@ -42,6 +42,41 @@ def markup_problem(text: str) -> str | None:
         at = stripped.index("<")
         return f"unescaped '<' in mrkdwn near {stripped[at:at + 30]!r}; send it as &lt;"
     return None
+# The bot never broadcasts, and never writes a labelled mention or link itself: Slack sends what a
+# person typed in those forms (`<@U1|ana>`, `<https://x|click>`), so one in a bot's mrkdwn is user
+# text passed on unescaped. Tests fail on these (tests/conftest.py), not merely record them.
+UNSAFE_MARKUP = "unsafe_markup"
+_LIVE = re.compile(r"<!(?:here|channel|everyone)(?:\|[^>]*)?>|<!subteam\^[^>]*>|<@[UW][A-Z0-9]+\|[^>]*>|"
+                   r"<(?:https?://|mailto:)[^>|\s]*\|[^>]*>")
+
+
+def live_markup(text: str) -> str | None:
+    """A broadcast, or a labelled mention or link, that Slack would make live."""
+    found = _LIVE.search(text)
+    return f"live markup {found.group(0)[:40]!r} (user text not escaped?)" if found else None
+
+
+def unsafe_markup(text: Any, blocks: Any) -> list[str]:
+    """Every mrkdwn string of a message or view that would broadcast, mention or link."""
+    out: list[str] = []
+    if isinstance(text, str) and (problem := live_markup(text)):
+        out.append(f"text: {problem}")
+
+    def walk(where: str, node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str):
+                if problem := live_markup(node["text"]):
+                    out.append(f"{where}: {problem}")
+            for key, value in node.items():
+                walk(f"{where}.{key}", value)
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(f"{where}[{i}]", value)
+
+    walk("blocks", blocks)
+    return out
+
+
 METADATA = "metadata"
 UNKNOWN_METHOD = "unknown_method"
 MISSING_ARGUMENT = "missing_argument"
@@ -274,6 +309,13 @@ def check_view(view: Any) -> list[str]:
     return checker.problems
 
 
+def view_markup(view: Any) -> list[Violation]:
+    """`unsafe_markup` for a view (Slack accepts it, so this is not one of `check_view`'s refusals)."""
+    view = _decode_blocks(view)
+    blocks = view.get("blocks") if isinstance(view, dict) else None
+    return [Violation("views", UNSAFE_MARKUP, p) for p in unsafe_markup(None, blocks)]
+
+
 def check_message(method: str, args: dict[str, Any], need_text: bool = True) -> list[Violation]:
     """Message payload checks: text fallback, text length, blocks, metadata."""
     out: list[Violation] = []
@@ -285,11 +327,22 @@ def check_message(method: str, args: dict[str, Any], need_text: bool = True) -> 
     if isinstance(text, str) and (problem := markup_problem(text)):
         out.append(Violation(method, MRKDWN, f"text: {problem}"))
     out += [Violation(method, BLOCK_KIT, p) for p in check_blocks(args.get("blocks"), "message")]
+    out += [Violation(method, UNSAFE_MARKUP, p) for p in unsafe_markup(text, _decode_blocks(args.get("blocks")))]
     if "metadata" in args and args["metadata"] not in (None, ""):
         meta_problem = metadata_problem(args["metadata"])
         if meta_problem:
             out.append(Violation(method, METADATA, meta_problem))
     return out
+
+
+def _decode_blocks(blocks: Any) -> Any:
+    """Blocks arrive as a list (JSON bodies) or a JSON string (form bodies)."""
+    if isinstance(blocks, str):
+        try:
+            return json.loads(blocks)
+        except ValueError:
+            return None
+    return blocks
 
 
 def _decode(metadata: Any) -> Any:

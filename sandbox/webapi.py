@@ -110,6 +110,7 @@ class WebApi:
                 found.append(Violation(method, checks.METADATA, problem))
         elif method in VIEW_METHODS and "view" in args:
             found += [Violation(method, checks.BLOCK_KIT, p) for p in checks.check_view(args["view"])]
+            found += checks.view_markup(args["view"])
         return found
 
     def _rejection(self, method: str, found: list[Violation]) -> dict[str, Any] | None:

@@ -52,7 +52,7 @@ def checkin_by_message(session: Session, team_id: str, rep_id: str, ts: str) -> 
 
 def record_answer(session: Session, checkin: CheckIn, text: str, source: str, now: dt.datetime,
                   event_id: str | None = None, confidence: int | None = None,
-                  help_wanted: bool = False) -> Recorded:
+                  help_wanted: bool = False, message_ts: str | None = None) -> Recorded:
     """Store (or, when the rep edits, update) the one answer of a check-in."""
     text = text.strip()
     if not text:
@@ -70,6 +70,7 @@ def record_answer(session: Session, checkin: CheckIn, text: str, source: str, no
         existing.confidence = confidence if confidence is not None else existing.confidence
         existing.help_wanted = help_wanted or existing.help_wanted
         existing.event_id = event_id or existing.event_id
+        existing.message_ts = message_ts or existing.message_ts
         return Recorded(existing, created=False)
     if not lifecycle.answer(session, checkin.id, now):
         # Only a check-in that reached the rep can be answered; an upcoming one stays upcoming.
@@ -77,11 +78,17 @@ def record_answer(session: Session, checkin: CheckIn, text: str, source: str, no
                            "Nothing was saved.")
     answer = Answer(team_id=checkin.team_id, checkin_id=checkin.id, rep_id=checkin.rep_id,
                     goal_id=checkin.goal_id, text=text, confidence=confidence, help_wanted=help_wanted,
-                    source=source, event_id=event_id, created_at=now, updated_at=now)
+                    source=source, event_id=event_id, created_at=now, updated_at=now, message_ts=message_ts)
     session.add(answer)
     session.flush()
     session.refresh(checkin)
     return Recorded(answer, created=True)
+
+
+def answer_by_message(session: Session, team_id: str, rep_id: str, message_ts: str) -> Answer | None:
+    """The answer a rep's DM carried, if it carried one."""
+    return session.scalar(select(Answer).where(Answer.team_id == team_id, Answer.rep_id == rep_id,
+                                               Answer.message_ts == message_ts).limit(1))
 
 
 def skip(session: Session, checkin: CheckIn, now: dt.datetime) -> bool:

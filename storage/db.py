@@ -80,14 +80,19 @@ def _sqlite_begin(connection: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
+    # hide_parameters: a database error's message would otherwise carry the bound values (answer
+    # text, goals) into the log.
     url = normalise_url(url)
     try:
         if make_url(url).get_backend_name() == "sqlite":
-            engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
+            engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False},
+                                   hide_parameters=True)
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
         else:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            # Up to 50 connections: the listener threads (wiring/app.py) and a dispatch pass's
+            # senders each hold one only for a short transaction, but may do so at once.
+            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40, hide_parameters=True)
     except ModuleNotFoundError as exc:  # e.g. postgresql+psycopg2:// without psycopg2
         raise DatabaseURLError(f"DATABASE_URL names a driver that is not installed ({exc.name}); "
                                "use postgresql://... (psycopg 3) or sqlite:///...") from None

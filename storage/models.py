@@ -252,6 +252,9 @@ class Answer(Base):
     event_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+    # The rep's DM that carried the answer (None for a modal), so an edit or deletion of that DM
+    # in Slack can be recognised as being about the answer.
+    message_ts: Mapped[str | None] = mapped_column(String(32))
 
 
 class ManagerQuestion(Base):
@@ -436,3 +439,17 @@ class PairState(Base):
     breached: Mapped[str] = mapped_column(String(128), default="")  # "frequency,tone"
     evaluated_at: Mapped[dt.datetime]
     next_eval_at: Mapped[dt.datetime | None]
+# ---- Hardening (issue 14) -----------------------------------------------------------------------
+# Added at the end so the other features' models above stay untouched.
+
+
+class SeenRequest(Base):
+    """A signed slash command or click already applied, by its signature's digest.
+
+    Slack never retries those, so the same signature twice is a replay: the row makes the second one
+    a no-op on every replica. Rows are only needed while the signature is still valid (5 minutes).
+    """
+
+    __tablename__ = "seen_requests"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[int] = mapped_column(Integer, index=True)  # Unix seconds, from Slack's timestamp

@@ -10,11 +10,27 @@ from slack_bolt import App, BoltContext
 from core import metrics
 from core.logcontext import ContextExecutor
 from core.services import Services
-from handlers import actions, commands, errors, events, guard_actions, home, manager_actions, observe, views
+from handlers import (
+    actions,
+    commands,
+    errors,
+    events,
+    guard_actions,
+    home,
+    manager_actions,
+    observe,
+    vetting,
+    views,
+)
 from handlers.context import SERVICES_KEY
 from storage import outbox
 
 log = logging.getLogger(__name__)
+
+# Bolt runs every listener on one pool and answers Slack only once the listener has acked; with a
+# small pool, a burst of DM answers (each a few Web API calls) left slash commands waiting past
+# Slack's 3 s. 32 threads keep acks prompt under 20 DM answers a second (bench/load.py).
+LISTENER_THREADS = 32
 
 
 def outbox_state(services: Services) -> metrics.OutboxState:
@@ -46,7 +62,7 @@ def build_app(services: Services, process_before_response: bool = False) -> App:
         process_before_response=process_before_response,
         logger=_BOLT_LOG,
         # Listeners (and what they do after their ack) keep the request's log fields.
-        listener_executor=ContextExecutor(max_workers=8, thread_name_prefix="bolt-listener"),
+        listener_executor=ContextExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt-listener"),
     )
     metrics.set_outbox_probe(lambda: outbox_state(services))
 
@@ -57,6 +73,7 @@ def build_app(services: Services, process_before_response: bool = False) -> App:
     app.use(provide_services)
     # Before the listeners, so every ack is timed (/metrics).
     observe.register(app)
+    vetting.register(app)  # a foreign workspace reaches no listener
     errors.register(app)
     commands.register(app)
     actions.register(app)

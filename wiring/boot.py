@@ -60,6 +60,7 @@ def identify(services: Services) -> None:
         reason = getattr(exc, "reason", None) or exc
         raise RuntimeError(f"cannot reach Slack's Web API at {services.client.base_url}: {reason}") from None
     services.team_id = str(auth.get("team_id") or services.team_id)
+    services.enterprise_id = auth.get("enterprise_id") or None
     services.bot_user_id = auth.get("user_id")
     logcontext.set_default(workspace=services.team_id)
     if services.bot_user_id:

@@ -42,7 +42,8 @@ class BotHarness:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         if http:
-            self._server = make_server(self.app, self.services.engine, port=0, host="127.0.0.1", threads=4)
+            self._server = make_server(self.app, self.services.engine, port=0, host="127.0.0.1", threads=4,
+                                       services=self.services)
             self._thread = threading.Thread(target=self._server.run, name="bot-http", daemon=True)
             self._thread.start()
             self.slack: SlackClientSim = sandbox.client(self.url, SIGNING_SECRET)

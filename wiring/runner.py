@@ -69,7 +69,7 @@ def serve(settings: Settings, config: AdminConfig, http: bool, port: int, schedu
     if http:
         # Bind before the scheduler starts, so a busy port stops the process before it sends anything.
         try:
-            server = make_server(app, services.engine, port=port, scheduler=scheduler)
+            server = make_server(app, services.engine, port=port, scheduler=scheduler, services=services)
         except OSError as exc:
             raise RuntimeError(f"cannot listen on port {port}: {exc.strerror or exc}") from None
     background = start_scheduler(services) if scheduler else None

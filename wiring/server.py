@@ -9,6 +9,7 @@ same operator endpoints are served on their own small port (`make_ops_server`).
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import time
@@ -20,6 +21,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 
 from core import metrics
+from core.services import Services
+from handlers.vetting import MAX_BODY_BYTES, Accepted, RequestVetter
 from storage.db import database_fault
 
 if TYPE_CHECKING:
@@ -27,10 +30,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Slack's request bodies are small; anything far larger is not from Slack.
-MAX_BODY_BYTES = 1024 * 1024
 # The scheduler runs a pass every minute: five minutes without one means it is stuck or dead.
 MAX_PASS_AGE_SECONDS = 300.0
+
+
+def _plain(start_response: StartResponse, status: str, body: bytes = b"") -> Iterable[bytes]:
+    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def _json(start_response: StartResponse, ok: bool, payload: dict[str, Any]) -> list[bytes]:
@@ -44,9 +50,13 @@ class WsgiApp:
     """`app=None` serves only the operator endpoints (Socket Mode's metrics port)."""
 
     def __init__(self, app: App | None, engine: Engine, scheduler: bool = False,
-                 max_pass_age: float = MAX_PASS_AGE_SECONDS, passes: metrics.PassClock = metrics.PASSES) -> None:
+                 max_pass_age: float = MAX_PASS_AGE_SECONDS, passes: metrics.PassClock = metrics.PASSES,
+                 services: Services | None = None) -> None:
         self.slack = SlackRequestHandler(app, path="/slack/events") if app is not None else None
         self.engine = engine
+        # Every Slack request is vetted before Bolt parses it (size, signature, shape, workspace,
+        # replays); without services (operator-only port, unit tests) there is no Slack path.
+        self.vetter = RequestVetter(services) if services is not None else None
         self.scheduler = scheduler
         self.max_pass_age = max_pass_age
         self.passes = passes
@@ -83,27 +93,53 @@ class WsgiApp:
                                           ("Content-Length", str(len(body)))])
                 return [body]
         if self.slack is None:
-            start_response("404 Not Found", [("Content-Type", "text/plain")])
-            return [b"Not found: this port serves /healthz, /readyz and /metrics"]
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        if length > MAX_BODY_BYTES:
-            body = b"Request body too large"
-            start_response("413 Payload Too Large", [("Content-Type", "text/plain")])
-            return [body]
+            return _plain(start_response, "404 Not Found", b"Not found: this port serves /healthz, /readyz and /metrics")
+        if path != "/slack/events":
+            return _plain(start_response, "404 Not Found")
+        if method != "POST":
+            return _plain(start_response, "405 Method Not Allowed")
+        return self._slack_request(environ, start_response)
+
+    def _slack_request(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        assert self.slack is not None
+        declared = str(environ.get("CONTENT_LENGTH") or "")
+        if not declared.isdigit():
+            return _plain(start_response, "411 Length Required")
+        length = int(declared)
+        if self.vetter is None:
+            if length > MAX_BODY_BYTES:
+                return _plain(start_response, "413 Payload Too Large", b"Request body too large")
+            return self.slack(environ, start_response)
+        if length > MAX_BODY_BYTES:  # refused unread
+            status, reason = self.vetter.refuse(413, "body too large", length).response()
+            return _plain(start_response, status, reason)
+        body = environ["wsgi.input"].read(length)
+        headers = {key[5:].replace("_", "-").lower(): str(value) for key, value in environ.items()
+                   if key.startswith("HTTP_")}
+        verdict = self.vetter.vet(headers, body, str(environ.get("CONTENT_TYPE") or ""))
+        if not isinstance(verdict, Accepted):
+            status, reason = verdict.response()
+            return _plain(start_response, status, reason)
+        if verdict.replay:  # already applied: acknowledge, change nothing
+            return _plain(start_response, "200 OK")
+        # Bolt reads the body again from the stream we consumed.
+        environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         return self.slack(environ, start_response)
 
 
 def make_server(app: App | None, engine: Engine, port: int, host: str = "0.0.0.0", threads: int = 8,
-                scheduler: bool = False) -> Any:
+                scheduler: bool = False, services: Services | None = None) -> Any:
     """A waitress server; call `.run()` to serve, `stop_server` to stop. Port 0 picks a free port.
 
     `app=None` gives the operator endpoints only. `scheduler` says whether this process runs the
-    dispatch scheduler, which /readyz then watches.
+    dispatch scheduler, which /readyz then watches. `services` turns on request vetting.
     """
     from waitress.server import create_server
 
-    return create_server(WsgiApp(app, engine, scheduler=scheduler), host=host, port=port, threads=threads,
-                         ident="checkin-coach")
+    # waitress buffers a body before the app sees it; far past our cap it stops reading and drops
+    # the connection. Up to 4x the cap the app itself answers a clean 413.
+    return create_server(WsgiApp(app, engine, scheduler=scheduler, services=services), host=host, port=port,
+                         threads=threads, ident="checkin-coach", max_request_body_size=4 * MAX_BODY_BYTES)
 
 
 def stop_server(server: Any) -> None:

@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 
 from coaching.prompts import NO_GOAL_PROMPT, render_prompt
 from handlers.render import message, metadata
-from handlers.text import excerpt, quote_goal
+from handlers.text import excerpt, quote_goal, safe
 
 ANSWER, SKIP, SNOOZE, PICK_GOAL, ADD_GOAL = (
     "checkin_answer", "checkin_skip", "checkin_snooze", "checkin_pick_goal", "goal_add_open")
@@ -60,7 +60,8 @@ def plain_prompt(template: str | None, goal_text: str | None) -> str:
     """The same question without mrkdwn, for notification text."""
     if goal_text is None or template is None:
         return NO_GOAL_PROMPT.replace("`", "")
-    return render_prompt(template, goal_text)
+    # The fallback `text` is mrkdwn too: a goal typed as `<!channel>` must not become live there.
+    return render_prompt(template, safe(goal_text, 1500))
 
 
 def buttons(checkin_id: int, with_goal: bool) -> list[Block]:

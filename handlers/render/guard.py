@@ -23,7 +23,8 @@ from coaching.drift import SignalReading
 from coaching.warnings_text import warning_message
 from handlers.render import message, metadata
 from handlers.render.checkin import ANSWER, SKIP
-from handlers.text import escape, excerpt, mention
+from handlers.text import escape, mention, safe
+from handlers.text import quote as quote_text
 
 USE_SUGGESTION, SEND_ANYWAY, CANCEL = "ask_use_suggestion", "ask_send_anyway", "ask_cancel"
 CADENCE_HINT, SHOW_HEALTH = "guard_cadence_hint", "guard_show_health"
@@ -54,7 +55,7 @@ def plain_from_slack(text: str) -> str:
 
 
 def quote(text: str, limit: int = 1500) -> str:
-    return "> " + escape(excerpt(text, limit)).replace("\n", "\n> ")
+    return quote_text(text, limit)
 
 
 # ---- The question, as the rep sees it --------------------------------------------------------------
@@ -69,7 +70,7 @@ def question_dm(checkin_id: int, rep: str, manager: str, question: str) -> dict[
             ButtonElement(text="Skip this one", action_id=SKIP, value=str(checkin_id)),
         ]),
     ]
-    return message(rep, f"A question from your manager: {escape(excerpt(question, 300))}", blocks,
+    return message(rep, f"A question from your manager: {safe(question, 300)}", blocks,
                    metadata(MANAGER_QUESTION, checkin_id=checkin_id, rep=rep, manager=manager))
 
 

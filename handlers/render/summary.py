@@ -19,9 +19,8 @@ from slack_sdk.models.blocks import (
 )
 
 from coaching.summary import OrgAggregates, RepSummary, TeamSummary, paginate, percent
-from handlers.text import escape
+from handlers.text import fit, safe
 
-MAX_SECTION_CHARS = 3000
 ROWS_PER_PAGE = 40  # plus a header, the team section, a divider and a footer: well under 50 blocks
 CHARS_PER_PAGE = 20000
 FALLBACK_CHARS = 2500
@@ -33,34 +32,6 @@ EXCERPT_CHARS = 240
 class Page:
     text: str  # the plain-text fallback
     blocks: list[Block]
-
-
-def safe(text: str, limit: int) -> str:
-    """Escape `text` and shorten it so the *escaped* form fits in `limit` characters."""
-    text = " ".join(text.split())
-    whole = escape(text)
-    if len(whole) <= limit:
-        return whole
-    out: list[str] = []
-    used = 0
-    for char in text:
-        piece = escape(char)
-        if used + len(piece) > limit - 1:
-            return "".join(out).rstrip() + "…"
-        out.append(piece)
-        used += len(piece)
-    return "".join(out)
-
-
-def fit(mrkdwn: str, limit: int = MAX_SECTION_CHARS) -> str:
-    """Last-resort cap for already-escaped text, never cutting inside an `&amp;`-style entity."""
-    if len(mrkdwn) <= limit:
-        return mrkdwn
-    cut = mrkdwn[: limit - 1]
-    amp = cut.rfind("&")
-    if amp != -1 and ";" not in cut[amp:]:
-        cut = cut[:amp]
-    return cut + "…"
 
 
 def goal(text: str, limit: int = 600) -> str:

@@ -27,3 +27,18 @@ def test_excerpt_marks_the_cut() -> None:
 def test_local_time_shows_the_recipients_zone() -> None:
     moment = dt.datetime(2026, 3, 9, 17, 0, tzinfo=dt.UTC)
     assert local_time(moment, "America/Los_Angeles") == "Mon 09 Mar, 10:00 PDT"
+
+
+def test_safe_counts_the_limit_after_escaping_and_never_cuts_an_entity() -> None:
+    from handlers.text import safe
+
+    out = safe("&" * 100, 23)
+    assert len(out) <= 23 and out.endswith("…")
+    assert out[:-1].replace("&amp;", "") == ""  # whole entities only
+
+
+def test_fit_never_leaves_half_an_entity() -> None:
+    from handlers.text import fit
+
+    out = fit("ab&amp;cd", 5)
+    assert out == "ab…"

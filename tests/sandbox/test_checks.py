@@ -176,7 +176,19 @@ def test_an_unescaped_angle_bracket_in_mrkdwn_is_a_violation() -> None:
     assert [v.kind for v in bad] == ["mrkdwn"]
     ok = check_message("chat.postMessage", {
         "channel": "D1", "text": "<@U0REP1> <!here> <https://example.com|a link> &lt;text&gt; <#C012AB|sales>"})
-    assert ok == []
+    # Well-formed markup; the broadcast and labelled link are flagged separately, as unsafe_markup.
+    assert [v for v in ok if v.kind != "unsafe_markup"] == []
     in_block = check_message("chat.postMessage", {"channel": "D1", "text": "fine", "blocks": [
         {"type": "section", "text": {"type": "mrkdwn", "text": "Goal: <Acme & co>"}}]})
     assert [v.kind for v in in_block] == ["block_kit"] and "unescaped" in in_block[0].detail
+
+
+def test_live_broadcasts_labelled_mentions_and_links_are_unsafe_markup() -> None:
+    from sandbox.checks import UNSAFE_MARKUP, check_message
+
+    for live in ("<!channel>", "<!here|here>", "<@U123|ana>", "<https://evil.example|click>", "<!subteam^S1>"):
+        found = check_message("chat.postMessage", {"text": f"hi {live}", "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"x {live}"}}]})
+        assert [v.detail.split(":")[0] for v in found if v.kind == UNSAFE_MARKUP] == ["text", "blocks[0].text"]
+    safe = check_message("chat.postMessage", {"text": "<@U123> &lt;!channel&gt; <https://ok.example>"})
+    assert [v for v in safe if v.kind == UNSAFE_MARKUP] == []

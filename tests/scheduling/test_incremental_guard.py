@@ -64,7 +64,7 @@ class FakeSlack:
         self.posts: list[tuple[str, str, Any]] = []
 
     def chat_postMessage(self, **kwargs: Any) -> dict[str, Any]:  # noqa: N802 - the WebClient's name
-        self.posts.append((kwargs["channel"], kwargs["metadata"].event_type, kwargs["metadata"].event_payload))
+        self.posts.append((kwargs["channel"], kwargs["metadata"]["event_type"], kwargs["metadata"]["event_payload"]))
         return {"ok": True, "channel": "D0X", "ts": f"{len(self.posts)}.000"}
 
 

@@ -51,7 +51,7 @@ class FakeSlack:
         return {"ok": True, "channel": "D0MANAGER", "ts": f"{len(self.posts)}.000"}
 
     def kinds(self) -> list[str]:
-        return [p["metadata"].event_type for p in self.posts]
+        return [p["metadata"]["event_type"] for p in self.posts]
 
 
 def services(engine: Engine, sessions: sessionmaker[Session], slack: FakeSlack,
@@ -91,7 +91,7 @@ def test_one_nudge_per_manager_bundles_every_rep_with_a_gap(engine: Engine, sess
     svc = services(engine, sessions, slack)
     run(svc, START + dt.timedelta(days=15))
     assert slack.kinds() == ["contact_gap"]
-    payload = slack.posts[0]["metadata"].event_payload
+    payload = slack.posts[0]["metadata"]["event_payload"]
     assert payload["manager"] == "U0MANAGER" and payload["reps"] == ["U0REP1", "U0REP2"]
     assert slack.posts[0]["channel"] == "U0MANAGER"
     with sessions.begin() as session:
@@ -106,11 +106,11 @@ def test_the_same_signal_is_not_warned_again_within_the_cooldown_whichever_rep(
     slack = FakeSlack()
     svc = services(engine, sessions, slack)
     run(svc, START + dt.timedelta(days=15))
-    assert slack.posts[0]["metadata"].event_payload["reps"] == ["U0REP1"]
+    assert slack.posts[0]["metadata"]["event_payload"]["reps"] == ["U0REP1"]
     run(svc, START + dt.timedelta(days=20))  # REP2 now has a gap too, but within the cooldown
     assert len(slack.posts) == 1
     run(svc, START + dt.timedelta(days=22, hours=1))  # past the cooldown: REP2 is new, REP1 not re-armed
-    assert len(slack.posts) == 2 and slack.posts[1]["metadata"].event_payload["reps"] == ["U0REP2"]
+    assert len(slack.posts) == 2 and slack.posts[1]["metadata"]["event_payload"]["reps"] == ["U0REP2"]
 
 
 def test_a_signal_that_re_arms_warns_again_after_one_cooldown_else_after_two(
@@ -120,7 +120,7 @@ def test_a_signal_that_re_arms_warns_again_after_one_cooldown_else_after_two(
     svc = services(engine, sessions, slack, parse_config(CONFIG_TEXT.replace("[guard]", "[guard]\ncontact_gap_days = 3")))
     day = lambda n: START + dt.timedelta(days=n)  # noqa: E731
     run(svc, day(3))
-    assert slack.posts[0]["metadata"].event_payload["reps"] == ["U0REP1", "U0REP2"]
+    assert slack.posts[0]["metadata"]["event_payload"]["reps"] == ["U0REP1", "U0REP2"]
     touch(sessions, "U0REP1", day(4))
     run(svc, day(5))  # REP1's gap closed (below the re-arm level): its warning re-arms
     with sessions.begin() as session:
@@ -129,9 +129,9 @@ def test_a_signal_that_re_arms_warns_again_after_one_cooldown_else_after_two(
     run(svc, day(10.5))  # one cooldown on: REP1 has a new gap and re-armed; REP2 never re-armed
     assert len(slack.posts) == 1  # found at midnight, the manager's quiet hours: it waits for 09:00
     run(svc, day(10.5) + dt.timedelta(hours=9))
-    assert len(slack.posts) == 2 and slack.posts[1]["metadata"].event_payload["reps"] == ["U0REP1"]
+    assert len(slack.posts) == 2 and slack.posts[1]["metadata"]["event_payload"]["reps"] == ["U0REP1"]
     run(svc, day(18))  # two cooldowns on: one gentle reminder about REP2's lasting gap
-    assert len(slack.posts) == 3 and "U0REP2" in slack.posts[2]["metadata"].event_payload["reps"]
+    assert len(slack.posts) == 3 and "U0REP2" in slack.posts[2]["metadata"]["event_payload"]["reps"]
 
 
 def test_a_failed_send_is_retried_from_the_outbox_once(engine: Engine, sessions: sessionmaker[Session]) -> None:

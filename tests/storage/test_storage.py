@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
@@ -107,7 +108,6 @@ def test_the_migration_applies_twice_and_the_second_time_changes_nothing(engine:
 def test_the_cheap_head_check_agrees_with_alembic(engine: Engine) -> None:
     # storage.db reads the heads from the version files without Alembic; Alembic must agree, or a
     # start would skip a pending migration (or run Alembic on every start).
-    from alembic.script import ScriptDirectory
 
     from storage.migrate import alembic_config
 
