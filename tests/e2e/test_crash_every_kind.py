@@ -17,7 +17,6 @@ import datetime as dt
 import os
 import signal
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,6 +52,7 @@ from storage.models import (
 )
 from storage.people import sync_config_teams
 from storage.schedules import insert_checkins_once
+from tests.e2e.crash_support import checkin_bot, every_hour_config
 from wiring.harness import BotHarness
 
 MANAGER = "U0MANAGER"
@@ -69,21 +69,7 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def config_text(now: dt.datetime) -> str:
-    # Every hour allowed (one quiet minute twelve hours away), the daily slot six hours away.
-    quiet = (now + dt.timedelta(hours=12)).replace(second=0, microsecond=0)
-    members = ", ".join(f'"{r}"' for r in REPS[:6])
-    return f"""
-[cadence]
-every = "day"
-time = "{(now + dt.timedelta(hours=6)):%H:%M}"
-working_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-quiet_hours = {{ start = "{quiet:%H:%M}", end = "{quiet + dt.timedelta(minutes=1):%H:%M}" }}
-
-[[teams]]
-name = "Crash"
-manager = "{MANAGER}"
-members = [{members}]
-"""
+    return every_hour_config(now, "Crash", "U0MANAGER", REPS[:6])
 
 
 def checkin(session: Session, team: str, rep: str, kind: str, state: str, now: dt.datetime, **extra: object) -> int:
@@ -181,10 +167,6 @@ def queue_every_kind(session: Session, team: str, now: dt.datetime) -> dict[Outb
     enqueue(OutboxKind.SUMMARY_PAGE, MANAGER, "summary:x:1", as_payload(page))
     return rows
 
-
-def checkin_bot() -> list[str]:
-    script = Path(sys.executable).with_name("checkin-bot")
-    return [str(script)] if script.exists() else [sys.executable, str(Path(__file__).parents[2] / "bot.py")]
 
 
 def by_outbox_id(sandbox: Sandbox) -> Counter[int]:

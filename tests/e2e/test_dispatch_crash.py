@@ -13,7 +13,6 @@ import datetime as dt
 import os
 import signal
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +28,7 @@ from sandbox import Sandbox
 from storage.models import CheckIn, OutboxMessage, User
 from storage.people import sync_config_teams
 from storage.schedules import insert_checkins_once
+from tests.e2e.crash_support import checkin_bot, every_hour_config
 from wiring.harness import BotHarness
 
 REPS = [f"U0REP{i:02d}" for i in range(CONCURRENCY + 4)]  # four more than the process posts at once
@@ -43,27 +43,8 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def config_text(now: dt.datetime) -> str:
-    # Every day a working day, the one quiet minute twelve hours away from now, and the daily slot
-    # six hours away: the next check-in never falls due while the test runs, whatever the time.
-    start = (now + dt.timedelta(hours=12)).replace(second=0, microsecond=0)
-    members = ", ".join(f'"{r}"' for r in REPS)
-    return f"""
-[cadence]
-every = "day"
-time = "{(now + dt.timedelta(hours=6)):%H:%M}"
-working_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-quiet_hours = {{ start = "{start:%H:%M}", end = "{start + dt.timedelta(minutes=1):%H:%M}" }}
+    return every_hour_config(now, "Crash", "U0MANAGER", REPS)
 
-[[teams]]
-name = "Crash"
-manager = "U0MANAGER"
-members = [{members}]
-"""
-
-
-def checkin_bot() -> list[str]:
-    script = Path(sys.executable).with_name("checkin-bot")
-    return [str(script)] if script.exists() else [sys.executable, str(Path(__file__).parents[2] / "bot.py")]
 
 
 def prompt_posts(sandbox: Sandbox) -> Counter[int]:
