@@ -34,7 +34,7 @@ from handlers.render.outbox import EVENT_TYPES, RENDERERS, stamp
 from handlers.sender import SendResult, find_sent, post
 from handlers.text import local_time
 from scheduling.plan import MAX_LATENESS
-from scheduling.report import PassReport, pass_token
+from scheduling.report import PassReport, claimant_gone, host_prefix, pass_token
 from scheduling.respect import allowed_from, hours_of, load_people
 from storage import guard, lifecycle, outbox
 from storage.changes import touch_reps
@@ -55,6 +55,10 @@ log = logging.getLogger(__name__)
 # claim's lease, large enough that the per-batch queries cost little per message.
 BATCH = 256
 CONCURRENCY = 16
+# Slack answers these for a passing reason too (a DM not yet open, a workspace hiccup): retried
+# with back-off, and taken as "can't be reached" (the person is parked) only on the PARK_AFTER-th try.
+RETRIED_BEFORE_PARKING = frozenset({"channel_not_found"})
+PARK_AFTER = 3
 # Kinds a person is waiting for right now; `serve` drains these within seconds.
 INTERACTIVE = frozenset({
     OutboxKind.CHECKIN_NOW, OutboxKind.MANAGER_QUESTION, OutboxKind.ANSWER_RELAY, OutboxKind.COACHING_NOTE,
@@ -232,6 +236,8 @@ def record(session: Session, team_id: str, outcomes: Sequence[tuple[Claimed, Sen
             sent.append((row, result.channel, result.ts))
         elif result.outcome == "unknown":
             unknown.append((row.id, result.error or "no reply"))
+        elif result.outcome == "permanent" and result.error in RETRIED_BEFORE_PARKING and row.attempts < PARK_AFTER:
+            retry.append((row, result.error or "unreachable"))  # once is not yet "can't be reached"
         elif result.outcome == "permanent":
             failed.append((row, result.error or "unreachable"))
             park(session, team_id, row.recipient, result.error or "unreachable", now)
@@ -323,6 +329,11 @@ def recover(services: Services, now: dt.datetime, report: PassReport) -> None:
     message, else give the row back to be posted again."""
     with services.sessions.begin() as session:
         rows = outbox.stuck(session, now, services.team_id)
+        # A claim whose worker ran here and has died need not wait out its lease.
+        dead = [r for r in outbox.held_by_host(session, host_prefix(), now, services.team_id)
+                if claimant_gone(r.claimed_by)]
+    rows += dead
+    gone = {r.id for r in dead}
     if not rows:
         return
 
@@ -341,7 +352,7 @@ def recover(services: Services, now: dt.datetime, report: PassReport) -> None:
             continue  # can't tell yet; leave it claimed rather than risk a duplicate
         with services.sessions.begin() as session:
             # Only the claim we looked at: if another worker took it over meanwhile, leave it be.
-            if not outbox.reclaim(session, row, token, now):
+            if not outbox.reclaim(session, row, token, now, claimant_gone=row.id in gone):
                 continue
             if found:
                 # sent_at is when Slack posted it (the message ts), which reminders count from.

@@ -45,6 +45,7 @@ class Claimed:
     not_before: dt.datetime
     attempts: int  # including this claim
     created_at: dt.datetime
+    claimed_by: str | None = None  # set for rows read back as stuck or held by another worker
 
 
 def enqueue(session: Session, *, team_id: str, kind: OutboxKind, recipient: str, dedupe_key: str,
@@ -102,7 +103,7 @@ def claim_due(session: Session, now: dt.datetime, token: str, limit: int, *, tea
                    OutboxMessage.attempts, OutboxMessage.created_at)
         .execution_options(synchronize_session=False)).all()
     claimed = [Claimed(r.id, r.team_id, OutboxKind(r.kind), r.recipient, r.checkin_id, json.loads(r.payload or "{}"),
-                       r.not_before, r.attempts, r.created_at) for r in rows]
+                       r.not_before, r.attempts, r.created_at, token) for r in rows]
     return sorted(claimed, key=lambda c: (c.not_before, c.id))
 
 
@@ -178,6 +179,11 @@ def unconfirmed(session: Session, rows: Sequence[tuple[int, str]], now: dt.datet
                     {"last_error": bindparam("_err"), "claimed_by": None, "lease_until": now})
 
 
+def _as_claimed(r: OutboxMessage) -> Claimed:
+    return Claimed(r.id, r.team_id, OutboxKind(r.kind), r.recipient, r.checkin_id, json.loads(r.payload or "{}"),
+                   r.not_before, r.attempts, r.created_at, r.claimed_by)
+
+
 def stuck(session: Session, now: dt.datetime, team_id: str | None = None, limit: int = 500) -> list[Claimed]:
     """Claimed rows whose lease ran out: a crashed worker's, or posts whose answer was lost."""
     query = (select(OutboxMessage).where(OutboxMessage.state == OutboxState.CLAIMED,
@@ -185,15 +191,30 @@ def stuck(session: Session, now: dt.datetime, team_id: str | None = None, limit:
              .order_by(OutboxMessage.id).limit(limit))
     if team_id is not None:
         query = query.where(OutboxMessage.team_id == team_id)
-    return [Claimed(r.id, r.team_id, OutboxKind(r.kind), r.recipient, r.checkin_id, json.loads(r.payload or "{}"),
-                    r.not_before, r.attempts, r.created_at) for r in session.scalars(query)]
+    return [_as_claimed(r) for r in session.scalars(query)]
 
 
-def reclaim(session: Session, row: Claimed, token: str, now: dt.datetime) -> bool:
-    """Take over a stuck claim, only as it was seen (the same attempt): True if this worker won."""
+def held_by_host(session: Session, host_prefix: str, now: dt.datetime, team_id: str | None = None,
+                 limit: int = 500) -> list[Claimed]:
+    """Rows still leased to a worker on this host (claimed_by starts with `host_prefix`)."""
+    query = (select(OutboxMessage).where(OutboxMessage.state == OutboxState.CLAIMED,
+                                         OutboxMessage.lease_until > now,
+                                         OutboxMessage.claimed_by.startswith(host_prefix, autoescape=True))
+             .order_by(OutboxMessage.id).limit(limit))
+    if team_id is not None:
+        query = query.where(OutboxMessage.team_id == team_id)
+    return [_as_claimed(r) for r in session.scalars(query)]
+
+
+def reclaim(session: Session, row: Claimed, token: str, now: dt.datetime, claimant_gone: bool = False) -> bool:
+    """Take over a stuck claim, only as it was seen (the same attempt): True if this worker won.
+
+    `claimant_gone`: the worker holding it is known to be dead, so its lease need not run out.
+    """
+    still = (OutboxMessage.claimed_by == row.claimed_by) if claimant_gone else (OutboxMessage.lease_until <= now)
     result = session.execute(
         update(OutboxMessage).where(OutboxMessage.id == row.id, OutboxMessage.state == OutboxState.CLAIMED,
-                                    OutboxMessage.attempts == row.attempts, OutboxMessage.lease_until <= now)
+                                    OutboxMessage.attempts == row.attempts, still)
         .values(claimed_by=token, lease_until=now + LEASE).execution_options(synchronize_session=False))
     return bool(getattr(result, "rowcount", 0))
 

@@ -355,3 +355,34 @@ def test_a_snooze_onto_the_next_scheduled_slot_brings_back_one_checkin(bot: BotH
     assert [s[0].day for s in sent] == [3, 4, 5]
     assert sent[0][1] == sent[1][1] == first.id != sent[2][1]
     bot.sandbox.assert_no_violations()
+
+
+def test_one_channel_not_found_is_retried_and_parks_no_one(bot: BotHarness, clock: ManualClock) -> None:
+    bot.dispatch()
+    checkin = due_of(bot, "U0REP1")
+    bot.sandbox.faults.slack_error("chat.postMessage", "channel_not_found", user="U0REP1", times=1)
+    clock.set(checkin.due_at)
+    report = bot.dispatch()
+    assert report.get("retry_later") == 1 and report.get("parked") == 0
+    clock.advance(dt.timedelta(minutes=1))  # the first back-off
+    bot.dispatch()
+    [prompt] = prompts_to(bot, "U0REP1")
+    assert prompt.event_payload["checkin_id"] == checkin.id
+    with bot.services.sessions.begin() as session:
+        user = session.scalar(select(User).where(User.slack_id == "U0REP1"))
+        assert user is not None and user.parked_reason is None
+
+
+def test_a_lasting_channel_not_found_parks_the_rep_on_the_third_try(bot: BotHarness, clock: ManualClock) -> None:
+    bot.dispatch()
+    checkin = due_of(bot, "U0REP1")
+    bot.sandbox.faults.slack_error("chat.postMessage", "channel_not_found", user="U0REP1")
+    clock.set(checkin.due_at)
+    for _ in range(6):  # back-offs of 1 and 2 minutes between the three tries
+        bot.dispatch()
+        clock.advance(dt.timedelta(minutes=2))
+    assert len(posts_to(bot, "U0REP1")) == 3 and prompts_to(bot, "U0REP1") == []
+    with bot.services.sessions.begin() as session:
+        user = session.scalar(select(User).where(User.slack_id == "U0REP1"))
+        assert user is not None and user.parked_reason == "channel_not_found"
+    assert row(bot, checkin.id).state == "expired"

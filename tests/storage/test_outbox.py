@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduling.report import claimant_gone, host_prefix, pass_token
 from storage import outbox
 from storage.models import OutboxKind, OutboxMessage, OutboxState
 
@@ -109,3 +110,18 @@ def test_a_zone_learnt_later_makes_held_rows_due_again(sessions: sessionmaker[Se
         outbox.defer(session, [(outbox_id, NOW + dt.timedelta(hours=9))])
         assert outbox.reconsider(session, T, "U0REP", NOW) == 1
     assert state(sessions, outbox_id).not_before == NOW
+
+
+def test_a_live_workers_claim_is_left_alone_until_its_lease_ends(sessions: sessionmaker[Session]) -> None:
+    # This very process holds the claim: alive, so nothing may take it over early.
+    token = pass_token()
+    with sessions.begin() as session:
+        outbox_id = queue(session, "a")
+        assert outbox_id is not None
+        [claimed] = outbox.claim_due(session, NOW, token, 10)
+    assert not claimant_gone(claimed.claimed_by)
+    with sessions.begin() as session:
+        [held] = outbox.held_by_host(session, host_prefix(), NOW)
+        assert held.claimed_by == token and outbox.stuck(session, NOW) == []
+    assert claimant_gone(host_prefix() + "999999999:dead")  # no such process
+    assert not claimant_gone("another-host:1:x") and not claimant_gone(None)
