@@ -108,8 +108,7 @@ class _Batch:
 
 
 def _post_in_order(client: WebClient, messages: list[dict[str, Any]]) -> list[SendResult]:
-    results = [post(client, **message) for message in messages]
-    return results
+    return [post(client, **message) for message in messages]
 
 
 def drain(services: Services, now: dt.datetime | None = None, report: PassReport | None = None, *,

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from coaching.drift import PriorWarning, Signal
@@ -241,9 +241,3 @@ def warning_delivered(session: Session, claim_id: int, warning_ids: list[int], t
                     .execution_options(synchronize_session=False))
     session.execute(update(WarningSent).where(WarningSent.id.in_(warning_ids)).values(message_ts=ts)
                     .execution_options(synchronize_session=False))
-
-
-def release_warning(session: Session, claim_id: int, warning_ids: list[int]) -> None:
-    """The DM did not go out: forget the claim and the rows, so the next pass tries again."""
-    session.execute(delete(WarningSent).where(WarningSent.id.in_(warning_ids)))
-    session.execute(delete(WarningClaim).where(WarningClaim.id == claim_id))

@@ -14,6 +14,7 @@ from typing import Any
 from core.config import AdminConfig
 from core.services import Clock, system_clock
 from core.settings import Settings
+from handlers.delivery import CONCURRENCY
 from handlers.passes import run_pass
 from handlers.render import EVENT_TYPES
 from sandbox.client import SlackClientSim, bolt_transport
@@ -60,8 +61,8 @@ class BotHarness:
     def base_url(self) -> str:
         return self.url.removesuffix("/slack/events")
 
-    def dispatch(self, now: dt.datetime | None = None, concurrency: int | None = None) -> Any:
-        return run_pass(self.services, now) if concurrency is None else run_pass(self.services, now, concurrency)
+    def dispatch(self, now: dt.datetime | None = None, concurrency: int = CONCURRENCY) -> Any:
+        return run_pass(self.services, now, concurrency)
 
     def close(self) -> None:
         if self._server is not None:

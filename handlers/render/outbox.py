@@ -80,7 +80,8 @@ def _name(session: Session, row: Claimed, user_id: str) -> str:
     return names_of(session, row.team_id, [user_id])[user_id]
 
 
-def _relayed(session: Session, answer: Answer) -> render.RelayedAnswer:
+def relayed(session: Session, answer: Answer) -> render.RelayedAnswer:
+    """An answer as a manager is shown it (also when a copy already passed on is refreshed)."""
     checkin = session.get(CheckIn, answer.checkin_id)
     goal = session.get(Goal, answer.goal_id) if answer.goal_id is not None else None
     goal_text = goal.text if goal is not None and goal.team_id == answer.team_id else None
@@ -95,11 +96,6 @@ def _relayed(session: Session, answer: Answer) -> render.RelayedAnswer:
                                 help_wanted=answer.help_wanted)
 
 
-def relayed(session: Session, answer: Answer) -> render.RelayedAnswer:
-    """An answer as a manager is shown it (also used to refresh a copy already passed on)."""
-    return _relayed(session, answer)
-
-
 def _reminder(session: Session, row: Claimed) -> Message | None:
     checkin = session.get(CheckIn, row.checkin_id) if row.checkin_id else None
     if checkin is None or checkin.state != CheckInState.SENT:
@@ -112,7 +108,7 @@ def _answer_relay(session: Session, row: Claimed) -> Message | None:
     answer = session.get(Answer, int(row.payload["answer_id"]))
     if answer is None or answer.team_id != row.team_id:
         return None  # forgotten before it could be passed on
-    return render.answer_message(_relayed(session, answer), row.recipient, row.recipient)
+    return render.answer_message(relayed(session, answer), row.recipient, row.recipient)
 
 
 def _thanks(session: Session, row: Claimed) -> Message | None:
@@ -179,7 +175,7 @@ def _digest(session: Session, row: Claimed) -> Message | None:
         return None  # every answer in it was forgotten meanwhile
     since = dt.datetime.fromisoformat(str(row.payload["since"]))
     label = f"since {local_time(since, ZoneInfo(str(row.payload['zone'])).key)}"
-    return render.digest_message(row.recipient, row.recipient, [_relayed(session, a) for a in answers], label)
+    return render.digest_message(row.recipient, row.recipient, [relayed(session, a) for a in answers], label)
 
 
 def _prerendered(session: Session, row: Claimed) -> Message | None:
