@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
-import signal
-import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,7 +49,7 @@ from storage.models import (
 )
 from storage.people import sync_config_teams
 from storage.schedules import insert_checkins_once
-from tests.e2e.crash_support import checkin_bot, every_hour_config
+from tests.e2e.real_clock import every_hour_config, kill_dispatch_once
 from wiring.harness import BotHarness
 
 MANAGER = "U0MANAGER"
@@ -190,25 +187,10 @@ def test_a_kill_between_post_and_commit_loses_and_doubles_nothing_for_every_kind
     assert set(rows) == set(OutboxKind), "every kind of message is exercised"
 
     sandbox.faults.slow_reply(SLOW, "chat.postMessage")
-    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_API_URL": sandbox.api_url,
-           "DATABASE_URL": database_url, "CHECKINS_CONFIG": str(tmp_path / "checkins.toml"), "LOG_LEVEL": "WARNING"}
-    env.pop("SLACK_APP_TOKEN", None)
-    process = subprocess.Popen([*checkin_bot(), "dispatch"], cwd=tmp_path, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        # Slack has carried out every post (a person's messages go one after another); the
-        # process still waits for the last answer, so it has recorded none of them.
-        sandbox.wait_for(lambda: set(by_outbox_id(sandbox)) >= set(rows.values()) or process.poll() is not None,
-                         timeout=90)
-        assert process.poll() is None, process.stderr.read() if process.stderr else ""
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        if process.stderr:
-            process.stderr.close()
-    assert process.returncode == -signal.SIGKILL
+    # Slack has carried out every post (a person's messages go one after another); the process
+    # still waits for the last answer, so it has recorded none of them.
+    kill_dispatch_once(sandbox, database_url, tmp_path,
+                       lambda: set(by_outbox_id(sandbox)) >= set(rows.values()), timeout=90)
     assert by_outbox_id(sandbox) == Counter({outbox_id: 1 for outbox_id in rows.values()})
     with sessions.begin() as session:
         states = {r.id: (r.state, r.lease_until) for r in session.scalars(select(OutboxMessage))}

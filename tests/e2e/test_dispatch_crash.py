@@ -11,9 +11,6 @@ rows whose post never started are released and sent, once.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +26,7 @@ from sandbox import Sandbox
 from storage.models import CheckIn, OutboxMessage, User
 from storage.people import sync_config_teams
 from storage.schedules import insert_checkins_once
-from tests.e2e.crash_support import checkin_bot, every_hour_config
+from tests.e2e.real_clock import every_hour_config, kill_dispatch_once
 from wiring.harness import BotHarness
 
 REPS = [f"U0REP{i:02d}" for i in range(CONCURRENCY + 4)]  # four more than the process posts at once
@@ -72,24 +69,9 @@ def test_a_process_killed_after_the_send_and_before_the_commit_sends_nothing_twi
             for rep in REPS]))
 
     sandbox.faults.slow_reply(3.0, "chat.postMessage")
-    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_API_URL": sandbox.api_url,
-           "DATABASE_URL": database_url, "CHECKINS_CONFIG": str(tmp_path / "checkins.toml"), "LOG_LEVEL": "WARNING"}
-    env.pop("SLACK_APP_TOKEN", None)
-    process = subprocess.Popen([*checkin_bot(), "dispatch"], cwd=tmp_path, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        # Every posting thread has had its message carried out by Slack and waits for the answer.
-        sandbox.wait_for(lambda: len(sandbox.calls_to("chat.postMessage")) >= CONCURRENCY
-                         or process.poll() is not None, timeout=30)
-        assert process.poll() is None, process.stderr.read() if process.stderr else ""
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        if process.stderr:
-            process.stderr.close()
-    assert process.returncode == -signal.SIGKILL
+    # Every posting thread has had its message carried out by Slack and waits for the answer.
+    kill_dispatch_once(sandbox, database_url, tmp_path,
+                       lambda: len(sandbox.calls_to("chat.postMessage")) >= CONCURRENCY, timeout=30)
 
     delivered = prompt_posts(sandbox)
     assert len(delivered) == CONCURRENCY and set(delivered.values()) == {1}

@@ -13,7 +13,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -25,28 +24,21 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from sandbox import Sandbox
+from tests.e2e.real_clock import checkin_bot, every_hour_config
 
 pytestmark = pytest.mark.slow
 
 T = TypeVar("T")
-REPO = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "xoxb-1111-2222-ops"
 APP_TOKEN = "xapp-1-A0SANDBOX-3333-ops"
 SECRET = "ops-signing-secret"
 REP, MANAGER = "U0REP1", "U0MANAGER"
-# Runs on the real clock with people in two zones: every day a working day and one quiet minute,
-# twelve hours from now, so the rep's hours never hold the question back (respect is tested elsewhere).
-_QUIET = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=12)).replace(second=0, microsecond=0)
-CONFIG = (f'[cadence]\nworking_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
-          f'quiet_hours = {{ start = "{_QUIET:%H:%M}", end = "{_QUIET + dt.timedelta(minutes=1):%H:%M}" }}\n'
-          f'[[teams]]\nname = "West"\nmanager = "{MANAGER}"\nmembers = ["{REP}"]\n')
+# On the real clock, with people in two zones: their hours never hold a message back (respect is
+# tested in test_respect_month.py).
+CONFIG = every_hour_config(dt.datetime.now(dt.UTC), "West", MANAGER, [REP])
 # Kubernetes' default grace period; deploy/kubernetes gives the pod this long too.
 GRACE_SECONDS = 30
 
-
-def command() -> list[str]:
-    script = Path(sys.executable).with_name("checkin-bot")
-    return [str(script)] if script.exists() else [sys.executable, str(REPO / "bot.py")]
 
 
 def free_port() -> int:
@@ -73,7 +65,7 @@ def start(sb: Sandbox, tmp_path: Path, *args: str, **extra: str) -> tuple[subpro
                 "CHECKINS_CONFIG": str(tmp_path / "checkins.toml"), "PYTHONUNBUFFERED": "1", **extra})
     log = tmp_path / "serve.log"
     with log.open("w") as sink:
-        process = subprocess.Popen([*command(), "serve", *args], cwd=tmp_path, env=env, stdout=sink,
+        process = subprocess.Popen([*checkin_bot(), "serve", *args], cwd=tmp_path, env=env, stdout=sink,
                                    stderr=subprocess.STDOUT, text=True)
     return process, log
 

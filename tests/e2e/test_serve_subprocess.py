@@ -13,7 +13,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -26,35 +25,19 @@ from sqlalchemy import create_engine, text
 
 from sandbox import Sandbox
 from sandbox.models import Message
+from tests.e2e.real_clock import checkin_bot, every_hour_config
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "xoxb-1111-2222-subprocess"
 APP_TOKEN = "xapp-1-A0SANDBOX-3333-subprocess"
 SECRET = "subprocess-signing-secret"
 REP, MANAGER = "U0REP1", "U0MANAGER"
-# On the real clock, with the rep and manager in two zones: every day a working day and one quiet
-# minute twelve hours from now, so their hours never hold a message back (respect is tested in
-# test_respect_month.py).
-_QUIET = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=12)).replace(second=0, microsecond=0)
-CONFIG = f"""
-[cadence]
-working_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-quiet_hours = {{ start = "{_QUIET:%H:%M}", end = "{_QUIET + dt.timedelta(minutes=1):%H:%M}" }}
-
-[[teams]]
-name = "West"
-manager = "{MANAGER}"
-members = ["{REP}"]
-"""
+# On the real clock, with people in two zones: their hours never hold a message back (respect is
+# tested in test_respect_month.py).
+CONFIG = every_hour_config(dt.datetime.now(dt.UTC), "West", MANAGER, [REP])
 START_TIMEOUT = 60.0
 
-
-def command() -> list[str]:
-    """The console script next to this interpreter, else `python bot.py` (CONTRACT §1: both work)."""
-    script = Path(sys.executable).with_name("checkin-bot")
-    return [str(script)] if script.exists() else [sys.executable, str(REPO / "bot.py")]
 
 
 def free_port() -> int:
@@ -105,7 +88,7 @@ def start(sb: Sandbox, tmp_path: Path, *args: str, app_token: bool) -> Bot:
         env["SLACK_APP_TOKEN"] = APP_TOKEN
     log = tmp_path / "serve.log"
     with log.open("w") as sink:
-        process = subprocess.Popen([*command(), "serve", *args], cwd=tmp_path, env=env, stdout=sink,
+        process = subprocess.Popen([*checkin_bot(), "serve", *args], cwd=tmp_path, env=env, stdout=sink,
                                    stderr=subprocess.STDOUT, text=True)
     return Bot(process, log, database)
 
