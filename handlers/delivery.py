@@ -67,8 +67,9 @@ INTERACTIVE = frozenset({
 })
 
 
-# How a pass's summary counts what it sent, by kind (check-in prompts count as "sent").
-REPORT_KEYS = {OutboxKind.CHECKIN_REMINDER: "reminders", OutboxKind.TEAM_DIGEST: "digests",
+# How a pass's summary counts what it sent, by kind (check-ins count as "sent").
+REPORT_KEYS = {OutboxKind.CHECKIN_PROMPT: "sent", OutboxKind.CHECKIN_NOW: "sent",
+               OutboxKind.CHECKIN_REMINDER: "reminders", OutboxKind.TEAM_DIGEST: "digests",
                OutboxKind.DRIFT_WARNING: "drift_warnings", OutboxKind.CONTACT_GAP: "contact_gaps",
                OutboxKind.MANAGER_QUESTION: "questions"}
 
@@ -257,9 +258,8 @@ def record(session: Session, team_id: str, outcomes: Sequence[tuple[Claimed, Sen
                                 if r.kind in CHECKIN_KINDS and r.checkin_id and r.id not in given_up])
     failed += [(r, f"gave up: {e}") for r, e in retry if r.id in given_up]
     after_failed(session, failed, now)
-    report.add("sent", sum(1 for r, _, _ in sent if r.kind in CHECKIN_KINDS and r.kind is not OutboxKind.MANAGER_QUESTION))
-    for kind in {r.kind for r, _, _ in sent}:
-        report.add(REPORT_KEYS.get(kind, f"sent:{kind}"), sum(1 for r, _, _ in sent if r.kind is kind))
+    for row, _, _ in sent:
+        report.add(REPORT_KEYS.get(row.kind, f"sent:{row.kind}"))
     report.add("unconfirmed", len(unknown))
     report.add("parked", len([1 for r, e in failed if not e.startswith("gave up")]))
     report.add("failed", len(failed))
