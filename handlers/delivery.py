@@ -63,8 +63,13 @@ PARK_AFTER = 3
 INTERACTIVE = frozenset({
     OutboxKind.CHECKIN_NOW, OutboxKind.MANAGER_QUESTION, OutboxKind.ANSWER_RELAY, OutboxKind.COACHING_NOTE,
     OutboxKind.THANKS, OutboxKind.CADENCE_PROPOSAL, OutboxKind.CADENCE_OUTCOME, OutboxKind.TEAM_INVITE,
-    OutboxKind.INVITE_OUTCOME, OutboxKind.SUMMARY_PAGE,
+    OutboxKind.INVITE_OUTCOME, OutboxKind.SUMMARY_PAGE, OutboxKind.NOTE_REPLY, OutboxKind.RELAY_REFRESH,
 })
+
+
+# Kinds that chat.update a message already posted (payload "channel"/"ts"), stamped with their own
+# outbox_id like a post, so recovery finds them the same way.
+UPDATES = frozenset({OutboxKind.RELAY_REFRESH})
 
 
 # How a pass's summary counts what it sent, by kind (check-ins count as "sent").
@@ -338,6 +343,8 @@ def recover(services: Services, now: dt.datetime, report: PassReport) -> None:
 
     def look(row: Claimed) -> tuple[str, str] | None | LookupError:
         oldest = (row.not_before - dt.timedelta(minutes=1)).timestamp()
+        if row.kind in UPDATES:  # the message it changed is older: look from that one on
+            oldest = min(oldest, float(row.payload["ts"]) - 1)
         try:
             return find_sent(services.client, row.recipient, EVENT_TYPES[row.kind], "outbox_id", row.id, oldest)
         except LookupError as exc:

@@ -3,8 +3,12 @@
 Slack delivers events at least once, so the event_id is recorded in the same transaction as
 the answer: a retried delivery stores nothing twice. An answer may come with a file
 (`file_share`, linked by its permalink, not copied) or as a thread reply also sent to the
-conversation (`thread_broadcast`); an edit or deletion in Slack of a DM that carried an answer is
-acknowledged; bots' messages and other subtypes are not answers.
+conversation (`thread_broadcast`); bots' messages and other subtypes are not answers.
+
+Nothing a person writes is dropped (`storage.replies`): a reply in the thread of a note, a thanks
+or a passed-on reply goes to the other person; a DM after the check-in was answered is added to
+that answer or offered to the managers as a note; an edit or deletion in Slack of the DM that
+carried an answer changes or removes the stored answer and the managers' copies.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from core.services import Services
 from handlers.checkin_flow import answered
 from handlers.context import services_of
 from handlers.home import publish_home
+from handlers.replies import acknowledge_late, acknowledge_reply, acknowledge_revision
 from handlers.text import quote, unescape
-from storage import checkins
+from storage import checkins, replies
 from storage.models import CheckIn
 
 log = logging.getLogger(__name__)
@@ -34,10 +39,6 @@ log = logging.getLogger(__name__)
 # Subtypes that are still a person writing to us: an answer sent with a file, or a thread reply
 # also sent to the conversation. Every other subtype is not an answer.
 ANSWER_SUBTYPES = (None, "file_share", "thread_broadcast")
-EDIT_NOTE = ("I saw you edited a message I had saved as your check-in answer. I've kept the version you "
-             "first sent; to change it, reply in the check-in's thread or tap *Answer* on it.")
-DELETE_NOTE = ("You deleted a message I had saved as your check-in answer. The saved answer is still there; "
-               "`/checkin forget` deletes your stored answers.")
 
 
 class DmResult(enum.Enum):
@@ -97,7 +98,7 @@ def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient, c
         log.debug("ignored a bot's message")
         return
     if subtype in ("message_changed", "message_deleted"):
-        _edited_or_deleted(services, client, event)
+        _edited_or_deleted(services, client, event, body)
         return
     if subtype not in ANSWER_SUBTYPES:
         log.debug("ignored a %s message", subtype)
@@ -106,10 +107,16 @@ def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient, c
     if not user_id:
         return
     event_id = str(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}")
+    now, ts, thread_ts = services.now(), str(event.get("ts") or ""), event.get("thread_ts")
+    reply: replies.ReplyOutcome | None = None
+    late: replies.LateOutcome | None = None
     try:
         with services.sessions.begin() as session:
-            outcome = record_dm(session, services.team_id, user_id, event_id, event.get("thread_ts"), text,
-                                services.now(), message_ts=event.get("ts"))
+            reply = _thread_reply(session, services.team_id, user_id, event_id, thread_ts, text, ts, now)
+            outcome = DmOutcome(DmResult.DUPLICATE) if reply is not None else record_dm(
+                session, services.team_id, user_id, event_id, thread_ts, text, now, message_ts=ts or None)
+            if outcome.result is DmResult.NO_CHECKIN:  # nothing open: never dropped, see storage.replies
+                late = replies.after_answering(session, services.team_id, user_id, text, ts, event_id, now)
     except checkins.CheckInError as exc:
         _reply(client, event, f"{exc}\n{_quote(text)}")
         return
@@ -119,16 +126,28 @@ def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient, c
                               f"please send it again in a minute:\n{_quote(text)}")
         return
     # Every reply below happens after the transaction: no Slack call while holding the database.
-    if outcome.result is DmResult.NO_CHECKIN:
-        _reply(client, event, "Thanks for the message! There's no check-in open right now, so I haven't "
-                              "saved it. `/checkin now` starts one whenever you like.")
+    if reply is not None:
+        acknowledge_reply(services, client, event, user_id, reply)
+    elif late is not None:
+        acknowledge_late(services, client, event, user_id, late)
     elif outcome.result is DmResult.RECORDED and outcome.checkin is not None and outcome.answer_id is not None:
         _thank(client, event)  # an edit sent as a new DM is thanked too
         answered(services, client, outcome.checkin, outcome.answer_id, outcome.created)
 
 
-def _edited_or_deleted(services: Services, client: WebClient, event: dict[str, Any]) -> None:
-    """An edit or deletion in Slack of a DM that carried an answer gets a short private note.
+def _thread_reply(session: Session, team_id: str, user_id: str, event_id: str, thread_ts: str | None, text: str,
+                  ts: str, now: dt.datetime) -> replies.ReplyOutcome | None:
+    """A reply in the thread of a note, thanks or passed-on message: for the other person. None: not one."""
+    root = replies.thread_root(session, team_id, user_id, thread_ts) if thread_ts and ts else None
+    if root is None:
+        return None
+    if not checkins.first_delivery(session, team_id, event_id, now):
+        return replies.ReplyOutcome(replies.ReplyResult.DUPLICATE)
+    return replies.reply_in_thread(session, team_id, user_id, root, text, ts, now)
+
+
+def _edited_or_deleted(services: Services, client: WebClient, event: dict[str, Any], body: dict[str, Any]) -> None:
+    """An edit or deletion in Slack of a DM that carried an answer changes or removes the stored answer.
 
     Other edits (Slack adding a link preview, a message that was never an answer) change nothing.
     """
@@ -139,17 +158,23 @@ def _edited_or_deleted(services: Services, client: WebClient, event: dict[str, A
     ts = event.get("deleted_ts") if deleted else (before.get("ts") or after.get("ts"))
     if not isinstance(user_id, str) or not isinstance(ts, str) or before.get("bot_id") or after.get("bot_id"):
         return
-    if not deleted and before.get("text") == after.get("text"):
+    if not deleted and before.get("text") == after.get("text") and before.get("files") == after.get("files"):
         return  # an unfurl or attachment change, not the rep's words
-    with services.sessions.begin() as session:
-        answer = checkins.answer_by_message(session, services.team_id, user_id, ts)
-    if answer is None:
+    event_id = str(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}")
+    now = services.now()
+    try:
+        with services.sessions.begin() as session:
+            if not checkins.first_delivery(session, services.team_id, event_id, now):
+                return
+            revision = replies.revise(session, services.team_id, user_id, ts, answer_text(before),
+                                      None if deleted else answer_text(after), event_id, now)
+    except checkins.CheckInError as exc:
+        _reply(client, {**event, "user": user_id, "thread_ts": None}, str(exc))
+        return
+    if revision is None:
         log.debug("ignored an edit of a message that was not an answer")
         return
-    try:
-        client.chat_postEphemeral(channel=event["channel"], user=user_id, text=DELETE_NOTE if deleted else EDIT_NOTE)
-    except SlackApiError as exc:
-        log.info("could not acknowledge an edited answer: %s", exc.response.get("error"))
+    acknowledge_revision(services, client, event, user_id, revision)
 
 
 def on_home(event: dict[str, Any], context: BoltContext) -> None:

@@ -19,22 +19,15 @@ from sqlalchemy.orm import Session
 from core.services import Services
 from handlers.delivery import deliver_now
 from handlers.render.manager import answer_blocks, answer_text
-from handlers.render.outbox import relayed
+from handlers.render.outbox import handled_note, relayed
 from handlers.zones import fill_names
 from storage import outbox
 from storage.db import insert_ignore
-from storage.models import Answer, AnswerRelay, CoachingNote, OutboxKind
+from storage.models import Answer, AnswerRelay, OutboxKind
 from storage.people import managers_of_rep
+from storage.replies import queue_refreshes
 
 log = logging.getLogger(__name__)
-
-
-def handled_note(session: Session, answer_id: int, manager_id: str) -> str | None:
-    kinds = set(session.scalars(select(CoachingNote.kind).where(CoachingNote.answer_id == answer_id,
-                                                                CoachingNote.manager_id == manager_id)))
-    if "note" in kinds:
-        return "✓ You sent a note."
-    return "✓ You said thanks." if "thanks" in kinds else None
 
 
 def queue_relays(session: Session, team_id: str, answer: Answer, now: dt.datetime) -> list[int]:
@@ -64,29 +57,16 @@ def relay_answer(services: Services, client: WebClient, answer_id: int, created:
             return
         rep_id = answer.rep_id
         managers = managers_of_rep(session, services.team_id, rep_id)
-        # Only a new answer is passed on; an edit refreshes the copies already sent (a manager who
-        # joined since then sees it in summaries, not as a DM out of the blue).
-        queued = queue_relays(session, services.team_id, answer, now) if created else []
-        earlier = [] if created else [
-            (r.manager_id, r.channel, r.message_ts) for r in session.scalars(
-                select(AnswerRelay).where(AnswerRelay.answer_id == answer_id))
-            if r.manager_id in managers and r.channel and r.message_ts]  # never to an ex-manager
+        # Only a new answer is passed on; an edit refreshes the copies already sent, through the
+        # outbox so a passing fault is retried (a manager who joined since then sees it in summaries,
+        # not as a DM out of the blue; an ex-manager's copy is left alone).
+        queued = (queue_relays(session, services.team_id, answer, now) if created else
+                  queue_refreshes(session, services.team_id, answer, f"edit:{answer.updated_at.isoformat()}", now))
     if not managers:
         return
     fill_names(services, [rep_id, *managers])
     if queued:
         deliver_now(services, queued)
-    for manager, channel, ts in earlier:  # an edit: show the manager the new text
-        with services.sessions.begin() as session:
-            answer = session.get(Answer, answer_id)
-            if answer is None:
-                return
-            item = relayed(session, answer)
-            note = handled_note(session, answer_id, manager)
-        try:
-            client.chat_update(channel=channel, ts=ts, text=answer_text(item), blocks=answer_blocks(item, note))
-        except SlackApiError as exc:
-            log.info("could not refresh a passed-on answer: %s", exc.response.get("error"))
 
 
 def refresh_relays(services: Services, client: WebClient, answer_id: int, manager_id: str) -> None:

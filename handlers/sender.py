@@ -79,10 +79,17 @@ def post(client: WebClient, **kwargs: Any) -> SendResult:
     return result
 
 
+# An update of a message that is no longer there (or no longer ours to change) has nothing left to
+# do: it counts as done rather than as an unreachable recipient, who would be parked.
+GONE_MESSAGE_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+
+
 def _post(client: WebClient, **kwargs: Any) -> SendResult:
+    # "op": "update" turns the message into chat.update of `channel`/`ts` (a message already posted).
+    op = kwargs.pop("op", "post")
     try:
         # The client retries failures to connect only (core.services.make_web_client).
-        response = client.chat_postMessage(**kwargs)
+        response = client.chat_update(**kwargs) if op == "update" else client.chat_postMessage(**kwargs)
     except URLError as exc:
         # urllib wraps failures while connecting or sending the request: Slack never got it whole.
         return SendResult("transient", error=classify_error(exc)[1])
@@ -92,6 +99,9 @@ def _post(client: WebClient, **kwargs: Any) -> SendResult:
         return SendResult("unknown", error=type(exc).__name__)
     except (SlackApiError, SlackRequestError) as exc:
         outcome, error = classify_error(exc)
+        if op == "update" and error in GONE_MESSAGE_ERRORS:
+            log.info("the message to update is gone (%s); nothing to change", error)
+            return SendResult("ok", channel=kwargs.get("channel"), ts=kwargs.get("ts"))
         return SendResult(outcome, error=error)
     return SendResult("ok", channel=response.get("channel"), ts=response.get("ts"))
 

@@ -28,6 +28,9 @@ from storage.schedules import schedules_for, zone_of
 class Rule(StrEnum):
     RECIPIENT_HOURS = "the recipient's working hours, in their own time zone"
     AT_ONCE = "at once: a direct reply to the recipient's own action"
+    # chat.update of a message already delivered: no notification, and a deleted answer must leave
+    # the manager's DM at once rather than the next morning.
+    SILENT = "at once: a silent change to a message the recipient already has"
 
 
 # Every outbox kind says whose day it lands in. tests/scheduling/test_respect.py fails for a kind
@@ -48,6 +51,8 @@ RULES: Mapping[OutboxKind, Rule] = {
     OutboxKind.CONTACT_GAP: Rule.RECIPIENT_HOURS,
     OutboxKind.TEAM_DIGEST: Rule.RECIPIENT_HOURS,
     OutboxKind.SUMMARY_PAGE: Rule.AT_ONCE,  # the manager just asked for this summary
+    OutboxKind.NOTE_REPLY: Rule.RECIPIENT_HOURS,  # sent on the writer's behalf: the reader's day
+    OutboxKind.RELAY_REFRESH: Rule.SILENT,
 }
 
 
@@ -103,6 +108,6 @@ def load_people(session: Session, team_id: str, people: Iterable[str]) -> dict[s
 
 def allowed_from(kind: OutboxKind, hours: Hours, now: dt.datetime) -> dt.datetime:
     """`now` if a message of this kind may land now, else the recipient's next allowed moment."""
-    if RULES[kind] is Rule.AT_ONCE or hours.allowed(now):
+    if RULES[kind] in (Rule.AT_ONCE, Rule.SILENT) or hours.allowed(now):
         return now
     return hours.next_allowed(now)

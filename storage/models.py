@@ -100,6 +100,8 @@ class OutboxKind(StrEnum):
     CONTACT_GAP = "contact_gap"
     TEAM_DIGEST = "team_digest"
     SUMMARY_PAGE = "summary_page"  # a large summary the manager asked for, sent to their DM
+    NOTE_REPLY = "note_reply"  # a person's reply in a note's thread (or a late DM), passed on to the other
+    RELAY_REFRESH = "relay_refresh"  # chat.update of an answer already passed on: edited or deleted
 
 
 class OutboxState(StrEnum):
@@ -453,3 +455,32 @@ class SeenRequest(Base):
     __tablename__ = "seen_requests"
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[int] = mapped_column(Integer, index=True)  # Unix seconds, from Slack's timestamp
+# ---- Replies that land (issue 13) ----------------------------------------------------------------
+# Added at the end so the other features' models above stay untouched.
+
+
+class RelayedMessage(Base):
+    """A person's own words passed on to another person: a reply in a coaching note's thread (either
+    way), or a DM sent after the check-in was answered that the rep chose to send as a note.
+
+    The text is stored before anything is sent, so nothing anyone wrote is lost; the unique message
+    (sender, message_ts, recipient) makes a retried Slack event a no-op.
+    """
+
+    __tablename__ = "relayed_messages"
+    __table_args__ = (UniqueConstraint("team_id", "sender", "message_ts", "recipient"),
+                      Index("ix_relayed_recipient", "team_id", "recipient", "created_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    sender: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(32))
+    rep_id: Mapped[str] = mapped_column(String(32))  # the rep of the conversation (sender or recipient)
+    note_id: Mapped[int | None] = mapped_column(ForeignKey("coaching_notes.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    message_ts: Mapped[str] = mapped_column(String(32))  # the sender's own message
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # offered | queued | discarded
+    created_at: Mapped[dt.datetime]
+
+
+# A reply in a thread is matched to the message it answers by that message's ts.
+Index("ix_outbox_ts", OutboxMessage.team_id, OutboxMessage.ts)

@@ -19,6 +19,7 @@ from handlers import (
     home,
     manager_actions,
     observe,
+    replies,
     vetting,
     views,
 )
@@ -82,4 +83,5 @@ def build_app(services: Services, process_before_response: bool = False) -> App:
     home.register(app)
     manager_actions.register(app)
     guard_actions.register(app)
+    replies.register(app)
     return app

@@ -19,8 +19,11 @@ from sqlalchemy.orm import Session
 
 from coaching.drift_model import SignalReading
 from handlers.render import manager as render
+from handlers.render import message as as_message
+from handlers.render import metadata
 from handlers.render.checkin import prompt_text, reminder
 from handlers.render.guard import warning_dm
+from handlers.render.replies import note_reply
 from handlers.render.summary import name_of
 from handlers.text import escape, local_time
 from storage.models import (
@@ -59,6 +62,8 @@ EVENT_TYPES: Mapping[OutboxKind, str] = {
     OutboxKind.CONTACT_GAP: "contact_gap",
     OutboxKind.TEAM_DIGEST: "team_digest",
     OutboxKind.SUMMARY_PAGE: "team_digest",
+    OutboxKind.NOTE_REPLY: "coaching_note",
+    OutboxKind.RELAY_REFRESH: "checkin_answer",  # an update of the `checkin_answer` message itself
 }
 
 
@@ -94,6 +99,31 @@ def relayed(session: Session, answer: Answer) -> render.RelayedAnswer:
                                 rep_name=names[answer.rep_id], goal_id=answer.goal_id, goal_text=goal_text,
                                 question=question, text=answer.text, confidence=answer.confidence,
                                 help_wanted=answer.help_wanted)
+
+
+def handled_note(session: Session, answer_id: int, manager_id: str) -> str | None:
+    """What the manager already did about an answer, shown in place of its buttons."""
+    kinds = set(session.scalars(select(CoachingNote.kind).where(CoachingNote.answer_id == answer_id,
+                                                                CoachingNote.manager_id == manager_id)))
+    if "note" in kinds:
+        return "✓ You sent a note."
+    return "✓ You said thanks." if "thanks" in kinds else None
+
+
+def _relay_refresh(session: Session, row: Claimed) -> Message | None:
+    """chat.update of a manager's copy of an answer: its text now, or a line saying the rep deleted it."""
+    answer = session.get(Answer, int(row.payload["answer_id"]))
+    target = {"op": "update", "ts": str(row.payload["ts"])}
+    channel = str(row.payload["channel"])
+    if answer is None or answer.team_id != row.team_id:
+        rep = str(row.payload["rep"])
+        text, blocks = render.deleted_answer_blocks(_name(session, row, rep))
+        return {**as_message(channel, text, blocks, metadata(
+            "checkin_answer", checkin_id=row.payload.get("checkin_id"), rep=rep, manager=row.recipient)), **target}
+    item = relayed(session, answer)
+    message = render.answer_message(item, row.recipient, channel)
+    return {**message, "blocks": render.answer_blocks(item, handled_note(session, answer.id, row.recipient)),
+            **target}
 
 
 def _reminder(session: Session, row: Claimed) -> Message | None:
@@ -198,6 +228,8 @@ RENDERERS: Mapping[OutboxKind, Renderer] = {
     OutboxKind.CONTACT_GAP: _warning,
     OutboxKind.TEAM_DIGEST: _digest,
     OutboxKind.SUMMARY_PAGE: _prerendered,
+    OutboxKind.NOTE_REPLY: note_reply,
+    OutboxKind.RELAY_REFRESH: _relay_refresh,
 }
 
 

@@ -43,6 +43,7 @@ from storage.models import (
     OutboxKind,
     OutboxMessage,
     OutboxState,
+    RelayedMessage,
     Team,
     User,
     WarningClaim,
@@ -76,7 +77,7 @@ def checkin(session: Session, team: str, rep: str, kind: str, state: str, now: d
     return checkin_id
 
 
-def queue_every_kind(session: Session, team: str, now: dt.datetime) -> dict[OutboxKind, int]:
+def queue_every_kind(session: Session, sandbox: Sandbox, team: str, now: dt.datetime) -> dict[OutboxKind, int]:
     """One due row of each kind, with the rows it is about, as each producer writes them."""
     rows: dict[OutboxKind, int] = {}
 
@@ -159,6 +160,18 @@ def queue_every_kind(session: Session, team: str, now: dt.datetime) -> dict[Outb
     enqueue(OutboxKind.TEAM_DIGEST, MANAGER, f"digest:{digest}",
             {"digest_id": digest, "answer_ids": [answer.id], "since": (now - dt.timedelta(days=1)).isoformat(),
              "zone": "UTC"})
+    # A rep's reply in the note's thread, passed on to the manager; and a refresh (chat.update) of
+    # a copy of an answer posted earlier, after the rep edited it.
+    [reply] = insert_ignore(session, RelayedMessage, {
+        "team_id": team, "sender": r6, "recipient": MANAGER, "rep_id": r6, "note_id": written.id,
+        "text": "Tuesday works.", "message_ts": "1.000001", "status": "queued", "created_at": now},
+        returning=RelayedMessage.id)
+    enqueue(OutboxKind.NOTE_REPLY, MANAGER, f"note_reply:{reply}",
+            {"reply_id": reply, "rep": r6, "manager": MANAGER, "context": "note"})
+    earlier = sandbox.workspace.post(sandbox.im_channel(MANAGER), sandbox.workspace.bot_user_id, "an older copy")
+    enqueue(OutboxKind.RELAY_REFRESH, MANAGER, f"refresh:x:{answer.id}",
+            {"answer_id": answer.id, "checkin_id": answered, "rep": r5, "channel": earlier.channel,
+             "ts": earlier.ts})
     # A page of a long summary, rendered by its listener.
     page = message(MANAGER, "Your team (1/2)", [], metadata("team_digest", manager=MANAGER, page=1, pages=2))
     enqueue(OutboxKind.SUMMARY_PAGE, MANAGER, "summary:x:1", as_payload(page))
@@ -167,7 +180,8 @@ def queue_every_kind(session: Session, team: str, now: dt.datetime) -> dict[Outb
 
 
 def by_outbox_id(sandbox: Sandbox) -> Counter[int]:
-    return Counter(int(c.args["metadata"]["event_payload"]["outbox_id"]) for c in sandbox.calls_to("chat.postMessage")
+    calls = [*sandbox.calls_to("chat.postMessage"), *sandbox.calls_to("chat.update")]
+    return Counter(int(c.args["metadata"]["event_payload"]["outbox_id"]) for c in calls
                    if c.ok and "outbox_id" in ((c.args.get("metadata") or {}).get("event_payload") or {}))
 
 
@@ -183,7 +197,7 @@ def test_a_kill_between_post_and_commit_loses_and_doubles_nothing_for_every_kind
     with sessions.begin() as session:
         sync_config_teams(session, sandbox.team_id, config, now)
         session.execute(update(User).values(tz="UTC", tz_refreshed_at=now))
-        rows = queue_every_kind(session, sandbox.team_id, now)
+        rows = queue_every_kind(session, sandbox, sandbox.team_id, now)
     assert set(rows) == set(OutboxKind), "every kind of message is exercised"
 
     sandbox.faults.slow_reply(SLOW, "chat.postMessage")

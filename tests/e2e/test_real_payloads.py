@@ -17,7 +17,6 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from sqlalchemy import select
 
-from handlers.events import DELETE_NOTE, EDIT_NOTE
 from sandbox import payloads
 from sandbox.client import Response
 from sandbox.models import TEAM_ID
@@ -217,26 +216,35 @@ def _answered_by_dm(bot: BotHarness) -> tuple[str, Answer]:
     return ts, answer
 
 
-def test_an_edit_of_an_answer_is_acknowledged_and_the_answer_kept(grid: BotHarness) -> None:
+def test_an_edit_of_an_answer_updates_it_and_the_managers_copy(grid: BotHarness) -> None:
     ts, before = _answered_by_dm(grid)
+    [relay] = [m for m in grid.sandbox.dms_to("U0MANAGER") if m.event_type == "checkin_answer"]
     envelope = mapped(load("event_message_changed_bolt.json"), workspace_ids(U111=REP, U222=REP))
     event = in_im(envelope["event"], grid, REP)
     event["previous_message"]["ts"] = ts
     envelope["event_id"] = "Ev0EDIT"
     assert send_json(grid, envelope).status == 200
-    assert [a.text for a in answers_of(grid, REP)] == [before.text]
-    assert any(e.text == EDIT_NOTE for e in grid.sandbox.ephemerals_to(REP))
+    assert [a.text for a in answers_of(grid, REP)] == ["updated message"]
+    shown = grid.sandbox.workspace.find(relay.channel, relay.ts)
+    assert shown is not None and "updated message" in str(shown.blocks) and "original" not in str(shown.blocks)
+    assert any("updated your check-in answer" in e.text for e in grid.sandbox.ephemerals_to(REP))
+    updates = len(grid.sandbox.calls_to("chat.update"))
+    assert send_json(grid, envelope).status == 200  # Slack's retry of the same event changes nothing more
+    assert len(grid.sandbox.calls_to("chat.update")) == updates
 
 
-def test_a_deleted_answer_is_acknowledged_and_the_answer_kept(grid: BotHarness) -> None:
+def test_a_deleted_answer_is_removed_and_taken_back_from_the_manager(grid: BotHarness) -> None:
     ts, before = _answered_by_dm(grid)
+    [relay] = [m for m in grid.sandbox.dms_to("U0MANAGER") if m.event_type == "checkin_answer"]
     envelope = mapped(load("event_message_deleted_bolt.json"), workspace_ids(U111=REP))
     event = in_im(envelope["event"], grid, REP)
     event["deleted_ts"] = event["previous_message"]["ts"] = ts
     envelope["event_id"] = "Ev0DELETE"
     assert send_json(grid, envelope).status == 200
-    assert [a.text for a in answers_of(grid, REP)] == [before.text]
-    assert any(e.text == DELETE_NOTE for e in grid.sandbox.ephemerals_to(REP))
+    assert answers_of(grid, REP) == []
+    shown = grid.sandbox.workspace.find(relay.channel, relay.ts)
+    assert shown is not None and before.text not in str(shown.blocks) + shown.text
+    assert any("removed it" in e.text for e in grid.sandbox.ephemerals_to(REP))
 
 
 # ---- Events: the App Home ----------------------------------------------------------------------
