@@ -166,8 +166,10 @@ def _edited_or_deleted(services: Services, client: WebClient, event: dict[str, A
         with services.sessions.begin() as session:
             if not checkins.first_delivery(session, services.team_id, event_id, now):
                 return
-            revision = replies.revise(session, services.team_id, user_id, ts, answer_text(before),
-                                      None if deleted else answer_text(after), event_id, now)
+            changed = None if deleted else answer_text(after)
+            revision = (replies.revise(session, services.team_id, user_id, ts, answer_text(before), changed,
+                                       event_id, now)
+                        or replies.revise_reply(session, services.team_id, user_id, ts, changed, event_id, now))
     except checkins.CheckInError as exc:
         _reply(client, {**event, "user": user_id, "thread_ts": None}, str(exc))
         return

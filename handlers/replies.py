@@ -96,7 +96,11 @@ def acknowledge_revision(services: Services, client: WebClient, event: dict[str,
     if revision.outbox_ids:
         deliver_now(services, revision.outbox_ids)
     seen = f" {_names(services, revision.managers)} now sees" if revision.managers else ""
-    if revision.deleted:
+    if revision.answer_id is None:  # a reply passed on
+        text = ("You deleted your message, so I've taken it back" if revision.deleted
+                else "I've updated the message I passed on") + (
+            f" ({_names(services, revision.managers)} sees the change)." if revision.managers else ".")
+    elif revision.deleted:
         text = "You deleted your check-in answer, so I've removed it" + (
             f" and taken it out of {_names(services, revision.managers)}'s messages." if revision.managers else ".")
     else:

@@ -482,5 +482,19 @@ class RelayedMessage(Base):
     created_at: Mapped[dt.datetime]
 
 
+class AnswerPart(Base):
+    """A later DM the rep added to an answer (after it was answered): its edit or deletion in Slack
+    changes that part of the answer, as the first DM's does (`Answer.message_ts`)."""
+
+    __tablename__ = "answer_parts"
+    __table_args__ = (UniqueConstraint("team_id", "rep_id", "message_ts"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"), index=True)
+    rep_id: Mapped[str] = mapped_column(String(32))
+    message_ts: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime]
+
+
 # A reply in a thread is matched to the message it answers by that message's ts.
 Index("ix_outbox_ts", OutboxMessage.team_id, OutboxMessage.ts)

@@ -26,6 +26,7 @@ from storage.checkins import MAX_ANSWER_CHARS, CheckInError
 from storage.db import insert_ignore
 from storage.models import (
     Answer,
+    AnswerPart,
     AnswerRelay,
     CheckIn,
     CheckInState,
@@ -179,6 +180,8 @@ def after_answering(session: Session, team_id: str, rep_id: str, text: str, mess
     if answer is not None and len(answer.text) + 2 + len(text) <= MAX_ANSWER_CHARS:
         answer.text = f"{answer.text}\n\n{text}"
         answer.updated_at = now
+        insert_ignore(session, AnswerPart, {"team_id": team_id, "answer_id": answer.id, "rep_id": rep_id,
+                                            "message_ts": message_ts, "created_at": now})
         refreshes = queue_refreshes(session, team_id, answer, event_key, now)
         return LateOutcome(LateResult.APPENDED, answer.id, answer.checkin_id, outbox_ids=refreshes)
     managers = managers_of_rep(session, team_id, rep_id)
@@ -216,9 +219,9 @@ def decide_offer(session: Session, team_id: str, rep_id: str, message_ts: str, s
 
 @dataclass(frozen=True)
 class Revision:
-    answer_id: int
-    deleted: bool  # the whole answer is gone (not only one part of it)
-    managers: list[str]
+    answer_id: int | None  # None: the message was a reply passed on, not an answer
+    deleted: bool  # the whole answer (or the reply) is gone, not only one part of it
+    managers: list[str]  # whose copy follows (for a reply: the person it was passed on to)
     outbox_ids: list[int]
 
 
@@ -248,6 +251,10 @@ def revise(session: Session, team_id: str, rep_id: str, message_ts: str, before:
     """
     answer = session.scalar(select(Answer).where(Answer.team_id == team_id, Answer.rep_id == rep_id,
                                                  Answer.message_ts == message_ts).limit(1))
+    part = None if answer is not None else session.scalar(select(AnswerPart).where(
+        AnswerPart.team_id == team_id, AnswerPart.rep_id == rep_id, AnswerPart.message_ts == message_ts))
+    if part is not None:
+        answer = session.get(Answer, part.answer_id)
     if answer is None:
         return None
     before = before.strip()
@@ -264,7 +271,11 @@ def revise(session: Session, team_id: str, rep_id: str, message_ts: str, before:
             return Revision(answer.id, False, managers, queue_refreshes(session, team_id, answer, event_key, now))
     rest = answer.text.replace(before, "", 1).strip() if found else ""
     if rest:  # the deleted message was one part of the answer; the rest stays
-        answer.text, answer.updated_at, answer.message_ts = rest, now, None
+        answer.text, answer.updated_at = rest, now
+        if part is not None:
+            session.delete(part)
+        else:
+            answer.message_ts = None
         managers = managers_of_rep(session, team_id, rep_id)
         return Revision(answer.id, False, managers, queue_refreshes(session, team_id, answer, event_key, now))
     copies = queue_refreshes(session, team_id, answer, event_key, now, everyone=True)
@@ -274,3 +285,32 @@ def revise(session: Session, team_id: str, rep_id: str, message_ts: str, before:
     session.execute(delete(Answer).where(Answer.id == answer.id))
     touch_reps(session, team_id, [rep_id])
     return Revision(answer.id, True, managers, copies)
+
+
+def revise_reply(session: Session, team_id: str, sender: str, message_ts: str, after: str | None,
+                 event_key: str, now: dt.datetime) -> Revision | None:
+    """An edit or deletion of a reply passed on (or offered): the stored words follow, and so does the
+    copy already posted (a copy still waiting renders the new words, or is not sent at all)."""
+    rows = list(session.scalars(select(RelayedMessage).where(
+        RelayedMessage.team_id == team_id, RelayedMessage.sender == sender, RelayedMessage.message_ts == message_ts,
+        RelayedMessage.status.in_(("queued", "offered")))))
+    if not rows:
+        return None
+    text = None if after is None or not after.strip() else _checked(after)
+    shown = [r.recipient for r in rows if r.status == "queued"]  # an offered one was never seen
+    refreshes: list[dict[str, object]] = []
+    for row in rows:
+        if text is None:  # kept as a row so the thread still leads somewhere, without the words
+            row.status, row.text = "deleted", ""
+        else:
+            row.text = text
+        posted = session.execute(select(OutboxMessage.channel, OutboxMessage.ts, OutboxMessage.payload).where(
+            OutboxMessage.team_id == team_id, OutboxMessage.dedupe_key == f"note_reply:{row.id}",
+            OutboxMessage.state == OutboxState.SENT)).one_or_none()
+        if posted is not None and posted.channel and posted.ts:
+            refreshes.append({"team_id": team_id, "kind": OutboxKind.RELAY_REFRESH, "recipient": row.recipient,
+                              "dedupe_key": f"refresh_reply:{row.id}:{event_key}",
+                              "payload": {**json.loads(posted.payload or "{}"), "reply_id": row.id,
+                                          "channel": posted.channel, "ts": posted.ts}})
+    ids = outbox.enqueue_many(session, refreshes, now)
+    return Revision(None, text is None, shown, ids)

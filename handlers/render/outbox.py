@@ -23,7 +23,7 @@ from handlers.render import message as as_message
 from handlers.render import metadata
 from handlers.render.checkin import prompt_text, reminder
 from handlers.render.guard import warning_dm
-from handlers.render.replies import note_reply
+from handlers.render.replies import note_reply, reply_now
 from handlers.render.summary import name_of
 from handlers.text import escape, local_time
 from storage.models import (
@@ -111,10 +111,13 @@ def handled_note(session: Session, answer_id: int, manager_id: str) -> str | Non
 
 
 def _relay_refresh(session: Session, row: Claimed) -> Message | None:
-    """chat.update of a manager's copy of an answer: its text now, or a line saying the rep deleted it."""
-    answer = session.get(Answer, int(row.payload["answer_id"]))
+    """chat.update of a manager's copy of an answer (or of a reply passed on): its text now, or a line
+    saying its writer deleted it."""
     target = {"op": "update", "ts": str(row.payload["ts"])}
     channel = str(row.payload["channel"])
+    if "reply_id" in row.payload:  # a reply passed on, edited or deleted by its writer
+        return {**reply_now(session, row), "channel": channel, **target}
+    answer = session.get(Answer, int(row.payload["answer_id"]))
     if answer is None or answer.team_id != row.team_id:
         rep = str(row.payload["rep"])
         text, blocks = render.deleted_answer_blocks(_name(session, row, rep))

@@ -39,12 +39,28 @@ def reply_message(recipient: str, who: str, context: str, text: str, about: str 
 
 
 def note_reply(session: Session, row: Claimed) -> dict[str, Any] | None:
-    """Renderer of a `note_reply` row: the stored words as they are now (None if discarded or forgotten)."""
+    """Renderer of a `note_reply` row: the stored words as they are now (None if discarded or deleted)."""
     relayed = session.get(RelayedMessage, int(row.payload["reply_id"]))
     if relayed is None or relayed.team_id != row.team_id or relayed.status != "queued":
         return None
+    return _rendered(session, row, relayed)
+
+
+def _rendered(session: Session, row: Claimed, relayed: RelayedMessage) -> dict[str, Any]:
     note = session.get(CoachingNote, relayed.note_id) if relayed.note_id is not None else None
     who = name_of(names_of(session, row.team_id, [relayed.sender])[relayed.sender])
     return reply_message(row.recipient, who, str(row.payload.get("context") or "reply"), relayed.text,
                          note.text if note is not None else None, str(row.payload["rep"]),
                          str(row.payload["manager"]), relayed.id)
+
+
+def reply_now(session: Session, row: Claimed) -> dict[str, Any]:
+    """A reply already posted, as it reads now: edited words, or a line saying the writer deleted it."""
+    relayed = session.get(RelayedMessage, int(row.payload["reply_id"]))
+    if relayed is not None and relayed.team_id == row.team_id and relayed.status == "queued":
+        return _rendered(session, row, relayed)
+    sender = relayed.sender if relayed is not None else str(row.payload["rep"])
+    text = f"{name_of(names_of(session, row.team_id, [sender])[sender])} deleted this message."
+    return message(row.recipient, text, [SectionBlock(text=MarkdownTextObject(text=text))],
+                   metadata("coaching_note", rep=str(row.payload["rep"]), manager=str(row.payload["manager"]),
+                            reply_id=int(row.payload["reply_id"])))

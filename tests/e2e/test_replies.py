@@ -225,3 +225,37 @@ def test_a_dm_offered_and_declined_is_not_sent_or_kept(bot: BotHarness, clock: M
     assert len(bot.sandbox.dms_to(MANAGER)) == before
     with bot.services.sessions.begin() as session:
         assert session.scalars(select(RelayedMessage)).all() == []
+
+
+def test_a_dm_added_to_an_answer_can_be_edited_like_the_answer(bot: BotHarness, clock: ManualClock) -> None:
+    clock.set(BOTH_AT_WORK)
+    sync(bot)
+    answer_by_dm(bot, ANA, "Quarter is on track.")
+    [relay] = of_type(bot.sandbox.dms_to(MANAGER), "checkin_answer")
+    bot.slack.dm(ANA, "Globex renewal came in too.")
+    added = [m for m in bot.sandbox.messages(ANA) if m.user == ANA][-1]
+    assert added.user == ANA and added.text == "Globex renewal came in too."
+    bot.slack.edit_message(ANA, added.ts, "Globex and Initech renewals came in too.")
+    assert answer_text(bot, ANA) == "Quarter is on track.\n\nGlobex and Initech renewals came in too."
+    assert "Globex and Initech" in shown(bot, relay)
+
+
+def test_a_reply_edited_or_deleted_after_it_was_passed_on_changes_the_managers_copy(
+        bot: BotHarness, clock: ManualClock) -> None:
+    clock.set(BOTH_AT_WORK)
+    sync(bot)
+    answer_by_dm(bot, ANA, "Pricing for Globex is still open.")
+    write_note(bot, "Want to rehearse the pricing call together?")
+    [note] = of_type(bot.sandbox.dms_to(ANA), "coaching_note")
+    bot.slack.dm(ANA, "Yes, Wednesday.", thread_ts=note.ts)
+    mine = [m for m in bot.sandbox.messages(ANA) if m.user == ANA][-1]
+    assert mine.user == ANA and mine.thread_ts == note.ts
+    [to_maya] = of_type(bot.sandbox.dms_to(MANAGER), "coaching_note")
+    bot.slack.edit_message(ANA, mine.ts, "Yes, Thursday instead.")
+    assert "Yes, Thursday instead." in shown(bot, to_maya) and "Wednesday" not in shown(bot, to_maya)
+    bot.slack.delete_message(ANA, mine.ts)
+    assert "Thursday" not in shown(bot, to_maya) and "deleted this message" in shown(bot, to_maya)
+    with bot.services.sessions.begin() as session:
+        assert [r.text for r in session.scalars(select(RelayedMessage))] == [""]
+    assert len(of_type(bot.sandbox.dms_to(MANAGER), "coaching_note")) == 1
+    bot.sandbox.assert_no_violations()

@@ -167,3 +167,15 @@ def test_a_reply_goes_to_the_other_person_once_and_not_from_an_ex_manager(sessio
         refused = replies.reply_in_thread(session, TEAM, "U0EXMGR", ex_root, "Hi", "33.000001", NOW)
         assert refused is not None and refused.result is replies.ReplyResult.NOT_ALLOWED
         assert len(session.scalars(select(RelayedMessage)).all()) == 1
+
+
+def test_a_dm_added_to_an_answer_can_be_edited_and_deleted_on_its_own(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        answer = _answered(session)
+        replies.after_answering(session, TEAM, REP, "And pricing too.", "11.000001", "Ev11", NOW)
+        edited = replies.revise(session, TEAM, REP, "11.000001", "And pricing too.", "And pricing is agreed.",
+                                "Ev12", NOW)
+        assert edited is not None and answer.text == "Legal is slow.\n\nAnd pricing is agreed."
+        removed = replies.revise(session, TEAM, REP, "11.000001", "And pricing is agreed.", None, "Ev13", NOW)
+        assert removed is not None and not removed.deleted and answer.text == "Legal is slow."
+        assert replies.revise(session, TEAM, REP, "11.000001", "x", "y", "Ev14", NOW) is None  # gone now
