@@ -18,6 +18,7 @@ from storage.models import (
     Goal,
     ManagerQuestion,
     Membership,
+    RelayedMessage,
     Team,
     User,
 )
@@ -50,6 +51,12 @@ def export_data(session: Session, team_id: str, user_id: str, now: dt.datetime) 
     agreements = session.scalars(select(CadenceAgreement).where(
         CadenceAgreement.team_id == team_id,
         (CadenceAgreement.rep_id == user_id) | (CadenceAgreement.manager_id == user_id)).order_by(CadenceAgreement.id))
+    # Replies and notes passed on between a rep and a manager: what they wrote, and what reached them.
+    relayed = list(session.scalars(select(RelayedMessage).where(
+        RelayedMessage.team_id == team_id, RelayedMessage.status != "deleted",
+        (RelayedMessage.sender == user_id) | ((RelayedMessage.recipient == user_id)
+                                              & (RelayedMessage.status == "queued")))
+        .order_by(RelayedMessage.id)))
     memberships = session.execute(select(Team.name, Team.manager_id, Membership.status)
                                   .join(Membership, Membership.team_pk == Team.id)
                                   .where(Team.team_id == team_id, Membership.rep_id == user_id))
@@ -80,6 +87,10 @@ def export_data(session: Session, team_id: str, user_id: str, now: dt.datetime) 
                             "created_at": _when(n.created_at)} for n in received],
         "notes_written": [{"to": n.rep_id, "kind": n.kind, "text": n.text, "answer_id": n.answer_id,
                            "created_at": _when(n.created_at)} for n in written],
+        "replies_written": [{"to": r.recipient, "text": r.text, "status": r.status, "created_at": _when(r.created_at)}
+                            for r in relayed if r.sender == user_id],
+        "replies_received": [{"from": r.sender, "text": r.text, "created_at": _when(r.created_at)}
+                             for r in relayed if r.recipient == user_id and r.sender != user_id],
         "questions_received": [{"from": q.manager_id, "text": q.text, "sent_at": _when(q.sent_at)}
                                for q in questions_to_me],
         "questions_asked": [{"to": q.rep_id, "text": q.text, "status": q.status, "created_at": _when(q.created_at),

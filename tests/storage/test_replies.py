@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.config import parse_config
 from storage import replies
 from storage.checkins import MAX_ANSWER_CHARS, CheckInError, record_answer
+from storage.data_rights import export_data
 from storage.models import (
     Answer,
     AnswerRelay,
@@ -179,3 +180,16 @@ def test_a_dm_added_to_an_answer_can_be_edited_and_deleted_on_its_own(sessions: 
         removed = replies.revise(session, TEAM, REP, "11.000001", "And pricing is agreed.", None, "Ev13", NOW)
         assert removed is not None and not removed.deleted and answer.text == "Legal is slow."
         assert replies.revise(session, TEAM, REP, "11.000001", "x", "y", "Ev14", NOW) is None  # gone now
+
+
+def test_the_export_holds_the_replies_a_person_wrote_and_those_that_reached_them(
+        sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        sync_config_teams(session, TEAM, CONFIG, NOW)
+        replies.after_answering(session, TEAM, REP, "Out Friday.", "12.000001", "Ev12", NOW)
+        replies.decide_offer(session, TEAM, REP, "12.000001", True, NOW)
+        replies.after_answering(session, TEAM, REP, "Only offered.", "13.000001", "Ev13", NOW)
+        mine, theirs = export_data(session, TEAM, REP, NOW), export_data(session, TEAM, MANAGER, NOW)
+    assert [(r["to"], r["text"]) for r in mine["replies_written"]] == [(MANAGER, "Out Friday."),
+                                                                        (MANAGER, "Only offered.")]
+    assert [(r["from"], r["text"]) for r in theirs["replies_received"]] == [(REP, "Out Friday.")]
