@@ -259,3 +259,18 @@ def test_a_reply_edited_or_deleted_after_it_was_passed_on_changes_the_managers_c
         assert [r.text for r in session.scalars(select(RelayedMessage))] == [""]
     assert len(of_type(bot.sandbox.dms_to(MANAGER), "coaching_note")) == 1
     bot.sandbox.assert_no_violations()
+
+
+def test_a_file_or_a_broadcast_reply_in_a_notes_thread_reaches_the_manager(bot: BotHarness,
+                                                                          clock: ManualClock) -> None:
+    clock.set(BOTH_AT_WORK)
+    sync(bot)
+    answer_by_dm(bot, ANA, "Drafted the Globex proposal.")
+    write_note(bot, "Could I see the draft?")
+    [note] = of_type(bot.sandbox.dms_to(ANA), "coaching_note")
+    bot.slack.share_file(ANA, "Here it is.", filename="globex.pdf", thread_ts=note.ts)
+    bot.slack.broadcast_reply(ANA, "Pricing is on page 3.", thread_ts=note.ts)
+    first, second = of_type(bot.sandbox.dms_to(MANAGER), "coaching_note")
+    assert "Here it is." in first.visible_text and "/globex.pdf" in first.visible_text  # linked, not copied
+    assert "Pricing is on page 3." in second.visible_text
+    assert answer_text(bot, ANA) == "Drafted the Globex proposal."  # neither became the answer
