@@ -91,6 +91,15 @@ def test_a_reps_reply_to_a_note_at_the_managers_night_reaches_them_in_their_morn
     assert "Mostly training for the till staff." in reply.visible_text and "chen" in reply.visible_text
     assert "What did the second store need" in reply.visible_text  # which note it answers
     assert reply.event_payload["rep"] == CHEN and reply.event_payload["manager"] == MANAGER
+
+    # Maya answers at the start of her day, which is Chen's night: it waits for Chen's morning.
+    clock.set(dt.datetime(2026, 3, 3, 14, 5, tzinfo=dt.UTC))  # NY Tue 09:05; Sydney Wed 01:05
+    bot.slack.dm(MANAGER, "Let's book them a session with the trainer.", thread_ts=reply.ts)
+    assert len(of_type(bot.sandbox.dms_to(CHEN), "coaching_note")) == 1
+    assert "start of their working day" in ephemeral_texts(bot, MANAGER)
+    clock.set(dt.datetime(2026, 3, 3, 22, 0, tzinfo=dt.UTC))  # Sydney Wed 09:00
+    bot.dispatch()
+    assert "session with the trainer" in of_type(bot.sandbox.dms_to(CHEN), "coaching_note")[-1].visible_text
     bot.sandbox.assert_no_violations()
 
 
