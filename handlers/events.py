@@ -173,6 +173,12 @@ def _edited_or_deleted(services: Services, client: WebClient, event: dict[str, A
     except checkins.CheckInError as exc:
         _reply(client, {**event, "user": user_id, "thread_ts": None}, str(exc))
         return
+    except SQLAlchemyError:  # Slack won't send the edit again: say so, rather than keep the old text quietly
+        log.exception("could not apply an edited or deleted DM")
+        _reply(client, {**event, "user": user_id, "thread_ts": None},
+               "Sorry, I couldn't apply your change to your check-in answer just now. Please edit or delete "
+               "the message again in a minute.")
+        return
     if revision is None:
         log.debug("ignored an edit of a message that was not an answer")
         return

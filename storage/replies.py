@@ -80,7 +80,7 @@ def _checked(text: str) -> str:
         raise CheckInError("Your message was empty, so there was nothing to pass on.")
     if len(text) > MAX_ANSWER_CHARS:
         raise CheckInError(f"That message is {len(text)} characters; the limit is {MAX_ANSWER_CHARS}. "
-                           "Nothing was sent; please shorten it a little.")
+                           "Nothing was changed or sent; please shorten it a little.")
     return text
 
 
