@@ -86,3 +86,11 @@ def test_a_manager_gets_their_teams_hours_with_their_own_override_and_zone(sessi
     assert found["U0REP"].allowed(rep_evening)
     # Someone never seen gets the default cadence in the default zone, rather than no rule at all.
     assert found["U0NOBODY"].zone == ZoneInfo("UTC")
+
+
+def test_a_reply_passed_on_waits_but_a_silent_update_of_a_delivered_answer_does_not() -> None:
+    hours = Hours(cadence_of(CONFIG.cadence), BERLIN)
+    night = local(dt.date(2026, 3, 4), 23, 0)
+    assert allowed_from(OutboxKind.NOTE_REPLY, hours, night) == local(dt.date(2026, 3, 5), 9, 0)
+    assert allowed_from(OutboxKind.RELAY_REFRESH, hours, night) == night  # a deleted answer leaves at once
+    assert RULES[OutboxKind.RELAY_REFRESH] is Rule.SILENT
