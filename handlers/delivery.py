@@ -31,7 +31,7 @@ from core import metrics
 from core.services import Services
 from handlers.delivery_checkins import CHECKIN_KINDS, prepare
 from handlers.render.outbox import EVENT_TYPES, RENDERERS, stamp
-from handlers.sender import SendResult, find_sent, post
+from handlers.sender import SendResult, find_sent, send
 from handlers.text import local_time
 from scheduling.plan import MAX_LATENESS
 from scheduling.report import PassReport, claimant_gone, host_prefix, pass_token
@@ -63,15 +63,17 @@ PARK_AFTER = 3
 INTERACTIVE = frozenset({
     OutboxKind.CHECKIN_NOW, OutboxKind.MANAGER_QUESTION, OutboxKind.ANSWER_RELAY, OutboxKind.COACHING_NOTE,
     OutboxKind.THANKS, OutboxKind.CADENCE_PROPOSAL, OutboxKind.CADENCE_OUTCOME, OutboxKind.TEAM_INVITE,
-    OutboxKind.INVITE_OUTCOME, OutboxKind.SUMMARY_PAGE,
+    OutboxKind.INVITE_OUTCOME, OutboxKind.SUMMARY_PAGE, OutboxKind.RETRACT,
 })
+# An edit that fails for good leaves its recipient reachable for everything else: never parks.
+NEVER_PARKS = frozenset({OutboxKind.RETRACT})
 
 
 # How a pass's summary counts what it sent, by kind (check-ins count as "sent").
 REPORT_KEYS = {OutboxKind.CHECKIN_PROMPT: "sent", OutboxKind.CHECKIN_NOW: "sent",
                OutboxKind.CHECKIN_REMINDER: "reminders", OutboxKind.TEAM_DIGEST: "digests",
                OutboxKind.DRIFT_WARNING: "drift_warnings", OutboxKind.CONTACT_GAP: "contact_gaps",
-               OutboxKind.MANAGER_QUESTION: "questions"}
+               OutboxKind.MANAGER_QUESTION: "questions", OutboxKind.RETRACT: "retracted"}
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ class _Batch:
 
 
 def _post_in_order(client: WebClient, messages: list[dict[str, Any]]) -> list[SendResult]:
-    return [post(client, **message) for message in messages]
+    return [send(client, message) for message in messages]
 
 
 def drain(services: Services, now: dt.datetime | None = None, report: PassReport | None = None, *,
@@ -238,6 +240,8 @@ def record(session: Session, team_id: str, outcomes: Sequence[tuple[Claimed, Sen
             unknown.append((row.id, result.error or "no reply"))
         elif result.outcome == "permanent" and result.error in RETRIED_BEFORE_PARKING and row.attempts < PARK_AFTER:
             retry.append((row, result.error or "unreachable"))  # once is not yet "can't be reached"
+        elif result.outcome == "permanent" and row.kind in NEVER_PARKS:
+            failed.append((row, result.error or "refused"))
         elif result.outcome == "permanent":
             failed.append((row, result.error or "unreachable"))
             park(session, team_id, row.recipient, result.error or "unreachable", now)
@@ -261,7 +265,7 @@ def record(session: Session, team_id: str, outcomes: Sequence[tuple[Claimed, Sen
     for row, _, _ in sent:
         report.add(REPORT_KEYS.get(row.kind, f"sent:{row.kind}"))
     report.add("unconfirmed", len(unknown))
-    report.add("parked", len([1 for r, e in failed if not e.startswith("gave up")]))
+    report.add("parked", len([1 for r, e in failed if not e.startswith("gave up") and r.kind not in NEVER_PARKS]))
     report.add("failed", len(failed))
     report.add("retry_later", len(retry) - len(given_up))
     return fatal

@@ -3,7 +3,8 @@
 Everything the bot sends on its own or on someone else's behalf waits for its recipient's allowed
 hours: their working days, outside their quiet hours and holidays, in their own time zone. Reps'
 hours are their cadence's; a manager's are those of the team they manage (or the team's
-`manager_cadence`). Only a direct reply to a person's own action may go at once.
+`manager_cadence`). Only a direct reply to a person's own action may go at once, and an edit that
+takes a forgotten answer out of a message already delivered (it notifies no one).
 
 The outbox worker asks `allowed_from` for every row it claims, so no sending path can skip it.
 """
@@ -28,6 +29,9 @@ from storage.schedules import schedules_for, zone_of
 class Rule(StrEnum):
     RECIPIENT_HOURS = "the recipient's working hours, in their own time zone"
     AT_ONCE = "at once: a direct reply to the recipient's own action"
+    # Not a notification: chat.update and chat.delete neither ping nor post anything new, and a
+    # rep's answer they asked to have forgotten should not stay on show until the manager's morning.
+    SILENT_EDIT = "at once: it edits or removes a message already delivered, and notifies no one"
 
 
 # Every outbox kind says whose day it lands in. tests/scheduling/test_respect.py fails for a kind
@@ -48,6 +52,7 @@ RULES: Mapping[OutboxKind, Rule] = {
     OutboxKind.CONTACT_GAP: Rule.RECIPIENT_HOURS,
     OutboxKind.TEAM_DIGEST: Rule.RECIPIENT_HOURS,
     OutboxKind.SUMMARY_PAGE: Rule.AT_ONCE,  # the manager just asked for this summary
+    OutboxKind.RETRACT: Rule.SILENT_EDIT,  # a forgotten answer leaves what the bot posted at once
 }
 
 
@@ -103,6 +108,6 @@ def load_people(session: Session, team_id: str, people: Iterable[str]) -> dict[s
 
 def allowed_from(kind: OutboxKind, hours: Hours, now: dt.datetime) -> dt.datetime:
     """`now` if a message of this kind may land now, else the recipient's next allowed moment."""
-    if RULES[kind] is Rule.AT_ONCE or hours.allowed(now):
+    if RULES[kind] is not Rule.RECIPIENT_HOURS or hours.allowed(now):
         return now
     return hours.next_allowed(now)

@@ -100,6 +100,9 @@ class OutboxKind(StrEnum):
     CONTACT_GAP = "contact_gap"
     TEAM_DIGEST = "team_digest"
     SUMMARY_PAGE = "summary_page"  # a large summary the manager asked for, sent to their DM
+    # A message already posted, edited or deleted (chat.update / chat.delete), never a new post:
+    # a forgotten rep's answer taken out of a relay, digest or summary page.
+    RETRACT = "retract"
 
 
 class OutboxState(StrEnum):

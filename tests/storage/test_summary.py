@@ -10,7 +10,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import parse_config
-from storage.data_rights import count_answers, export_data, forget_answers
+from storage.data_rights import Copy, count_answers, export_data, forget_rep
 from storage.models import (
     Answer,
     AnswerRelay,
@@ -140,18 +140,22 @@ def test_summary_queries_search_indexes_instead_of_scanning_tables(
             assert not scans, f"{scans} in {statement}"
 
 
-def test_forget_deletes_the_reps_answers_and_unlinks_notes_but_keeps_others(seeded: sessionmaker[Session]) -> None:
+def test_forget_deletes_the_reps_answers_and_notes_but_keeps_others(seeded: sessionmaker[Session]) -> None:
     with seeded.begin() as session:
         answer_id = session.query(Answer.id).filter_by(team_id=T, rep_id="U1", text="recent").scalar()
         session.add(AnswerRelay(team_id=T, answer_id=answer_id, manager_id="M1", channel="D1", message_ts="1.0",
                                 created_at=NOW))
+        notes_before = session.query(CoachingNote).count()
+        theirs = session.query(CoachingNote).filter_by(team_id=T, rep_id="U1").count()
     with seeded.begin() as session:
-        count, copies = forget_answers(session, T, "U1")
-    assert (count, copies) == (3, [("D1", "1.0")])
+        forgotten = forget_rep(session, T, "U1", "summary_rep_U1", {"type": "section"})
+    assert forgotten.deleted.answers == 3
+    assert forgotten.copies == [Copy("M1", "D1", "1.0", "relay", None)]
     with seeded.begin() as session:
         assert count_answers(session, T, "U1") == 0
         assert count_answers(session, OTHER_T, "U1") == 1 and count_answers(session, T, "U3") == 1
-        assert session.query(CoachingNote.answer_id).scalar() is None
+        assert session.query(CoachingNote).filter_by(team_id=T, rep_id="U1").count() == 0
+        assert session.query(CoachingNote).count() == notes_before - theirs
         assert session.query(AnswerRelay).count() == 0
 
 
