@@ -65,6 +65,10 @@ INTERACTIVE = frozenset({
     OutboxKind.THANKS, OutboxKind.CADENCE_PROPOSAL, OutboxKind.CADENCE_OUTCOME, OutboxKind.TEAM_INVITE,
     OutboxKind.INVITE_OUTCOME, OutboxKind.SUMMARY_PAGE, OutboxKind.RETRACT,
 })
+# Kinds the pass works itself, outside this worker (a Home tab is composed from the services).
+ELSEWHERE = frozenset({OutboxKind.HOME_REFRESH})
+# Kinds that change what the recipient already has and never post a new message (safe to repeat).
+EDITS = frozenset({OutboxKind.RETRACT, OutboxKind.HOME_REFRESH})
 # An edit that fails for good leaves its recipient reachable for everything else: never parks.
 NEVER_PARKS = frozenset({OutboxKind.RETRACT})
 
@@ -129,7 +133,7 @@ def drain(services: Services, now: dt.datetime | None = None, report: PassReport
         while True:
             with services.sessions.begin() as session:
                 claimed = outbox.claim_due(session, now, token, BATCH, team_id=services.team_id, kinds=kind_list,
-                                           ids=ids, claimed_at=max(now, services.now()))
+                                           ids=ids, claimed_at=max(now, services.now()), exclude=ELSEWHERE)
                 jobs = _prepare(session, services, claimed, now, report) if claimed else []
             batch = _Batch(jobs).start(pool, services.client)
             fatal = _finish(services, in_flight, now, report) if in_flight else None
@@ -341,6 +345,8 @@ def recover(services: Services, now: dt.datetime, report: PassReport) -> None:
         return
 
     def look(row: Claimed) -> tuple[str, str] | None | LookupError:
+        if row.kind in ELSEWHERE:
+            return None  # not a message: done again (a Home tab published twice shows the same)
         oldest = (row.not_before - dt.timedelta(minutes=1)).timestamp()
         try:
             return find_sent(services.client, row.recipient, EVENT_TYPES[row.kind], "outbox_id", row.id, oldest)

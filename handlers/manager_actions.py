@@ -25,7 +25,7 @@ from core.services import Services
 from handlers.cmd_data import forget_everywhere
 from handlers.context import REFUSAL, action_value, parse_id, services_of
 from handlers.delivery import deliver_now, delivered, waiting_note
-from handlers.home import publish_home
+from handlers.home import publish_home, republish_later
 from handlers.notify import refresh_relays
 from handlers.render import manager as render
 from handlers.render.summary import name_of
@@ -296,12 +296,15 @@ def forget(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, 
     with services.sessions.begin() as session:
         forgotten, ids = forget_everywhere(session, services.team_id, user, services.now())
     states = deliver_now(services, ids)  # each copy edited now, or retried by the outbox until it is
-    for person in [user, *forgotten.managers]:  # their Home tabs showed the answers
-        publish_home(services, person)
+    # Their Home tabs showed the answers: published again now, or by the pass until Slack takes it.
+    stale = [p for p in [user, *forgotten.managers] if publish_home(services, p).outcome != "ok"]
+    if stale:
+        with services.sessions.begin() as session:
+            republish_later(session, services.team_id, stale, services.now())
     gone = forgotten.deleted
     text = (f"Deleted {_count(gone.answers, 'answer')}, {_count(gone.goals, 'goal')} and "
             f"{_count(gone.notes, 'note')} from your manager. ")
-    if all(delivered(states, i) for i in ids):
+    if all(delivered(states, i) for i in ids) and not stale:
         text += "Your manager's messages, summaries and Home tab no longer show your answers."
     else:
         text += ("Slack didn't take every change to your manager's messages just now; I'll keep trying "

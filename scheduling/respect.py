@@ -31,7 +31,7 @@ class Rule(StrEnum):
     AT_ONCE = "at once: a direct reply to the recipient's own action"
     # Not a notification: chat.update and chat.delete neither ping nor post anything new, and a
     # rep's answer they asked to have forgotten should not stay on show until the manager's morning.
-    SILENT_EDIT = "at once: it edits or removes a message already delivered, and notifies no one"
+    SILENT_EDIT = "at once: it edits what the recipient already has (a message, their Home tab), notifying no one"
 
 
 # Every outbox kind says whose day it lands in. tests/scheduling/test_respect.py fails for a kind
@@ -53,6 +53,7 @@ RULES: Mapping[OutboxKind, Rule] = {
     OutboxKind.TEAM_DIGEST: Rule.RECIPIENT_HOURS,
     OutboxKind.SUMMARY_PAGE: Rule.AT_ONCE,  # the manager just asked for this summary
     OutboxKind.RETRACT: Rule.SILENT_EDIT,  # a forgotten answer leaves what the bot posted at once
+    OutboxKind.HOME_REFRESH: Rule.SILENT_EDIT,  # views.publish replaces the Home tab, silently
 }
 
 

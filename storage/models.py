@@ -103,6 +103,9 @@ class OutboxKind(StrEnum):
     # A message already posted, edited or deleted (chat.update / chat.delete), never a new post:
     # a forgotten rep's answer taken out of a relay, digest or summary page.
     RETRACT = "retract"
+    # A Home tab to publish again (views.publish) because the last try failed: worked by the pass
+    # (handlers.home.refresh_homes), since the view is composed from services the worker lacks.
+    HOME_REFRESH = "home_refresh"
 
 
 class OutboxState(StrEnum):

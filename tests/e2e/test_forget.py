@@ -143,10 +143,12 @@ def test_a_failed_update_is_retried_by_the_outbox_until_the_answer_is_gone(
         bot: BotHarness, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
     seed(bot, clock, monkeypatch)
     bot.sandbox.faults.server_error("chat.update", times=3)  # one more than the client's own retries
+    bot.sandbox.faults.server_error("views.publish", times=6)  # both Homes: the rep's, then the manager's
     confirm_forget(bot)
     assert "keep trying" in bot.sandbox.ephemerals_to(REP1)[-1].text
     left = [m for m in bot_messages(bot) if any(t in shown(m) for t in WORDS)]
     assert len(left) == 1, "only the copy whose update failed still shows the answers"
+    assert WORDS[-1] in json.dumps(bot.sandbox.home_of(MANAGER)), "the manager's Home wasn't published yet"
     with bot.services.sessions.begin() as session:
         retry = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "retract",
                                                             OutboxMessage.state == "pending")).all()
@@ -155,6 +157,8 @@ def test_a_failed_update_is_retried_by_the_outbox_until_the_answer_is_gone(
     bot.dispatch()
     assert leaks(bot, WORDS) == []
     with bot.services.sessions.begin() as session:
-        states = set(session.scalars(select(OutboxMessage.state).where(OutboxMessage.kind == "retract")))
-    assert states == {"sent"}
+        states = set(session.scalars(select(OutboxMessage.state).where(
+            OutboxMessage.kind.in_(["retract", "home_refresh"]))))
+        homes = set(session.scalars(select(OutboxMessage.recipient).where(OutboxMessage.kind == "home_refresh")))
+    assert states == {"sent"} and homes == {REP1, MANAGER}
     bot.sandbox.assert_no_violations()
