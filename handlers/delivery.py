@@ -36,7 +36,7 @@ from handlers.text import local_time
 from scheduling.plan import MAX_LATENESS
 from scheduling.report import PassReport, claimant_gone, host_prefix, pass_token
 from scheduling.respect import allowed_from, hours_of, load_people
-from storage import guard, lifecycle, outbox
+from storage import data_rights, guard, lifecycle, outbox
 from storage.changes import touch_reps
 from storage.models import (
     AnswerRelay,
@@ -299,6 +299,7 @@ def after_sent(session: Session, team_id: str, sent: Sequence[tuple[Claimed, str
                             .execution_options(synchronize_session=False))
     lifecycle.mark_sent(session, checkins)
     lifecycle.supersede_older(session, team_id, newest, now)
+    data_rights.retract_late_copies(session, team_id, sent, now)
 
 
 def after_failed(session: Session, failed: Sequence[tuple[Claimed, str]], now: dt.datetime) -> None:

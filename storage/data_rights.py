@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from storage.models import (
     Team,
     User,
 )
+from storage.outbox import Claimed, enqueue
 from storage.people import managers_of_rep
 
 EXPORT_VERSION = 1
@@ -196,3 +198,24 @@ def forget_rep(session: Session, team_id: str, rep_id: str, page_block_id: str,
         session.execute(delete(Goal).where(Goal.id.in_(goals)))
     touch_reps(session, team_id, [rep_id])
     return Forgotten(stored, sorted(copies.values(), key=lambda c: (c.recipient, c.ts)), sorted(managers))
+
+
+def retract_late_copies(session: Session, team_id: str, sent: Sequence[tuple[Claimed, str | None, str | None]],
+                        now: dt.datetime) -> None:
+    """A relay or digest rendered before its rep forgot, and posted after: the forget found no copy
+    to edit yet (the row was claimed, not sent), so its retraction is queued here."""
+    shown = {row.id: [int(row.payload["answer_id"])] if row.kind is OutboxKind.ANSWER_RELAY
+             else [int(i) for i in row.payload["answer_ids"]]
+             for row, channel, ts in sent
+             if channel and ts and row.kind in (OutboxKind.ANSWER_RELAY, OutboxKind.TEAM_DIGEST)}
+    if not shown:
+        return
+    wanted = {i for ids in shown.values() for i in ids}
+    kept = set(session.scalars(select(Answer.id).where(Answer.id.in_(wanted))))
+    for row, channel, ts in sent:
+        if row.id in shown and set(shown[row.id]) - kept:
+            enqueue(session, team_id=team_id, kind=OutboxKind.RETRACT, recipient=row.recipient,
+                    dedupe_key=f"retract:late:{row.id}", now=now,
+                    payload={"channel": channel, "ts": ts, "source": row.id,
+                             "what": "relay" if row.kind is OutboxKind.ANSWER_RELAY else "digest"})
+

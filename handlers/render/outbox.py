@@ -209,7 +209,7 @@ def _retract(session: Session, row: Claimed) -> Message | None:
         shown = _digest_of(session, row.team_id, row.recipient, json.loads(source.payload or "{}"))
     elif source is not None and what == "page":
         shown = dict(json.loads(source.payload or "{}")["message"])  # scrubbed when the rep forgot
-    if shown is None and what == "relay":
+    if shown is None and what == "relay" and row.payload.get("rep"):
         text, blocks = render.deleted_answer_blocks(_name(session, row, str(row.payload["rep"])))
         shown = {"text": text, "blocks": blocks}
     if shown is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -10,7 +11,8 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import parse_config
-from storage.data_rights import Copy, count_answers, export_data, forget_rep
+from storage import outbox
+from storage.data_rights import Copy, count_answers, export_data, forget_rep, retract_late_copies
 from storage.models import (
     Answer,
     AnswerRelay,
@@ -19,6 +21,8 @@ from storage.models import (
     Goal,
     ManagerQuestion,
     Membership,
+    OutboxKind,
+    OutboxMessage,
     Team,
     User,
 )
@@ -157,6 +161,26 @@ def test_forget_deletes_the_reps_answers_and_notes_but_keeps_others(seeded: sess
         assert session.query(CoachingNote).filter_by(team_id=T, rep_id="U1").count() == 0
         assert session.query(CoachingNote).count() == notes_before - theirs
         assert session.query(AnswerRelay).count() == 0
+
+
+def test_a_relay_posted_while_its_rep_forgot_is_retracted_when_it_is_recorded(
+        seeded: sessionmaker[Session]) -> None:
+    """The worker rendered the relay, then the rep forgot (finding no posted copy), then Slack took it."""
+    with seeded.begin() as session:
+        answer_id = session.query(Answer.id).filter_by(team_id=T, rep_id="U1", text="latest").scalar()
+        kept = session.query(Answer.id).filter_by(team_id=T, rep_id="U3").scalar()
+        for key, answer in (("mine", answer_id), ("theirs", kept)):
+            outbox.enqueue(session, team_id=T, kind=OutboxKind.ANSWER_RELAY, recipient="M1", dedupe_key=key,
+                           now=NOW, payload={"answer_id": answer, "relay_id": 0})
+        claimed = outbox.claim_due(session, NOW, "worker", 10)
+    with seeded.begin() as session:
+        assert forget_rep(session, T, "U1", "summary_rep_U1", {}).copies == []  # not posted yet
+    with seeded.begin() as session:
+        retract_late_copies(session, T, [(row, "D1", f"{row.id}.0") for row in claimed], NOW)
+    with seeded.begin() as session:
+        rows = session.query(OutboxMessage).filter_by(kind=OutboxKind.RETRACT).all()
+        mine = next(r.id for r in claimed if r.payload["answer_id"] == answer_id)
+        assert [json.loads(r.payload)["ts"] for r in rows] == [f"{mine}.0"], "only the forgotten rep's copy"
 
 
 def test_export_holds_the_callers_own_rows_only(seeded: sessionmaker[Session]) -> None:
