@@ -1,4 +1,4 @@
-"""A six-minute Slack outage, then recovery (issue 14, faults): every message that fell due meanwhile
+"""A six-minute Slack outage (503, then 502), then recovery (issue 14, faults): every message that fell due meanwhile
 (scheduled check-ins, a manager's question, an answer passed on to the manager) is delivered once
 after Slack is back, and none expires or fails while its recipient's window is open."""
 
@@ -72,6 +72,9 @@ def test_a_six_minute_outage_delays_every_due_message_and_delivers_each_once(
     clock.advance(dt.timedelta(minutes=1))
     bot.slack.slash(f"ask <@{REP1}> What would help you most with the Acme renewal?", user=BOSS)
     while clock() < OUTAGE_START + OUTAGE:
+        if clock() == OUTAGE_START + OUTAGE / 2:  # the second half answers 502, which the client doesn't retry
+            bot.sandbox.faults.end_outage()
+            bot.sandbox.faults.server_error(None, times=None, status=502)
         bot.dispatch()
         clock.advance(dt.timedelta(minutes=1))
     during = rows(bot)
@@ -79,6 +82,7 @@ def test_a_six_minute_outage_delays_every_due_message_and_delivers_each_once(
     assert not [r for r in during if r.state in ("failed", "cancelled")], "the outage dropped nothing"
     assert delivered_posts(bot).keys() == {next(r.id for r in during if r.kind == "checkin_now")}
 
+    assert {c.status for c in bot.sandbox.calls_to("chat.postMessage")} >= {503, 502}
     bot.sandbox.faults.end_outage()
     recovered = clock()
     while clock() < recovered + dt.timedelta(minutes=30):
