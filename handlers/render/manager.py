@@ -218,8 +218,9 @@ def forget_prompt(count: int) -> list[Block]:
     return [
         SectionBlock(text=MarkdownTextObject(text=text)),
         ActionsBlock(block_id="forget_actions", elements=[
-            ButtonElement(text="Delete my answers", action_id=FORGET_CONFIRM, value="forget", style="danger",
-                          confirm=ConfirmObject(title="Delete your answers?", text="This can't be undone.",
+            ButtonElement(text="Delete my answers and goals", action_id=FORGET_CONFIRM, value="forget",
+                          style="danger",
+                          confirm=ConfirmObject(title="Delete your answers and goals?", text="This can't be undone.",
                                                 confirm="Delete", deny="Keep them")),
             ButtonElement(text="Keep them", action_id=FORGET_CANCEL, value="keep"),
         ]),
