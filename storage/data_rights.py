@@ -162,9 +162,12 @@ def forget_rep(session: Session, team_id: str, rep_id: str, page_block_id: str,
                 .where(AnswerRelay.answer_id.in_(ids))):
             if channel and ts:
                 copies[(channel, ts)] = Copy(manager, channel, ts, "relay", None)
-    posted = session.scalars(select(OutboxMessage).where(
-        OutboxMessage.team_id == team_id,
+    first = session.scalar(select(func.min(Answer.created_at)).where(Answer.id.in_(ids))) if ids else None
+    # Only what was queued since the rep's first answer can show it.
+    posted = list(session.scalars(select(OutboxMessage).where(
+        OutboxMessage.team_id == team_id, OutboxMessage.created_at >= first,
         OutboxMessage.kind.in_([OutboxKind.ANSWER_RELAY, OutboxKind.TEAM_DIGEST, OutboxKind.SUMMARY_PAGE])))
+    ) if first is not None else []
     for row in posted:
         payload = json.loads(row.payload or "{}")
         shown = bool(row.state == OutboxState.SENT and row.channel and row.ts)
@@ -202,8 +205,18 @@ def forget_rep(session: Session, team_id: str, rep_id: str, page_block_id: str,
 
 def retract_late_copies(session: Session, team_id: str, sent: Sequence[tuple[Claimed, str | None, str | None]],
                         now: dt.datetime) -> None:
-    """A relay or digest rendered before its rep forgot, and posted after: the forget found no copy
-    to edit yet (the row was claimed, not sent), so its retraction is queued here."""
+    """A relay, digest or summary page rendered before its rep forgot, and posted after: the forget
+    found no copy to edit yet (the row was claimed, not sent), so its retraction is queued here."""
+    pages = {row.id: (row, channel, ts) for row, channel, ts in sent
+             if channel and ts and row.kind is OutboxKind.SUMMARY_PAGE}
+    if pages:  # a page scrubbed since it was claimed went out as it was before
+        for outbox_id, payload in session.execute(select(OutboxMessage.id, OutboxMessage.payload)
+                                                  .where(OutboxMessage.id.in_(list(pages)))):
+            page, at, page_ts = pages[outbox_id]
+            if json.loads(payload or "{}") != page.payload:
+                enqueue(session, team_id=team_id, kind=OutboxKind.RETRACT, recipient=page.recipient,
+                        dedupe_key=f"retract:late:{page.id}", now=now,
+                        payload={"channel": at, "ts": page_ts, "source": page.id, "what": "page"})
     shown = {row.id: [int(row.payload["answer_id"])] if row.kind is OutboxKind.ANSWER_RELAY
              else [int(i) for i in row.payload["answer_ids"]]
              for row, channel, ts in sent

@@ -172,6 +172,9 @@ def test_a_relay_posted_while_its_rep_forgot_is_retracted_when_it_is_recorded(
         for key, answer in (("mine", answer_id), ("theirs", kept)):
             outbox.enqueue(session, team_id=T, kind=OutboxKind.ANSWER_RELAY, recipient="M1", dedupe_key=key,
                            now=NOW, payload={"answer_id": answer, "relay_id": 0})
+        for key, rep in (("page-mine", "U1"), ("page-theirs", "U2")):
+            outbox.enqueue(session, team_id=T, kind=OutboxKind.SUMMARY_PAGE, recipient="M1", dedupe_key=key, now=NOW,
+                           payload={"message": {"text": "", "blocks": [{"block_id": f"summary_rep_{rep}"}]}})
         claimed = outbox.claim_due(session, NOW, "worker", 10)
     with seeded.begin() as session:
         assert forget_rep(session, T, "U1", "summary_rep_U1", {}).copies == []  # not posted yet
@@ -179,8 +182,10 @@ def test_a_relay_posted_while_its_rep_forgot_is_retracted_when_it_is_recorded(
         retract_late_copies(session, T, [(row, "D1", f"{row.id}.0") for row in claimed], NOW)
     with seeded.begin() as session:
         rows = session.query(OutboxMessage).filter_by(kind=OutboxKind.RETRACT).all()
-        mine = next(r.id for r in claimed if r.payload["answer_id"] == answer_id)
-        assert [json.loads(r.payload)["ts"] for r in rows] == [f"{mine}.0"], "only the forgotten rep's copy"
+        mine = next(r.id for r in claimed if r.payload.get("answer_id") == answer_id)
+        page = next(r.id for r in claimed if "summary_rep_U1" in json.dumps(r.payload))
+        assert sorted(json.loads(r.payload)["ts"] for r in rows) == sorted([f"{mine}.0", f"{page}.0"]), \
+            "only the forgotten rep's copies"
 
 
 def test_export_holds_the_callers_own_rows_only(seeded: sessionmaker[Session]) -> None:
