@@ -1,16 +1,27 @@
-"""Data rights: `/checkin export` (your own data as a JSON file) and `/checkin forget`."""
+"""Data rights: `/checkin export` (your own data as a JSON file) and `/checkin forget`.
+
+Forgetting deletes the rep's answers, goals and the notes they received, and takes their answers
+out of every message the bot posted (relays, digests, summary pages) through RETRACT outbox rows:
+chat.update, retried like any other send until Slack takes it.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+from sqlalchemy.orm import Session
 
 from handlers.context import SlashContext, SubcommandHandler
 from handlers.render.manager import forget_prompt
-from storage.data_rights import count_answers, export_data
+from handlers.render.summary import rep_block_id
+from storage import outbox
+from storage.data_rights import Forgotten, export_data, forget_rep, stored_of
+from storage.models import OutboxKind
 
 log = logging.getLogger(__name__)
 EXPORT_FILENAME = "checkin-coach-export.json"
@@ -43,11 +54,28 @@ def _export(ctx: SlashContext) -> None:
 
 def handle_forget(ctx: SlashContext) -> None:
     with ctx.services.sessions.begin() as session:
-        count = count_answers(session, ctx.team_id, ctx.user_id)
-    if count == 0:
-        ctx.reply("You have no stored check-in answers, so there's nothing to delete.")
+        stored = stored_of(session, ctx.team_id, ctx.user_id)
+    if stored.empty:
+        ctx.reply("You have no stored check-in answers, goals or notes, so there's nothing to delete.")
         return
-    ctx.reply(f"Delete all {count} of your check-in answers? This can't be undone.", forget_prompt(count))
+    ctx.reply(f"Delete all {stored.answers} of your check-in answers, your goals and notes? This can't be undone.",
+              forget_prompt(stored.answers))
+
+
+# What a summary page already posted shows where the forgotten rep's row was.
+REMOVED_ROW = SectionBlock(text=MarkdownTextObject(
+    text="_One rep's entry was removed at their request._")).to_dict()
+
+
+def forget_everywhere(session: Session, team_id: str, rep_id: str, now: dt.datetime) -> tuple[Forgotten, list[int]]:
+    """Delete what the rep wrote and queue one RETRACT per posted copy. Returns the outbox ids."""
+    forgotten = forget_rep(session, team_id, rep_id, rep_block_id(rep_id), REMOVED_ROW)
+    ids = [found for copy in forgotten.copies if (found := outbox.enqueue(
+        session, team_id=team_id, kind=OutboxKind.RETRACT, recipient=copy.recipient, now=now,
+        dedupe_key=f"retract:{rep_id}:{copy.channel}:{copy.ts}",
+        payload={"rep": rep_id, "channel": copy.channel, "ts": copy.ts, "what": copy.what,
+                 "source": copy.source})) is not None]
+    return forgotten, ids
 
 
 ROUTES: dict[str, SubcommandHandler] = {

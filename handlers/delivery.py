@@ -31,12 +31,12 @@ from core import metrics
 from core.services import Services
 from handlers.delivery_checkins import CHECKIN_KINDS, prepare
 from handlers.render.outbox import EVENT_TYPES, RENDERERS, stamp
-from handlers.sender import SendResult, find_sent, post
+from handlers.sender import SendResult, find_sent, send
 from handlers.text import local_time
 from scheduling.plan import MAX_LATENESS
 from scheduling.report import PassReport, claimant_gone, host_prefix, pass_token
 from scheduling.respect import allowed_from, hours_of, load_people
-from storage import guard, lifecycle, outbox
+from storage import data_rights, guard, lifecycle, outbox
 from storage.changes import touch_reps
 from storage.models import (
     AnswerRelay,
@@ -64,7 +64,14 @@ INTERACTIVE = frozenset({
     OutboxKind.CHECKIN_NOW, OutboxKind.MANAGER_QUESTION, OutboxKind.ANSWER_RELAY, OutboxKind.COACHING_NOTE,
     OutboxKind.THANKS, OutboxKind.CADENCE_PROPOSAL, OutboxKind.CADENCE_OUTCOME, OutboxKind.TEAM_INVITE,
     OutboxKind.INVITE_OUTCOME, OutboxKind.SUMMARY_PAGE, OutboxKind.NOTE_REPLY, OutboxKind.RELAY_REFRESH,
+    OutboxKind.RETRACT,
 })
+# Kinds the pass works itself, outside this worker (a Home tab is composed from the services).
+ELSEWHERE = frozenset({OutboxKind.HOME_REFRESH})
+# Kinds that change what the recipient already has and never post a new message (safe to repeat).
+EDITS = frozenset({OutboxKind.RETRACT, OutboxKind.HOME_REFRESH})
+# An edit that fails for good leaves its recipient reachable for everything else: never parks.
+NEVER_PARKS = frozenset({OutboxKind.RETRACT})
 
 
 # Kinds that chat.update a message already posted (payload "channel"/"ts"), stamped with their own
@@ -76,7 +83,7 @@ UPDATES = frozenset({OutboxKind.RELAY_REFRESH})
 REPORT_KEYS = {OutboxKind.CHECKIN_PROMPT: "sent", OutboxKind.CHECKIN_NOW: "sent",
                OutboxKind.CHECKIN_REMINDER: "reminders", OutboxKind.TEAM_DIGEST: "digests",
                OutboxKind.DRIFT_WARNING: "drift_warnings", OutboxKind.CONTACT_GAP: "contact_gaps",
-               OutboxKind.MANAGER_QUESTION: "questions"}
+               OutboxKind.MANAGER_QUESTION: "questions", OutboxKind.RETRACT: "retracted"}
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,7 @@ class _Batch:
 
 
 def _post_in_order(client: WebClient, messages: list[dict[str, Any]]) -> list[SendResult]:
-    return [post(client, **message) for message in messages]
+    return [send(client, message) for message in messages]
 
 
 def drain(services: Services, now: dt.datetime | None = None, report: PassReport | None = None, *,
@@ -132,7 +139,7 @@ def drain(services: Services, now: dt.datetime | None = None, report: PassReport
         while True:
             with services.sessions.begin() as session:
                 claimed = outbox.claim_due(session, now, token, BATCH, team_id=services.team_id, kinds=kind_list,
-                                           ids=ids, claimed_at=max(now, services.now()))
+                                           ids=ids, claimed_at=max(now, services.now()), exclude=ELSEWHERE)
                 jobs = _prepare(session, services, claimed, now, report) if claimed else []
             batch = _Batch(jobs).start(pool, services.client)
             fatal = _finish(services, in_flight, now, report) if in_flight else None
@@ -243,6 +250,8 @@ def record(session: Session, team_id: str, outcomes: Sequence[tuple[Claimed, Sen
             unknown.append((row.id, result.error or "no reply"))
         elif result.outcome == "permanent" and result.error in RETRIED_BEFORE_PARKING and row.attempts < PARK_AFTER:
             retry.append((row, result.error or "unreachable"))  # once is not yet "can't be reached"
+        elif result.outcome == "permanent" and row.kind in NEVER_PARKS:
+            failed.append((row, result.error or "refused"))
         elif result.outcome == "permanent":
             failed.append((row, result.error or "unreachable"))
             park(session, team_id, row.recipient, result.error or "unreachable", now)
@@ -266,7 +275,7 @@ def record(session: Session, team_id: str, outcomes: Sequence[tuple[Claimed, Sen
     for row, _, _ in sent:
         report.add(REPORT_KEYS.get(row.kind, f"sent:{row.kind}"))
     report.add("unconfirmed", len(unknown))
-    report.add("parked", len([1 for r, e in failed if not e.startswith("gave up")]))
+    report.add("parked", len([1 for r, e in failed if not e.startswith("gave up") and r.kind not in NEVER_PARKS]))
     report.add("failed", len(failed))
     report.add("retry_later", len(retry) - len(given_up))
     return fatal
@@ -296,6 +305,7 @@ def after_sent(session: Session, team_id: str, sent: Sequence[tuple[Claimed, str
                             .execution_options(synchronize_session=False))
     lifecycle.mark_sent(session, checkins)
     lifecycle.supersede_older(session, team_id, newest, now)
+    data_rights.retract_late_copies(session, team_id, sent, now)
 
 
 def after_failed(session: Session, failed: Sequence[tuple[Claimed, str]], now: dt.datetime) -> None:
@@ -342,6 +352,8 @@ def recover(services: Services, now: dt.datetime, report: PassReport) -> None:
         return
 
     def look(row: Claimed) -> tuple[str, str] | None | LookupError:
+        if row.kind in ELSEWHERE:
+            return None  # not a message: done again (a Home tab published twice shows the same)
         oldest = (row.not_before - dt.timedelta(minutes=1)).timestamp()
         if row.kind in UPDATES:  # the message it changed is older: look from that one on
             oldest = min(oldest, float(row.payload["ts"]) - 1)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from typing import Any
+from urllib.error import URLError
 
 from slack_bolt import Ack, App, BoltContext
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -31,11 +32,13 @@ from handlers.cmd_manager import home_section as manager_section
 from handlers.context import services_of
 from handlers.guard_actions import guard_home_section
 from handlers.render.checkin import ADD_GOAL
+from handlers.sender import SendResult, classify_error
 from handlers.text import MAX_SECTION_CHARS, fit, local_time, safe
-from storage import checkins
+from scheduling.report import PassReport, pass_token
+from storage import checkins, outbox
 from storage.changes import touch_reps
 from storage.goals import active_goals
-from storage.models import Answer, User
+from storage.models import Answer, OutboxKind, User
 from storage.people import ensure_user, managers_of_rep
 from storage.schedules import zone_of
 
@@ -96,15 +99,43 @@ def home_view(session: Session, services: Services, user: User) -> View:
     return View(type="home", blocks=blocks[:MAX_HOME_BLOCKS])
 
 
-def publish_home(services: Services, user_id: str) -> None:
+def publish_home(services: Services, user_id: str) -> SendResult:
     with services.sessions.begin() as session:
         # Opening the Home tab is not opting in to check-ins.
         user = ensure_user(session, services.team_id, user_id, services.now(), role="guest")
         view = home_view(session, services, user)
     try:
         services.client.views_publish(user_id=user_id, view=view)
-    except SlackApiError as exc:
-        log.warning("could not publish App Home for %s: %s", user_id, exc.response.get("error"))
+    except (SlackApiError, SlackRequestError, URLError, OSError) as exc:
+        outcome, error = classify_error(exc)
+        log.warning("could not publish App Home for %s: %s", user_id, error)
+        return SendResult(outcome, error=error)
+    return SendResult("ok")
+
+
+def republish_later(session: Session, team_id: str, user_ids: list[str], now: dt.datetime) -> None:
+    """Home tabs that must not keep showing what they showed (a forgotten answer): retried by the
+    pass (`refresh_homes`) with the outbox's back-off until Slack takes them."""
+    for user_id in user_ids:
+        outbox.enqueue(session, team_id=team_id, kind=OutboxKind.HOME_REFRESH, recipient=user_id,
+                       dedupe_key=f"home:{user_id}:{now.isoformat()}", now=now,
+                       not_before=now + outbox.backoff(1))
+
+
+def refresh_homes(services: Services, now: dt.datetime, report: PassReport) -> None:
+    """Pass step: publish again each Home tab whose last publish failed (HOME_REFRESH rows)."""
+    with services.sessions.begin() as session:
+        rows = outbox.claim_due(session, now, pass_token(), 100, team_id=services.team_id,
+                                kinds=[OutboxKind.HOME_REFRESH])
+    if not rows:
+        return
+    results = [(row, publish_home(services, row.recipient)) for row in rows]
+    with services.sessions.begin() as session:
+        outbox.mark_sent(session, [(r.id, None, None) for r, res in results if res.outcome == "ok"], now)
+        outbox.fail(session, [(r.id, res.error or "refused") for r, res in results if res.outcome == "permanent"])
+        outbox.release(session, [(r.id, r.attempts, res.error or "transient") for r, res in results
+                                 if res.outcome not in ("ok", "permanent")], now)
+    report.add("homes", sum(1 for _, res in results if res.outcome == "ok"))
 
 
 def set_pause(session: Session, team_id: str, user_id: str, until: dt.datetime | None,

@@ -16,16 +16,16 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from coaching.cadence import next_due
 from core.config import AdminConfig
 from core.services import Services
+from handlers.cmd_data import forget_everywhere
 from handlers.context import REFUSAL, action_value, parse_id, services_of
-from handlers.delivery import deliver_now, waiting_note
-from handlers.home import publish_home
+from handlers.delivery import deliver_now, delivered, waiting_note
+from handlers.home import publish_home, republish_later
 from handlers.notify import refresh_relays
 from handlers.render import manager as render
 from handlers.render.summary import name_of
@@ -34,7 +34,6 @@ from handlers.zones import fill_names
 from scheduling.plan import MAX_LATENESS
 from storage import outbox
 from storage.changes import touch_reps
-from storage.data_rights import forget_answers
 from storage.models import Answer, CadenceAgreement, CheckIn, CoachingNote, Membership, OutboxKind, Team
 from storage.ownership import owned
 from storage.people import get_user, manages
@@ -293,18 +292,28 @@ def forget(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, 
     services = services_of(context)
     ack()
     user = body["user"]["id"]  # only ever the clicking rep's own answers: nothing to forge
+    fill_names(services, [user])  # the edited copies name the rep
     with services.sessions.begin() as session:
-        count, copies = forget_answers(session, services.team_id, user)
-    names = fill_names(services, [user])
-    text, blocks = render.deleted_answer_blocks(names[user])
-    for channel, ts in copies:  # take the answer text out of managers' DMs too
-        try:
-            client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-        except SlackApiError as exc:
-            log.info("could not retract a passed-on answer: %s", exc.response.get("error"))
-    _settle(body, respond, f"Deleted {count} answer{'s' if count != 1 else ''}. Your manager's summaries "
-                           "no longer include them.")
-    publish_home(services, user)
+        forgotten, ids = forget_everywhere(session, services.team_id, user, services.now())
+    states = deliver_now(services, ids)  # each copy edited now, or retried by the outbox until it is
+    # Their Home tabs showed the answers: published again now, or by the pass until Slack takes it.
+    stale = [p for p in [user, *forgotten.managers] if publish_home(services, p).outcome != "ok"]
+    if stale:
+        with services.sessions.begin() as session:
+            republish_later(session, services.team_id, stale, services.now())
+    gone = forgotten.deleted
+    text = (f"Deleted {_count(gone.answers, 'answer')}, {_count(gone.goals, 'goal')} and "
+            f"{_count(gone.notes, 'note')} from your manager. ")
+    if all(delivered(states, i) for i in ids) and not stale:
+        text += "Your manager's messages, summaries and Home tab no longer show your answers."
+    else:
+        text += ("Slack didn't take every change to your manager's messages just now; I'll keep trying "
+                 "until none of them shows your answers.")
+    _settle(body, respond, text)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 def keep(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:

@@ -13,6 +13,7 @@ import logging
 from core import metrics
 from core.services import Services
 from handlers.delivery import CONCURRENCY, INTERACTIVE, drain, recover
+from handlers.home import refresh_homes
 from handlers.zones import refresh_zones
 from scheduling.dispatch import plan_checkins, plan_follow_ups
 from scheduling.report import PassReport
@@ -35,6 +36,7 @@ def _run_pass(services: Services, now: dt.datetime | None, concurrency: int) -> 
     # Reminders, warnings and digests are decided on what was just delivered, then sent.
     plan_follow_ups(services, now, report)
     drain(services, now, report, concurrency=concurrency)
+    refresh_homes(services, now, report)  # Home tabs whose publish failed (after a forget)
     log.info("%s", report.summary())
     return report
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.error import URLError
@@ -104,6 +105,46 @@ def _post(client: WebClient, **kwargs: Any) -> SendResult:
             return SendResult("ok", channel=kwargs.get("channel"), ts=kwargs.get("ts"))
         return SendResult(outcome, error=error)
     return SendResult("ok", channel=response.get("channel"), ts=response.get("ts"))
+
+
+# An edit or deletion whose target is already gone has nothing left to take out: done.
+GONE = frozenset({"message_not_found", "channel_not_found", "thread_not_found"})
+
+
+def update(client: WebClient, channel: str, ts: str, **kwargs: Any) -> SendResult:
+    """chat.update of a message the bot posted, under the same error policy as a post."""
+    return _edit(client.chat_update, channel=channel, ts=ts, **kwargs)
+
+
+def delete(client: WebClient, channel: str, ts: str, **_: Any) -> SendResult:
+    """chat.delete of a message the bot posted."""
+    return _edit(client.chat_delete, channel=channel, ts=ts)
+
+
+def _edit(call: Callable[..., Any], **kwargs: Any) -> SendResult:
+    try:
+        response = call(**kwargs)
+    except (URLError, TimeoutError, OSError, http.client.HTTPException, json.JSONDecodeError) as exc:
+        # Unlike a post, an edit is safe to repeat: a lost reply is simply tried again.
+        return SendResult("transient", error=type(exc).__name__)
+    except (SlackApiError, SlackRequestError) as exc:
+        outcome, error = classify_error(exc)
+        if error in GONE:
+            return SendResult("ok", channel=kwargs.get("channel"), ts=kwargs.get("ts"), error=error)
+        return SendResult(outcome, error=error)
+    return SendResult("ok", channel=response.get("channel") or kwargs.get("channel"),
+                      ts=response.get("ts") or kwargs.get("ts"))
+
+
+# How the worker carries out a rendered message: by its "op" (a plain post when it has none).
+OPS: dict[str, Callable[..., SendResult]] = {"post": post, "update": update, "delete": delete}
+
+
+def send(client: WebClient, message: dict[str, Any]) -> SendResult:
+    """Carry out one rendered outbox message: post it, or edit or delete the message it names."""
+    args = dict(message)
+    op = args.pop("op", "post")
+    return OPS[op](client, **args)
 
 
 def find_sent(client: WebClient, user_id: str, event_type: str, key: str, value: int,

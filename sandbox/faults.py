@@ -69,9 +69,15 @@ class Faults:
         """Answer the next `times` calls with HTTP 429, `Retry-After: retry_after`, error `ratelimited`."""
         self._add(_Rule("rate_limit", method, times, retry_after=retry_after))
 
-    def server_error(self, method: str | None, times: int = 1, status: int = 503) -> None:
-        """Answer the next `times` calls with an HTTP 5xx (the call is not carried out)."""
+    def server_error(self, method: str | None, times: int | None = 1, status: int = 503) -> None:
+        """Answer the next `times` calls with an HTTP 5xx (the call is not carried out); with
+        `times=None`, every call until `clear()` or `end_outage()`: an outage."""
         self._add(_Rule("server_error", method, times, status=status))
+
+    def end_outage(self) -> None:
+        """Drop every 5xx rule (Slack is back), leaving other faults in place."""
+        with self._lock:
+            self._rules = [r for r in self._rules if r.kind != "server_error"]
 
     def timeout(self, method: str | None, times: int = 1, seconds: float = 31.0, apply: bool = False) -> None:
         """Sleep `seconds` before answering the next `times` calls (slack_sdk's default timeout is 30 s).

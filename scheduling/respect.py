@@ -3,7 +3,8 @@
 Everything the bot sends on its own or on someone else's behalf waits for its recipient's allowed
 hours: their working days, outside their quiet hours and holidays, in their own time zone. Reps'
 hours are their cadence's; a manager's are those of the team they manage (or the team's
-`manager_cadence`). Only a direct reply to a person's own action may go at once.
+`manager_cadence`). Only a direct reply to a person's own action may go at once, and an edit that
+takes a forgotten answer out of a message already delivered (it notifies no one).
 
 The outbox worker asks `allowed_from` for every row it claims, so no sending path can skip it.
 """
@@ -28,9 +29,10 @@ from storage.schedules import schedules_for, zone_of
 class Rule(StrEnum):
     RECIPIENT_HOURS = "the recipient's working hours, in their own time zone"
     AT_ONCE = "at once: a direct reply to the recipient's own action"
-    # chat.update of a message already delivered: no notification, and a deleted answer must leave
-    # the manager's DM at once rather than the next morning.
-    SILENT = "at once: a silent change to a message the recipient already has"
+    # chat.update, chat.delete or views.publish of what the recipient already has: no notification,
+    # no new post, and a deleted or forgotten answer must leave the manager's DM at once rather
+    # than the next morning.
+    SILENT = "at once: it edits what the recipient already has (a message, their Home tab), notifying no one"
 
 
 # Every outbox kind says whose day it lands in. tests/scheduling/test_respect.py fails for a kind
@@ -53,6 +55,8 @@ RULES: Mapping[OutboxKind, Rule] = {
     OutboxKind.SUMMARY_PAGE: Rule.AT_ONCE,  # the manager just asked for this summary
     OutboxKind.NOTE_REPLY: Rule.RECIPIENT_HOURS,  # sent on the writer's behalf: the reader's day
     OutboxKind.RELAY_REFRESH: Rule.SILENT,
+    OutboxKind.RETRACT: Rule.SILENT,  # a forgotten answer leaves what the bot posted at once
+    OutboxKind.HOME_REFRESH: Rule.SILENT,  # views.publish replaces the Home tab, silently
 }
 
 
@@ -108,6 +112,6 @@ def load_people(session: Session, team_id: str, people: Iterable[str]) -> dict[s
 
 def allowed_from(kind: OutboxKind, hours: Hours, now: dt.datetime) -> dt.datetime:
     """`now` if a message of this kind may land now, else the recipient's next allowed moment."""
-    if RULES[kind] in (Rule.AT_ONCE, Rule.SILENT) or hours.allowed(now):
+    if RULES[kind] is not Rule.RECIPIENT_HOURS or hours.allowed(now):
         return now
     return hours.next_allowed(now)

@@ -1,16 +1,20 @@
-"""A person's own data: export everything about them, and let a rep delete their answers."""
+"""A person's own data: export everything about them, and let a rep delete what they wrote."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.changes import touch_reps
 from storage.models import (
     Answer,
+    AnswerPart,
     AnswerRelay,
     CadenceAgreement,
     CheckIn,
@@ -18,10 +22,15 @@ from storage.models import (
     Goal,
     ManagerQuestion,
     Membership,
+    OutboxKind,
+    OutboxMessage,
+    OutboxState,
     RelayedMessage,
     Team,
     User,
 )
+from storage.outbox import Claimed, enqueue
+from storage.people import managers_of_rep
 
 EXPORT_VERSION = 1
 
@@ -108,18 +117,140 @@ def count_answers(session: Session, team_id: str, rep_id: str) -> int:
                           .where(Answer.team_id == team_id, Answer.rep_id == rep_id)) or 0
 
 
-def forget_answers(session: Session, team_id: str, rep_id: str) -> tuple[int, list[tuple[str, str]]]:
-    """Delete all of a rep's answers. Returns how many, and the managers' copies (channel, ts) to retract.
+@dataclass(frozen=True)
+class Stored:
+    """What `forget` would delete: the rep's answers, goals, and the notes and thanks they received."""
 
-    Check-ins stay (they record what the bot sent, not what the rep said); notes lose their link.
+    answers: int
+    goals: int
+    notes: int
+
+    @property
+    def empty(self) -> bool:
+        return not (self.answers or self.goals or self.notes)
+
+
+def stored_of(session: Session, team_id: str, rep_id: str) -> Stored:
+    def count(model: type[Answer] | type[Goal] | type[CoachingNote]) -> int:
+        return session.scalar(select(func.count()).select_from(model)
+                              .where(model.team_id == team_id, model.rep_id == rep_id)) or 0
+    return Stored(count(Answer), count(Goal), count(CoachingNote))
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A message the bot posted that shows the rep's words: to be edited (RETRACT) until it doesn't.
+
+    `what` is "relay", "digest" or "page"; `source` the outbox row that posted it, if known."""
+
+    recipient: str
+    channel: str
+    ts: str
+    what: str
+    source: int | None
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    deleted: Stored
+    copies: list[Copy]
+    managers: list[str]  # whose Home showed the rep's answers
+
+
+def forget_rep(session: Session, team_id: str, rep_id: str, page_block_id: str,
+               page_replacement: dict[str, Any]) -> Forgotten:
+    """Delete a rep's answers, goals and the notes they received, and find every posted copy of
+    their answers (relays, digests, summary pages). Check-ins stay, as a record of what the bot sent.
+
+    Summary pages hold their rendered blocks in the outbox: the rep's row (block `page_block_id`) is
+    replaced by `page_replacement` there now, so no stored row keeps their words.
     """
-    ids = list(session.scalars(select(Answer.id).where(Answer.team_id == team_id, Answer.rep_id == rep_id)))
-    if not ids:
-        return 0, []
-    copies = [(c, t) for c, t in session.execute(
-        select(AnswerRelay.channel, AnswerRelay.message_ts).where(AnswerRelay.answer_id.in_(ids)))
-        if c and t]
-    session.execute(delete(AnswerRelay).where(AnswerRelay.answer_id.in_(ids)))
-    session.execute(delete(Answer).where(Answer.id.in_(ids)))
+    stored = stored_of(session, team_id, rep_id)
+    ids = set(session.scalars(select(Answer.id).where(Answer.team_id == team_id, Answer.rep_id == rep_id)))
+    copies: dict[tuple[str, str], Copy] = {}
+    if ids:
+        for manager, channel, ts in session.execute(
+                select(AnswerRelay.manager_id, AnswerRelay.channel, AnswerRelay.message_ts)
+                .where(AnswerRelay.answer_id.in_(ids))):
+            if channel and ts:
+                copies[(channel, ts)] = Copy(manager, channel, ts, "relay", None)
+    first = session.scalar(select(func.min(Answer.created_at)).where(Answer.id.in_(ids))) if ids else None
+    # Only what was queued since the rep's first answer can show it.
+    posted = list(session.scalars(select(OutboxMessage).where(
+        OutboxMessage.team_id == team_id, OutboxMessage.created_at >= first,
+        OutboxMessage.kind.in_([OutboxKind.ANSWER_RELAY, OutboxKind.TEAM_DIGEST, OutboxKind.SUMMARY_PAGE])))
+    ) if first is not None else []
+    # The rep's replies in a note's thread, passed on to a manager, carry their words too.
+    posted += list(session.scalars(select(OutboxMessage).where(
+        OutboxMessage.team_id == team_id, OutboxMessage.kind == OutboxKind.NOTE_REPLY,
+        OutboxMessage.recipient != rep_id, OutboxMessage.state == OutboxState.SENT)))
+    for row in posted:
+        payload = json.loads(row.payload or "{}")
+        shown = bool(row.state == OutboxState.SENT and row.channel and row.ts)
+        if row.kind == OutboxKind.ANSWER_RELAY and int(payload.get("answer_id", 0)) in ids and shown:
+            copies[(str(row.channel), str(row.ts))] = Copy(row.recipient, str(row.channel), str(row.ts), "relay",
+                                                           row.id)
+        elif row.kind == OutboxKind.TEAM_DIGEST and ids & {int(i) for i in payload.get("answer_ids", [])} and shown:
+            copies[(str(row.channel), str(row.ts))] = Copy(row.recipient, str(row.channel), str(row.ts), "digest",
+                                                           row.id)
+        elif row.kind == OutboxKind.NOTE_REPLY and payload.get("rep") == rep_id and shown:
+            copies[(str(row.channel), str(row.ts))] = Copy(row.recipient, str(row.channel), str(row.ts), "reply",
+                                                           row.id)
+        elif row.kind == OutboxKind.SUMMARY_PAGE:
+            blocks = payload.get("message", {}).get("blocks") or []
+            kept = [page_replacement if b.get("block_id") == page_block_id else b for b in blocks]
+            if kept != blocks:
+                payload["message"]["blocks"] = kept
+                row.payload = json.dumps(payload, separators=(",", ":"), sort_keys=True)
+                if shown:
+                    copies[(str(row.channel), str(row.ts))] = Copy(row.recipient, str(row.channel), str(row.ts),
+                                                                   "page", row.id)
+    managers = set(managers_of_rep(session, team_id, rep_id)) | {c.recipient for c in copies.values()}
+    goals = list(session.scalars(select(Goal.id).where(Goal.team_id == team_id, Goal.rep_id == rep_id)))
+    if ids:
+        session.execute(delete(AnswerRelay).where(AnswerRelay.answer_id.in_(ids)))
+        session.execute(update(CoachingNote).where(CoachingNote.answer_id.in_(ids)).values(answer_id=None)
+                        .execution_options(synchronize_session=False))
+        session.execute(delete(Answer).where(Answer.id.in_(ids)))
+    if ids:  # not left to ON DELETE CASCADE, for SQLite's sake
+        session.execute(delete(AnswerPart).where(AnswerPart.answer_id.in_(ids)))
+    session.execute(delete(RelayedMessage).where(RelayedMessage.team_id == team_id, RelayedMessage.rep_id == rep_id))
+    session.execute(delete(CoachingNote).where(CoachingNote.team_id == team_id, CoachingNote.rep_id == rep_id))
+    if goals:
+        # Not left to ON DELETE SET NULL: SQLite enforces foreign keys only when asked to.
+        session.execute(update(CheckIn).where(CheckIn.goal_id.in_(goals)).values(goal_id=None)
+                        .execution_options(synchronize_session=False))
+        session.execute(delete(Goal).where(Goal.id.in_(goals)))
     touch_reps(session, team_id, [rep_id])
-    return len(ids), copies
+    return Forgotten(stored, sorted(copies.values(), key=lambda c: (c.recipient, c.ts)), sorted(managers))
+
+
+def retract_late_copies(session: Session, team_id: str, sent: Sequence[tuple[Claimed, str | None, str | None]],
+                        now: dt.datetime) -> None:
+    """A relay, digest or summary page rendered before its rep forgot, and posted after: the forget
+    found no copy to edit yet (the row was claimed, not sent), so its retraction is queued here."""
+    pages = {row.id: (row, channel, ts) for row, channel, ts in sent
+             if channel and ts and row.kind is OutboxKind.SUMMARY_PAGE}
+    if pages:  # a page scrubbed since it was claimed went out as it was before
+        for outbox_id, payload in session.execute(select(OutboxMessage.id, OutboxMessage.payload)
+                                                  .where(OutboxMessage.id.in_(list(pages)))):
+            page, at, page_ts = pages[outbox_id]
+            if json.loads(payload or "{}") != page.payload:
+                enqueue(session, team_id=team_id, kind=OutboxKind.RETRACT, recipient=page.recipient,
+                        dedupe_key=f"retract:late:{page.id}", now=now,
+                        payload={"channel": at, "ts": page_ts, "source": page.id, "what": "page"})
+    shown = {row.id: [int(row.payload["answer_id"])] if row.kind is OutboxKind.ANSWER_RELAY
+             else [int(i) for i in row.payload["answer_ids"]]
+             for row, channel, ts in sent
+             if channel and ts and row.kind in (OutboxKind.ANSWER_RELAY, OutboxKind.TEAM_DIGEST)}
+    if not shown:
+        return
+    wanted = {i for ids in shown.values() for i in ids}
+    kept = set(session.scalars(select(Answer.id).where(Answer.id.in_(wanted))))
+    for row, channel, ts in sent:
+        if row.id in shown and set(shown[row.id]) - kept:
+            enqueue(session, team_id=team_id, kind=OutboxKind.RETRACT, recipient=row.recipient,
+                    dedupe_key=f"retract:late:{row.id}", now=now,
+                    payload={"channel": channel, "ts": ts, "source": row.id,
+                             "what": "relay" if row.kind is OutboxKind.ANSWER_RELAY else "digest"})
+

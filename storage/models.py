@@ -102,6 +102,12 @@ class OutboxKind(StrEnum):
     SUMMARY_PAGE = "summary_page"  # a large summary the manager asked for, sent to their DM
     NOTE_REPLY = "note_reply"  # a person's reply in a note's thread (or a late DM), passed on to the other
     RELAY_REFRESH = "relay_refresh"  # chat.update of an answer already passed on: edited or deleted
+    # A message already posted, edited or deleted (chat.update / chat.delete), never a new post:
+    # a forgotten rep's answer taken out of a relay, digest or summary page.
+    RETRACT = "retract"
+    # A Home tab to publish again (views.publish) because the last try failed: worked by the pass
+    # (handlers.home.refresh_homes), since the view is composed from services the worker lacks.
+    HOME_REFRESH = "home_refresh"
 
 
 class OutboxState(StrEnum):

@@ -73,8 +73,8 @@ def enqueue_many(session: Session, rows: Sequence[dict[str, Any]], now: dt.datet
 
 def claim_due(session: Session, now: dt.datetime, token: str, limit: int, *, team_id: str | None = None,
               kinds: Iterable[OutboxKind] | None = None, ids: Iterable[int] | None = None,
-              claimed_at: dt.datetime | None = None) -> list[Claimed]:
-    """Atomically claim up to `limit` due rows (or only `ids`), oldest first."""
+              claimed_at: dt.datetime | None = None, exclude: Iterable[OutboxKind] = ()) -> list[Claimed]:
+    """Atomically claim up to `limit` due rows (or only `ids`, or only `kinds`, never `exclude`), oldest first."""
     due = (select(OutboxMessage.id)
            .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.not_before <= now)
            .order_by(OutboxMessage.not_before, OutboxMessage.id).limit(limit))
@@ -84,6 +84,9 @@ def claim_due(session: Session, now: dt.datetime, token: str, limit: int, *, tea
         due = due.where(OutboxMessage.kind.in_([str(k) for k in kinds]))
     if ids is not None:
         due = due.where(OutboxMessage.id.in_(list(ids)))
+    excluded = [str(k) for k in exclude]
+    if excluded:
+        due = due.where(OutboxMessage.kind.not_in(excluded))
     if session.get_bind().dialect.name == "postgresql":
         # Another worker's rows stay locked until it commits its claim: skip them, don't wait.
         due = due.with_for_update(skip_locked=True)

@@ -210,13 +210,17 @@ def closed(text: str) -> list[Block]:
 
 
 def forget_prompt(count: int) -> list[Block]:
-    text = (f"This deletes all {count} of your check-in answers, including what your manager can see in "
-            "summaries. Your goals stay. This can't be undone.")
+    text = (f"This deletes all {count} of your check-in answers, your goals, and the notes and thanks your "
+            "manager sent about them, and takes your answers out of everything I passed on to your manager "
+            "(their DMs, digests, summaries and Home tab). Your check-in schedule and its record (when a "
+            "check-in was sent, answered or skipped, without your words) stay, and so does your team "
+            "membership. This can't be undone.")
     return [
         SectionBlock(text=MarkdownTextObject(text=text)),
         ActionsBlock(block_id="forget_actions", elements=[
-            ButtonElement(text="Delete my answers", action_id=FORGET_CONFIRM, value="forget", style="danger",
-                          confirm=ConfirmObject(title="Delete your answers?", text="This can't be undone.",
+            ButtonElement(text="Delete my answers and goals", action_id=FORGET_CONFIRM, value="forget",
+                          style="danger",
+                          confirm=ConfirmObject(title="Delete your answers and goals?", text="This can't be undone.",
                                                 confirm="Delete", deny="Keep them")),
             ButtonElement(text="Keep them", action_id=FORGET_CANCEL, value="keep"),
         ]),

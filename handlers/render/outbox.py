@@ -9,6 +9,7 @@ Check-in prompts and manager questions are rendered in batches by `handlers.deli
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,6 +36,7 @@ from storage.models import (
     Goal,
     Membership,
     OutboxKind,
+    OutboxMessage,
 )
 from storage.outbox import Claimed
 from storage.summary import names_of
@@ -64,6 +66,9 @@ EVENT_TYPES: Mapping[OutboxKind, str] = {
     OutboxKind.SUMMARY_PAGE: "team_digest",
     OutboxKind.NOTE_REPLY: "coaching_note",
     OutboxKind.RELAY_REFRESH: "checkin_answer",  # an update of the `checkin_answer` message itself
+    # An edit carries no metadata of its own; recovery looks for this type and finds nothing, so a
+    # retraction whose reply was lost is simply done again (an edit is safe to repeat).
+    OutboxKind.RETRACT: "checkin_answer",
 }
 
 
@@ -73,7 +78,9 @@ def stamp(message: Message, outbox_id: int) -> Message:
     The metadata goes out as a plain dict (what Slack receives either way), which spares
     slack_sdk re-validating a Metadata object on every one of thousands of posts.
     """
-    meta = message["metadata"]
+    meta = message.get("metadata")
+    if meta is None:  # an edit of a message already posted keeps that message's metadata
+        return message
     if isinstance(meta, Metadata):
         event_type, payload = meta.event_type, meta.event_payload or {}
     else:
@@ -201,14 +208,18 @@ def _warning(session: Session, row: Claimed) -> Message | None:
 
 
 def _digest(session: Session, row: Claimed) -> Message | None:
-    ids = [int(i) for i in row.payload["answer_ids"]]
-    answers = list(session.scalars(select(Answer).where(Answer.id.in_(ids), Answer.team_id == row.team_id)
+    return _digest_of(session, row.team_id, row.recipient, row.payload)
+
+
+def _digest_of(session: Session, team_id: str, recipient: str, payload: dict[str, Any]) -> Message | None:
+    ids = [int(i) for i in payload["answer_ids"]]
+    answers = list(session.scalars(select(Answer).where(Answer.id.in_(ids), Answer.team_id == team_id)
                                    .order_by(Answer.created_at, Answer.id)))
     if not answers:
         return None  # every answer in it was forgotten meanwhile
-    since = dt.datetime.fromisoformat(str(row.payload["since"]))
-    label = f"since {local_time(since, ZoneInfo(str(row.payload['zone'])).key)}"
-    return render.digest_message(row.recipient, row.recipient, [relayed(session, a) for a in answers], label)
+    since = dt.datetime.fromisoformat(str(payload["since"]))
+    label = f"since {local_time(since, ZoneInfo(str(payload['zone'])).key)}"
+    return render.digest_message(recipient, recipient, [relayed(session, a) for a in answers], label)
 
 
 def _prerendered(session: Session, row: Claimed) -> Message | None:
@@ -216,6 +227,28 @@ def _prerendered(session: Session, row: Claimed) -> Message | None:
     message = dict(row.payload["message"])
     message["channel"] = row.recipient
     return message
+
+
+REMOVED = "Check-in answers that were here were removed at the rep's request."
+
+
+def _retract(session: Session, row: Claimed) -> Message | None:
+    """A posted relay, digest or summary page without a forgotten rep's answers: the digest or page
+    rendered again from what the database holds now (its other reps stay), a relay replaced."""
+    source = session.get(OutboxMessage, int(row.payload["source"])) if row.payload.get("source") else None
+    what = row.payload.get("what")
+    shown: Message | None = None
+    if source is not None and what == "digest":
+        shown = _digest_of(session, row.team_id, row.recipient, json.loads(source.payload or "{}"))
+    elif source is not None and what == "page":
+        shown = dict(json.loads(source.payload or "{}")["message"])  # scrubbed when the rep forgot
+    if shown is None and what == "relay" and row.payload.get("rep"):
+        text, blocks = render.deleted_answer_blocks(_name(session, row, str(row.payload["rep"])))
+        shown = {"text": text, "blocks": blocks}
+    if shown is None:
+        shown = {"text": REMOVED, "blocks": render.closed(REMOVED)}
+    return {"op": "update", "channel": str(row.payload["channel"]), "ts": str(row.payload["ts"]),
+            "text": shown["text"], "blocks": shown["blocks"]}
 
 
 RENDERERS: Mapping[OutboxKind, Renderer] = {
@@ -233,6 +266,7 @@ RENDERERS: Mapping[OutboxKind, Renderer] = {
     OutboxKind.SUMMARY_PAGE: _prerendered,
     OutboxKind.NOTE_REPLY: note_reply,
     OutboxKind.RELAY_REFRESH: _relay_refresh,
+    OutboxKind.RETRACT: _retract,
 }
 
 

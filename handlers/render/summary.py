@@ -108,6 +108,10 @@ def _fallback(team: TeamSummary, rows: tuple[RepSummary, ...], page: int, pages:
     return "\n".join(lines)
 
 
+def rep_block_id(rep_id: str) -> str:
+    return f"summary_rep_{rep_id}"
+
+
 def summary_pages(team: TeamSummary, title: str) -> list[Page]:
     """The summary as one or more messages; the first carries the team header."""
     rendered = [rep_row(r) for r in team.reps]
@@ -118,7 +122,9 @@ def summary_pages(team: TeamSummary, title: str) -> list[Page]:
         if number == 1:
             blocks += [HeaderBlock(text=title[:150]),
                        SectionBlock(text=MarkdownTextObject(text=team_section(team))), DividerBlock()]
-        blocks += [SectionBlock(text=MarkdownTextObject(text=text)) for text in rendered[start:end]]
+        # Each rep's row is marked, so `/checkin forget` can take one rep out of a page already posted.
+        blocks += [SectionBlock(text=MarkdownTextObject(text=text), block_id=rep_block_id(r.rep_id))
+                   for text, r in zip(rendered[start:end], team.reps[start:end], strict=True)]
         if not rendered and number == 1:
             blocks.append(SectionBlock(text=MarkdownTextObject(text="No reps to show yet.")))
         footer = "Counts cover check-ins sent, answered, skipped or paused; skipping and pausing are always fine."

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from coaching.drift_model import SignalReading
 from core.clock import ManualClock
 from core.config import parse_config
+from handlers.delivery import EDITS
 from handlers.notify import queue_relays
 from handlers.render import message, metadata
 from handlers.render.outbox import as_payload
@@ -198,7 +199,8 @@ def test_a_kill_between_post_and_commit_loses_and_doubles_nothing_for_every_kind
         sync_config_teams(session, sandbox.team_id, config, now)
         session.execute(update(User).values(tz="UTC", tz_refreshed_at=now))
         rows = queue_every_kind(session, sandbox, sandbox.team_id, now)
-    assert set(rows) == set(OutboxKind), "every kind of message is exercised"
+    # Edits post nothing new and are safe to repeat; tests/e2e/test_forget.py retries them.
+    assert set(rows) == set(OutboxKind) - EDITS, "every kind of message is exercised"
 
     sandbox.faults.slow_reply(SLOW, "chat.postMessage")
     # Slack has carried out every post (a person's messages go one after another); the process

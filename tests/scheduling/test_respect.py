@@ -39,6 +39,17 @@ def test_only_direct_replies_to_a_persons_own_action_go_at_once() -> None:
                                                                         OutboxKind.SUMMARY_PAGE}
 
 
+def test_only_silent_edits_of_what_the_recipient_already_has_go_at_once_otherwise() -> None:
+    # A retraction or refresh (chat.update) or a Home tab published again notifies no one and posts
+    # nothing new.
+    assert {k for k, rule in RULES.items() if rule is Rule.SILENT} == {
+        OutboxKind.RETRACT, OutboxKind.HOME_REFRESH, OutboxKind.RELAY_REFRESH}
+    night = local(dt.date(2026, 3, 7), 23, 0)  # a Saturday night in Berlin
+    hours = Hours(cadence_of(CONFIG.cadence), BERLIN)
+    assert allowed_from(OutboxKind.RETRACT, hours, night) == night
+    assert allowed_from(OutboxKind.ANSWER_RELAY, hours, night) > night
+
+
 def local(day: dt.date, hour: int, minute: int = 0, zone: ZoneInfo = BERLIN) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=zone).astimezone(dt.UTC)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.config import parse_config
 from storage import replies
 from storage.checkins import MAX_ANSWER_CHARS, CheckInError, record_answer
-from storage.data_rights import export_data
+from storage.data_rights import export_data, forget_rep
 from storage.models import (
     Answer,
     AnswerRelay,
@@ -193,3 +193,23 @@ def test_the_export_holds_the_replies_a_person_wrote_and_those_that_reached_them
     assert [(r["to"], r["text"]) for r in mine["replies_written"]] == [(MANAGER, "Out Friday."),
                                                                         (MANAGER, "Only offered.")]
     assert [(r["from"], r["text"]) for r in theirs["replies_received"]] == [(REP, "Out Friday.")]
+
+
+def test_forget_takes_the_reps_replies_and_their_posted_copies(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        _answered(session)
+        words = RelayedMessage(team_id=TEAM, sender=REP, recipient=MANAGER, rep_id=REP, text="My private reply",
+                               message_ts="30.000001", status="queued", created_at=NOW)
+        theirs = RelayedMessage(team_id=TEAM, sender=MANAGER, recipient=REP, rep_id=REP, text="Manager's answer",
+                                message_ts="31.000001", status="queued", created_at=NOW)
+        session.add_all([words, theirs])
+        session.flush()
+        sent = OutboxMessage(team_id=TEAM, kind=OutboxKind.NOTE_REPLY, recipient=MANAGER,
+                             dedupe_key=f"note_reply:{words.id}", state=OutboxState.SENT, channel="DMGR",
+                             ts="40.000001", created_at=NOW, not_before=NOW,
+                             payload=f'{{"reply_id": {words.id}, "rep": "{REP}", "manager": "{MANAGER}"}}')
+        session.add(sent)
+        session.flush()
+        forgotten = forget_rep(session, TEAM, REP, "summary_rep_x", {})
+        assert ("DMGR", "40.000001") in {(c.channel, c.ts) for c in forgotten.copies}
+        assert session.scalars(select(RelayedMessage.text)).all() == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -10,7 +11,8 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import parse_config
-from storage.data_rights import count_answers, export_data, forget_answers
+from storage import outbox
+from storage.data_rights import Copy, count_answers, export_data, forget_rep, retract_late_copies
 from storage.models import (
     Answer,
     AnswerRelay,
@@ -19,6 +21,8 @@ from storage.models import (
     Goal,
     ManagerQuestion,
     Membership,
+    OutboxKind,
+    OutboxMessage,
     Team,
     User,
 )
@@ -140,19 +144,48 @@ def test_summary_queries_search_indexes_instead_of_scanning_tables(
             assert not scans, f"{scans} in {statement}"
 
 
-def test_forget_deletes_the_reps_answers_and_unlinks_notes_but_keeps_others(seeded: sessionmaker[Session]) -> None:
+def test_forget_deletes_the_reps_answers_and_notes_but_keeps_others(seeded: sessionmaker[Session]) -> None:
     with seeded.begin() as session:
         answer_id = session.query(Answer.id).filter_by(team_id=T, rep_id="U1", text="recent").scalar()
         session.add(AnswerRelay(team_id=T, answer_id=answer_id, manager_id="M1", channel="D1", message_ts="1.0",
                                 created_at=NOW))
+        notes_before = session.query(CoachingNote).count()
+        theirs = session.query(CoachingNote).filter_by(team_id=T, rep_id="U1").count()
     with seeded.begin() as session:
-        count, copies = forget_answers(session, T, "U1")
-    assert (count, copies) == (3, [("D1", "1.0")])
+        forgotten = forget_rep(session, T, "U1", "summary_rep_U1", {"type": "section"})
+    assert forgotten.deleted.answers == 3
+    assert forgotten.copies == [Copy("M1", "D1", "1.0", "relay", None)]
     with seeded.begin() as session:
         assert count_answers(session, T, "U1") == 0
         assert count_answers(session, OTHER_T, "U1") == 1 and count_answers(session, T, "U3") == 1
-        assert session.query(CoachingNote.answer_id).scalar() is None
+        assert session.query(CoachingNote).filter_by(team_id=T, rep_id="U1").count() == 0
+        assert session.query(CoachingNote).count() == notes_before - theirs
         assert session.query(AnswerRelay).count() == 0
+
+
+def test_a_relay_posted_while_its_rep_forgot_is_retracted_when_it_is_recorded(
+        seeded: sessionmaker[Session]) -> None:
+    """The worker rendered the relay, then the rep forgot (finding no posted copy), then Slack took it."""
+    with seeded.begin() as session:
+        answer_id = session.query(Answer.id).filter_by(team_id=T, rep_id="U1", text="latest").scalar()
+        kept = session.query(Answer.id).filter_by(team_id=T, rep_id="U3").scalar()
+        for key, answer in (("mine", answer_id), ("theirs", kept)):
+            outbox.enqueue(session, team_id=T, kind=OutboxKind.ANSWER_RELAY, recipient="M1", dedupe_key=key,
+                           now=NOW, payload={"answer_id": answer, "relay_id": 0})
+        for key, rep in (("page-mine", "U1"), ("page-theirs", "U2")):
+            outbox.enqueue(session, team_id=T, kind=OutboxKind.SUMMARY_PAGE, recipient="M1", dedupe_key=key, now=NOW,
+                           payload={"message": {"text": "", "blocks": [{"block_id": f"summary_rep_{rep}"}]}})
+        claimed = outbox.claim_due(session, NOW, "worker", 10)
+    with seeded.begin() as session:
+        assert forget_rep(session, T, "U1", "summary_rep_U1", {}).copies == []  # not posted yet
+    with seeded.begin() as session:
+        retract_late_copies(session, T, [(row, "D1", f"{row.id}.0") for row in claimed], NOW)
+    with seeded.begin() as session:
+        rows = session.query(OutboxMessage).filter_by(kind=OutboxKind.RETRACT).all()
+        mine = next(r.id for r in claimed if r.payload.get("answer_id") == answer_id)
+        page = next(r.id for r in claimed if "summary_rep_U1" in json.dumps(r.payload))
+        assert sorted(json.loads(r.payload)["ts"] for r in rows) == sorted([f"{mine}.0", f"{page}.0"]), \
+            "only the forgotten rep's copies"
 
 
 def test_export_holds_the_callers_own_rows_only(seeded: sessionmaker[Session]) -> None:
