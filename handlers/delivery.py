@@ -31,7 +31,7 @@ from core import metrics
 from core.services import Services
 from handlers.delivery_checkins import CHECKIN_KINDS, prepare
 from handlers.render.outbox import EVENT_TYPES, RENDERERS, stamp
-from handlers.sender import SendResult, find_sent, post
+from handlers.sender import SendResult, find_sent, post, upload
 from handlers.text import local_time
 from scheduling.plan import MAX_LATENESS
 from scheduling.report import PassReport, claimant_gone, host_prefix, pass_token
@@ -63,7 +63,7 @@ PARK_AFTER = 3
 INTERACTIVE = frozenset({
     OutboxKind.CHECKIN_NOW, OutboxKind.MANAGER_QUESTION, OutboxKind.ANSWER_RELAY, OutboxKind.COACHING_NOTE,
     OutboxKind.THANKS, OutboxKind.CADENCE_PROPOSAL, OutboxKind.CADENCE_OUTCOME, OutboxKind.TEAM_INVITE,
-    OutboxKind.INVITE_OUTCOME, OutboxKind.SUMMARY_PAGE,
+    OutboxKind.INVITE_OUTCOME, OutboxKind.SUMMARY_PAGE, OutboxKind.HEALTH_CHART, OutboxKind.SUMMARY_CSV,
 })
 
 
@@ -109,7 +109,14 @@ class _Batch:
 
 
 def _post_in_order(client: WebClient, messages: list[dict[str, Any]]) -> list[SendResult]:
-    return [post(client, **message) for message in messages]
+    return [_send(client, message) for message in messages]
+
+
+def _send(client: WebClient, message: dict[str, Any]) -> SendResult:
+    """A rendered message's Web API operation: a post, unless the renderer named another `op`."""
+    if message.get("op") == "upload":
+        return upload(client, message)
+    return post(client, **message)
 
 
 def drain(services: Services, now: dt.datetime | None = None, report: PassReport | None = None, *,

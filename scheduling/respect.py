@@ -48,6 +48,10 @@ RULES: Mapping[OutboxKind, Rule] = {
     OutboxKind.CONTACT_GAP: Rule.RECIPIENT_HOURS,
     OutboxKind.TEAM_DIGEST: Rule.RECIPIENT_HOURS,
     OutboxKind.SUMMARY_PAGE: Rule.AT_ONCE,  # the manager just asked for this summary
+    # The chart of the report the manager just asked for with /checkin health, and the CSV they
+    # just asked for: replies to their own request, about their own team, landing in their own DM.
+    OutboxKind.HEALTH_CHART: Rule.AT_ONCE,
+    OutboxKind.SUMMARY_CSV: Rule.AT_ONCE,
 }
 
 

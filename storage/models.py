@@ -100,6 +100,8 @@ class OutboxKind(StrEnum):
     CONTACT_GAP = "contact_gap"
     TEAM_DIGEST = "team_digest"
     SUMMARY_PAGE = "summary_page"  # a large summary the manager asked for, sent to their DM
+    HEALTH_CHART = "health_chart"  # the trend chart of the health report the manager asked for
+    SUMMARY_CSV = "summary_csv"  # the team's check-ins as a CSV file the manager asked for
 
 
 class OutboxState(StrEnum):

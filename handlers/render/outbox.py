@@ -18,9 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coaching.drift_model import SignalReading
+from coaching.health_chart import alt_text, from_payload, title
 from handlers.render import manager as render
+from handlers.render import message as compose
+from handlers.render import metadata
+from handlers.render.chart import chart_png
 from handlers.render.checkin import prompt_text, reminder
 from handlers.render.guard import warning_dm
+from handlers.render.guard_health import chart_words
 from handlers.render.summary import name_of
 from handlers.text import escape, local_time
 from storage.models import (
@@ -59,7 +64,11 @@ EVENT_TYPES: Mapping[OutboxKind, str] = {
     OutboxKind.CONTACT_GAP: "contact_gap",
     OutboxKind.TEAM_DIGEST: "team_digest",
     OutboxKind.SUMMARY_PAGE: "team_digest",
+    # The health report's chart belongs to the drift guard; the CSV is a summary, like its pages.
+    OutboxKind.HEALTH_CHART: "drift_warning",
+    OutboxKind.SUMMARY_CSV: "team_digest",
 }
+HEALTH_CHART_FILENAME = "checkin-health.png"
 
 
 def stamp(message: Message, outbox_id: int) -> Message:
@@ -185,6 +194,18 @@ def _prerendered(session: Session, row: Claimed) -> Message | None:
     return message
 
 
+def _health_chart(session: Session, row: Claimed) -> Message | None:
+    """The report's trend chart, drawn now: uploaded, then shown under its headline, with the
+    same trends as text bars when Slack won't show it (`handlers.sender.upload`)."""
+    chart = from_payload(row.payload["chart"])
+    names = names_of(session, row.team_id, list(chart.reps))
+    head, bars = chart_words(chart, names)
+    shown = compose(row.recipient, head, bars[:1], metadata("drift_warning", manager=row.recipient))
+    return {**shown, "op": "upload", "fallback": {"blocks": bars},
+            "file": {"content": chart_png(chart, names), "filename": HEALTH_CHART_FILENAME, "title": title(chart),
+                     "alt_txt": alt_text(chart, names), "image": True}}
+
+
 RENDERERS: Mapping[OutboxKind, Renderer] = {
     OutboxKind.CHECKIN_REMINDER: _reminder,
     OutboxKind.ANSWER_RELAY: _answer_relay,
@@ -198,6 +219,7 @@ RENDERERS: Mapping[OutboxKind, Renderer] = {
     OutboxKind.CONTACT_GAP: _warning,
     OutboxKind.TEAM_DIGEST: _digest,
     OutboxKind.SUMMARY_PAGE: _prerendered,
+    OutboxKind.HEALTH_CHART: _health_chart,
 }
 
 
