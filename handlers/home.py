@@ -27,10 +27,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.services import Services
+from handlers.cmd_manager import csv_click
 from handlers.cmd_manager import home_section as manager_section
 from handlers.context import services_of
 from handlers.guard_actions import guard_home_section
 from handlers.render.checkin import ADD_GOAL
+from handlers.render.manager import SUMMARY_CSV
 from handlers.text import MAX_SECTION_CHARS, fit, local_time, safe
 from storage import checkins
 from storage.changes import touch_reps
@@ -136,3 +138,4 @@ def resume(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
 def register(app: App) -> None:
     app.action(PAUSE_WEEK)(pause_week)
     app.action(RESUME)(resume)
+    app.action(SUMMARY_CSV)(csv_click)

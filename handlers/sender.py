@@ -177,7 +177,7 @@ def _showing(message: dict[str, Any], file: dict[str, Any], uploaded: dict[str, 
             block["title"] = {"type": "plain_text", "text": str(file["title"])[:2000]}
         blocks.insert(int(file.get("at", len(blocks))), block)
     else:
-        link = f"<{uploaded.get('permalink')}|{file['filename']}>"
-        blocks.insert(int(file.get("at", len(blocks))),
-                      {"type": "section", "text": {"type": "mrkdwn", "text": f":page_facing_up: {link}"}})
+        # An unlabelled link: the bot writes no labelled links (only people's text has them).
+        text = f":page_facing_up: `{file['filename']}`: <{uploaded.get('permalink')}>"
+        blocks.insert(int(file.get("at", len(blocks))), {"type": "section", "text": {"type": "mrkdwn", "text": text}})
     return {**message, "blocks": blocks}

@@ -36,6 +36,7 @@ NOTE_CALLBACK, NOTE_BLOCK, NOTE_INPUT = "coaching_note_submit", "note", "note_te
 TEAM_ACCEPT, TEAM_DECLINE = "team_join_accept", "team_join_decline"
 CADENCE_ACCEPT, CADENCE_DECLINE = "cadence_accept", "cadence_decline"  # CONTRACT §4
 FORGET_CONFIRM, FORGET_CANCEL = "forget_confirm", "forget_cancel"
+SUMMARY_CSV = "summary_csv"  # App Home: the team's check-ins as a CSV file in the manager's DM
 MAX_NOTE_CHARS = 2000
 ANSWER_CHARS = 2400
 DIGEST_ANSWERS = 20  # 2 blocks each plus a header and a footer: within 50 blocks
@@ -244,4 +245,6 @@ def home_blocks(team: TeamSummary, awaiting: list[AnswerFact], names: dict[str, 
         lines = [f"• {name_of(names.get(rep, rep))}: {local_time(when, zone)}"
                  for rep, when in sorted(upcoming.items(), key=lambda item: item[1])]
         blocks.append(SectionBlock(text=MarkdownTextObject(text=fit("*Next check-ins*\n" + "\n".join(lines[:25])))))
+    blocks.append(ActionsBlock(block_id="manager_home_csv", elements=[ButtonElement(
+        text=f"Check-ins as CSV (last {team.weeks} weeks)", action_id=SUMMARY_CSV, value=str(team.weeks))]))
     return blocks

@@ -13,12 +13,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from slack_sdk.models.metadata import Metadata
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coaching.drift_model import SignalReading
 from coaching.health_chart import alt_text, from_payload, title
+from coaching.summary_csv import to_csv
 from handlers.render import manager as render
 from handlers.render import message as compose
 from handlers.render import metadata
@@ -39,7 +41,8 @@ from storage.models import (
     OutboxKind,
 )
 from storage.outbox import Claimed
-from storage.summary import names_of
+from storage.people import reps_of_manager
+from storage.summary import checkin_rows, names_of, zones_of
 
 Message = dict[str, Any]
 # None: the message's subject is gone, so the row is cancelled rather than sent.
@@ -206,6 +209,30 @@ def _health_chart(session: Session, row: Claimed) -> Message | None:
                      "alt_txt": alt_text(chart, names), "image": True}}
 
 
+def _summary_csv(session: Session, row: Claimed) -> Message | None:
+    """The team's check-ins as CSV, built now under the summary's rules: only reps still on the
+    manager's team (confirmed), of this workspace, with the answers still stored."""
+    team = reps_of_manager(session, row.team_id, row.recipient)
+    named = [str(r) for r in row.payload.get("reps") or []]
+    reps = [r for r in (named or team) if r in team]
+    weeks = int(row.payload["weeks"])
+    until = dt.datetime.fromisoformat(str(row.payload["until"]))
+    since = until - dt.timedelta(weeks=weeks)
+    zones = zones_of(session, row.team_id, reps, str(row.payload["default_zone"]))
+    rows = checkin_rows(session, row.team_id, reps, since, until, zones)
+    span = f"last {weeks} week{'s' if weeks != 1 else ''}"
+    text = (f"Your team's check-ins, {span}: {len(rows)} row{'s' if len(rows) != 1 else ''} for "
+            f"{len(reps)} rep{'s' if len(reps) != 1 else ''}, times in UTC and in each rep's zone.")
+    refused = ("I couldn't attach the CSV of your team's check-ins: Slack didn't accept the file from me (uploads "
+               "may be turned off in this workspace). `/checkin summary` shows the same period in Slack.")
+    shown = compose(row.recipient, text, [SectionBlock(text=MarkdownTextObject(text=text))],
+                    metadata("team_digest", manager=row.recipient))
+    return {**shown, "op": "upload",
+            "fallback": {"text": refused, "blocks": [SectionBlock(text=MarkdownTextObject(text=refused))]},
+            "file": {"content": to_csv(rows).encode("utf-8"), "filename": f"checkins-{until.date().isoformat()}.csv",
+                     "title": f"Check-ins, {span}", "image": False}}
+
+
 RENDERERS: Mapping[OutboxKind, Renderer] = {
     OutboxKind.CHECKIN_REMINDER: _reminder,
     OutboxKind.ANSWER_RELAY: _answer_relay,
@@ -220,6 +247,7 @@ RENDERERS: Mapping[OutboxKind, Renderer] = {
     OutboxKind.TEAM_DIGEST: _digest,
     OutboxKind.SUMMARY_PAGE: _prerendered,
     OutboxKind.HEALTH_CHART: _health_chart,
+    OutboxKind.SUMMARY_CSV: _summary_csv,
 }
 
 
