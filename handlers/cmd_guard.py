@@ -67,7 +67,7 @@ def deliver(services: Services, question_id: int, *, use_suggestion: bool, overr
     if undeliverable(states, queued):
         log.warning("could not send question %s to %s", question_id, rep)
         return Delivery("failed", rep, text)
-    return Delivery("queued", rep, text, waiting_note(services, states, queued, rep))
+    return Delivery("queued", rep, text, waiting_note(services, states, queued, rep, manager))
 
 
 def handle_ask(ctx: SlashContext) -> None:

@@ -197,7 +197,7 @@ def _team_add(ctx: SlashContext) -> None:
             notes.append(f"I couldn't reach {who}, so nothing changed.")
         else:
             notes.append(f"I've asked {who} to confirm. Nothing is shared with you until they do."
-                         + waiting_note(services, states, queued, rep))
+                         + waiting_note(services, states, queued, rep, manager))
     _say(ctx, "\n".join(notes) or "Nothing to do.")
 
 
@@ -230,7 +230,7 @@ def handle_cadence(ctx: SlashContext) -> None:
         _say(ctx, f"I couldn't reach {name_of(names[rep])} just now, so nothing changed.")
         return
     _say(ctx, f"I've proposed {proposed.rhythm()} to {name_of(names[rep])}. It takes effect only if they accept; "
-              "I'll tell you what they decide." + waiting_note(services, states, queued, rep))
+              "I'll tell you what they decide." + waiting_note(services, states, queued, rep, manager))
 
 
 def home_section(session: Session, services: Services, user: User) -> list[Block]:
