@@ -9,6 +9,7 @@ who cannot see it. The chart travels in an outbox row, so it converts to and fro
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,7 @@ UNITS: Mapping[Signal, str] = {"frequency": "touches in 7 days", "tone": "% pres
                                "coverage": "% on one goal", "feedback": "% acknowledged",
                                "fatigue": "% skipped or snoozed", "contact_gap": "days since contact"}
 ALT_TEXT_CHARS = 1000  # files.getUploadURLExternal refuses a longer alt_txt
-NAMED_REPS = 3  # up to this many reps are named in the alt text; more are given as a range
+NAMED_REPS = 6  # up to this many reps are named in the alt text (if it fits); more are given as a range
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ def from_payload(data: Mapping[str, Any]) -> HealthChart:
 def figure(series: SignalSeries, value: float) -> str:
     """A value as its words say it: `4`, `35%`, `12 days`."""
     shown = series.shown(value)
+    if series.signal == "contact_gap":
+        return str(math.floor(shown))  # whole days, as the report's bars say them
     if series.signal in SHARES:
         return f"{round(shown)}%"
     return f"{shown:.0f}" if float(shown).is_integer() else f"{shown:.1f}"
@@ -111,7 +114,7 @@ def _span(series: SignalSeries, values: Sequence[float]) -> str:
     return figure(series, low) if low == high else f"{figure(series, low)}–{figure(series, high)}"
 
 
-def signal_words(series: SignalSeries, names: Mapping[str, str]) -> str:
+def signal_words(series: SignalSeries, names: Mapping[str, str], named: bool = True) -> str:
     """One signal's figures: each rep's latest and earliest value (or the range), and who is over."""
     reps = [r for r in series.values if series.values[r]]
     if not reps:
@@ -119,7 +122,7 @@ def signal_words(series: SignalSeries, names: Mapping[str, str]) -> str:
     latest = [series.values[r][-1] for r in reps]
     first = [series.values[r][0] for r in reps]
     over = sum(1 for v in latest if series.over(v))
-    if len(reps) <= NAMED_REPS:
+    if named and len(reps) <= NAMED_REPS:
         now = ", ".join(f"{names.get(r, r)} {figure(series, series.values[r][-1])}" for r in reps)
         then = ", ".join(figure(series, series.values[r][0]) for r in reps)
         words = f"now {now} (at the start {then})"
@@ -136,8 +139,11 @@ def title(chart: HealthChart) -> str:
 
 def alt_text(chart: HealthChart, names: Mapping[str, str]) -> str:
     """What the chart shows, in words, within Slack's 1000 characters for alt text."""
-    text = f"{title(chart)}, from {date_text(chart.weeks[0])}. " + ". ".join(
-        signal_words(s, names) for s in chart.signals) + "."
+    for named in (True, False):  # each rep by name if that fits, else the team's range
+        text = f"{title(chart)}, from {date_text(chart.weeks[0])}. " + ". ".join(
+            signal_words(s, names, named) for s in chart.signals) + "."
+        if len(text) <= ALT_TEXT_CHARS:
+            return text
     return text if len(text) <= ALT_TEXT_CHARS else text[:ALT_TEXT_CHARS - 1].rstrip() + "…"
 
 

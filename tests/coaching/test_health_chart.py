@@ -51,3 +51,13 @@ def test_the_chart_survives_the_outbox_payload_and_no_trend_means_no_chart() -> 
     chart = health_chart([("U1", series([1, 2]), LINES)], now, ZoneInfo("Europe/Berlin"))
     assert chart is not None and from_payload(to_payload(chart)) == chart
     assert health_chart([("U1", {}, LINES)], now, ZoneInfo("UTC")) is None
+
+
+def test_a_few_reps_are_named_unless_their_names_would_pass_slacks_limit() -> None:
+    now = dt.datetime(2026, 3, 3, 12, 0, tzinfo=dt.UTC)
+    chart = health_chart([(f"U{i}", series([0, float(i)]), LINES) for i in range(5)], now, ZoneInfo("UTC"))
+    assert chart is not None
+    short = alt_text(chart, {f"U{i}": f"Rep{i}" for i in range(5)})
+    assert "now Rep0 0, Rep1 1, Rep2 2, Rep3 3, Rep4 4 (at the start 0, 0, 0, 0, 0); 1 past the line" in short
+    long = alt_text(chart, {f"U{i}": f"A very long display name number {i}" for i in range(5)})
+    assert "now 0–4 across 5 reps" in long and len(long) <= ALT_TEXT_CHARS
