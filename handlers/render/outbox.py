@@ -67,8 +67,9 @@ EVENT_TYPES: Mapping[OutboxKind, str] = {
     OutboxKind.CONTACT_GAP: "contact_gap",
     OutboxKind.TEAM_DIGEST: "team_digest",
     OutboxKind.SUMMARY_PAGE: "team_digest",
-    # The health report's chart belongs to the drift guard; the CSV is a summary, like its pages.
-    OutboxKind.HEALTH_CHART: "drift_warning",
+    # The health report's chart and the CSV are reports on the manager's team, like summary pages
+    # (a drift_warning is a warning the manager didn't ask for).
+    OutboxKind.HEALTH_CHART: "team_digest",
     OutboxKind.SUMMARY_CSV: "team_digest",
 }
 HEALTH_CHART_FILENAME = "checkin-health.png"
@@ -203,7 +204,7 @@ def _health_chart(session: Session, row: Claimed) -> Message | None:
     chart = from_payload(row.payload["chart"])
     names = names_of(session, row.team_id, list(chart.reps))
     head, bars = chart_words(chart, names)
-    shown = compose(row.recipient, head, bars[:1], metadata("drift_warning", manager=row.recipient))
+    shown = compose(row.recipient, head, bars[:1], metadata("team_digest", manager=row.recipient))
     return {**shown, "op": "upload", "fallback": {"blocks": bars},
             "file": {"content": chart_png(chart, names), "filename": HEALTH_CHART_FILENAME, "title": title(chart),
                      "alt_txt": alt_text(chart, names), "image": True}}

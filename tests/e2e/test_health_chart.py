@@ -65,7 +65,7 @@ def test_the_health_report_sends_a_readable_png_chart_with_alt_text_stating_the_
     [image] = [b for b in dm.blocks or [] if b.get("type") == "image"]
     assert image["slack_file"]["id"] == png.id
     assert image["alt_text"] == png.alt_txt
-    assert dm.metadata is not None and dm.metadata["event_type"] == "drift_warning"
+    assert dm.metadata is not None and dm.metadata["event_type"] == "team_digest"
     assert "outbox_id" in dm.metadata["event_payload"]
     assert "past a line now" in dm.text
     bot.sandbox.assert_no_violations()
