@@ -60,3 +60,29 @@ def test_a_rep_sees_their_own_next_checkin_with_the_fallback_in_their_zone(bot: 
     bot.slack.open_home(REP1)
     [(_, fallback)] = tokens(str(bot.sandbox.home_of(REP1)))
     assert fallback.endswith(("PST", "PDT"))
+
+
+def _plain_texts(node: object) -> list[str]:
+    if isinstance(node, dict):
+        found = [str(node.get("text"))] if node.get("type") == "plain_text" else []
+        return found + [t for value in node.values() for t in _plain_texts(value)]
+    if isinstance(node, list):
+        return [t for value in node for t in _plain_texts(value)]
+    return []
+
+
+def test_no_token_lands_where_slack_shows_text_as_typed(bot: BotHarness, clock: ManualClock) -> None:
+    bot.dispatch()
+    clock.advance(dt.timedelta(hours=10))  # Ana's check-in is out; she snoozes it
+    bot.dispatch()
+    [prompt] = [m for m in bot.sandbox.dms_to(REP1) if "checkin_snooze" in m.action_ids()]
+    bot.slack.click("checkin_snooze", user=REP1, message=prompt)
+    assert tokens(str(bot.sandbox.dms_to(REP1)[-1].blocks)), "the snooze note says when, as a token"
+    for person in (MANAGER, REP1):
+        bot.slack.open_home(person)
+    bot.slack.slash("summary csv", user=MANAGER)
+    calls = [c.args for c in bot.sandbox.calls if c.method in ("chat.postMessage", "chat.update", "views.publish",
+                                                                "views.open", "views.update")]
+    plain = [t for args in calls for t in _plain_texts(args.get("blocks") or args.get("view") or [])]
+    assert plain and not [t for t in plain if "<!date" in t]
+    assert all(b"<!date" not in (f.content or b"") for f in bot.sandbox.files)
