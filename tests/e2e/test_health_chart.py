@@ -11,6 +11,8 @@ import datetime as dt
 import io
 import struct
 
+from PIL import Image
+
 from core.clock import ManualClock
 from handlers.render.outbox import HEALTH_CHART_FILENAME
 from wiring.harness import BotHarness
@@ -56,6 +58,9 @@ def test_the_health_report_sends_a_readable_png_chart_with_alt_text_stating_the_
     assert png.content is not None
     width, height = _png_size(png.content)
     assert width >= 800 and height >= 500
+    with Image.open(io.BytesIO(png.content)) as decoded:  # the whole file decodes, not only its header
+        decoded.load()
+        assert decoded.size == (width, height) and len(decoded.getcolors(maxcolors=1 << 16) or ()) > 20, "a drawing, not a blank"
     # Ana had 4 touches in the last 7 days against a line of 3; the alt text says so in words.
     assert png.alt_txt is not None
     assert "Frequency (line 3 touches in 7 days)" in png.alt_txt and "ana 4" in png.alt_txt
