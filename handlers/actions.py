@@ -27,7 +27,7 @@ from handlers.context import REFUSAL, action, action_value, parse_id, services_o
 from handlers.render.answer import answer_modal
 from handlers.render.checkin import ADD_GOAL, ANSWER, PICK_GOAL, SKIP, SNOOZE
 from handlers.render.goals import ARCHIVE, DOWN, UP, edited_texts, goals_modal
-from handlers.text import local_time
+from handlers.text import slack_time
 from storage import checkins
 from storage.goals import GoalError, active_goals, archive_goal, move_goal, own_goal
 from storage.models import Answer, CheckIn, User
@@ -172,7 +172,7 @@ def snooze(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, 
         _refuse(respond)
     elif outcome.change is Change.DONE and outcome.checkin is not None and outcome.until is not None:
         update_checkin_message(services, client, outcome.checkin,
-                               f"Snoozed. I'll bring it back {local_time(outcome.until, outcome.zone)}.")
+                               f"Snoozed. I'll bring it back {slack_time(outcome.until, outcome.zone)}.")
 
 
 def pick_goal(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:

@@ -10,10 +10,11 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
 
 from coaching.drift import PRESSURE_LABELS
 from coaching.drift_signals import describe_cadence
+from coaching.health_chart import HealthChart, health_chart, to_payload
 from coaching.tone import classify, confident_pressure
 from core.services import Services
 from handlers.context import REFUSAL, SlashContext, SubcommandHandler
@@ -23,9 +24,9 @@ from handlers.render.guard_health import PREPARING, admin_blocks, health_blocks
 from handlers.zones import fill_names
 from scheduling.warnings import org_states, rep_health
 from storage import guard, outbox
-from storage.models import ManagerQuestion
-from storage.people import ensure_user
-from storage.schedules import schedule_for
+from storage.models import ManagerQuestion, OutboxKind
+from storage.people import ensure_user, get_user
+from storage.schedules import schedule_for, zone_of
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def deliver(services: Services, question_id: int, *, use_suggestion: bool, overr
     if undeliverable(states, queued):
         log.warning("could not send question %s to %s", question_id, rep)
         return Delivery("failed", rep, text)
-    return Delivery("queued", rep, text, waiting_note(services, states, queued, rep))
+    return Delivery("queued", rep, text, waiting_note(services, states, queued, rep, manager))
 
 
 def handle_ask(ctx: SlashContext) -> None:
@@ -126,14 +127,23 @@ def _cancel_quietly(services: Services, question_id: int) -> None:
 
 def health_report(services: Services, user_id: str, page: int = 0) -> tuple[str, list[Block]] | None:
     """The caller's own report (managers) and/or org aggregates (admins); None for anyone else."""
+    return health_parts(services, user_id, page)[0]
+
+
+def health_parts(services: Services, user_id: str,
+                 page: int = 0) -> tuple[tuple[str, list[Block]] | None, HealthChart | None]:
+    """`health_report`, and the trend chart of the manager's own reps (None for no trend)."""
     now = services.now()
     with services.sessions.begin() as session:
         reps = guard.manager_reps(session, services.team_id, user_id, reachable_only=True)
         is_admin = user_id in services.config.admins
         items = rep_health(session, services.config, services.team_id, user_id, reps, now) if reps else None
         org = org_states(session, services.config, services.team_id, now) if is_admin else None
+        zone = zone_of(get_user(session, services.team_id, user_id), services.config)
     if items is None and org is None:
-        return None
+        return None, None
+    chart = health_chart([(i.rep, i.trend, {s: r.threshold for s, r in i.readings.items()}) for i in items],
+                         now, zone) if items else None
     texts: list[str] = []
     blocks: list[Block] = []
     if items is not None:
@@ -144,7 +154,7 @@ def health_report(services: Services, user_id: str, page: int = 0) -> tuple[str,
         text, aggregate = admin_blocks(org)
         texts.append(text)
         blocks += aggregate
-    return " ".join(texts), blocks
+    return (" ".join(texts), blocks), chart
 
 
 def may_see_health(services: Services, user_id: str) -> bool:
@@ -161,11 +171,33 @@ def handle_health(ctx: SlashContext) -> None:
         ctx.reply(REFUSAL)
         return
     ctx.reply(PREPARING)
-    report = health_report(ctx.services, ctx.user_id)
+    report, chart = health_parts(ctx.services, ctx.user_id)
     if report is None:
         ctx.later(REFUSAL)
         return
-    ctx.later(*report)
+    queued = _queue_chart(ctx.services, ctx.user_id, chart) if chart else None
+    text, blocks = report
+    if queued is not None:
+        blocks = [*blocks, ContextBlock(elements=[MarkdownTextObject(text=CHART_FOLLOWS)])]
+    ctx.later(text, blocks)
+    if queued is None:
+        return
+    # Drawn and uploaded by the outbox worker, after the report is already on screen.
+    states = deliver_now(ctx.services, [queued])
+    if undeliverable(states, queued):
+        ctx.later(CHART_FAILED)
+
+
+CHART_FOLLOWS = ":chart_with_upwards_trend: A chart of these 8-week trends follows in our DM."
+CHART_FAILED = "I couldn't post the trend chart just now; the bars in the report show the same figures."
+
+
+def _queue_chart(services: Services, user_id: str, chart: HealthChart) -> int | None:
+    now = services.now()
+    with services.sessions.begin() as session:
+        return outbox.enqueue(session, team_id=services.team_id, kind=OutboxKind.HEALTH_CHART, recipient=user_id,
+                              dedupe_key=f"health_chart:{user_id}:{now.isoformat()}", now=now,
+                              payload={"chart": to_payload(chart)})
 
 
 ROUTES: dict[str, SubcommandHandler] = {

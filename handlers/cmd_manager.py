@@ -8,14 +8,16 @@ refusal as someone who isn't a manager at all: it never tells whether that rep e
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from slack_bolt import Ack, BoltContext
 from slack_sdk.models.blocks import Block
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coaching.summary import summarise_team
 from core.services import Services
-from handlers.context import REFUSAL, SlashContext, SubcommandHandler
+from handlers.context import REFUSAL, SlashContext, SubcommandHandler, services_of
 from handlers.delivery import deliver_now, delivered, undeliverable, waiting_note
 from handlers.render import message, metadata
 from handlers.render.manager import home_blocks
@@ -53,8 +55,51 @@ def handle_summary(ctx: SlashContext) -> None:
         ctx.reply("No one has confirmed joining your team yet. Add someone with `/checkin team add @rep`; "
                   "they confirm before anything is shared with you.")
         return
+    if ctx.command.extra.get("format") == "csv":
+        if admin_view:
+            ctx.reply(CSV_MANAGERS_ONLY)
+            return
+        ctx.ack()
+        _say(ctx, send_csv(services, user_id, named, ctx.command.weeks))
+        return
     ctx.ack()
     _summary(ctx, reps, named, admin_view)
+
+
+CSV_MANAGERS_ONLY = ("The CSV lists each check-in, so only a team's manager can have it; admins see "
+                     "aggregates only (`/checkin summary`).")
+
+
+def send_csv(services: Services, manager: str, named: list[str], weeks: int) -> str:
+    """Queue the manager's CSV (named reps, or their whole team) and send it to their DM; says how it went.
+
+    The worker builds it from what the database holds when it goes, for the reps still on the
+    manager's team then (`handlers.render.outbox`), with the summary's own rules.
+    """
+    now = services.now()
+    with services.sessions.begin() as session:
+        queued = outbox.enqueue(session, team_id=services.team_id, kind=OutboxKind.SUMMARY_CSV, recipient=manager,
+                                dedupe_key=f"summary_csv:{manager}:{now.isoformat()}", now=now, payload={
+                                    "reps": named, "weeks": weeks, "until": now.isoformat(),
+                                    "default_zone": services.config.default_timezone})
+    states = deliver_now(services, [queued] if queued else [])
+    span = f"the last {weeks} week{'s' if weeks != 1 else ''}"
+    if delivered(states, queued):
+        return f"I've sent your team's check-ins over {span} to our DM as a CSV file."
+    if undeliverable(states, queued):
+        return "Sorry, I couldn't send the CSV just now. Nothing changed; please try again in a minute."
+    return f"Slack didn't take the CSV of {span} just now; I'll keep trying, and it will arrive in our DM once."
+
+
+def csv_click(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """App Home's "Check-ins as CSV": the same file as `/checkin summary csv`, for the whole team."""
+    ack()
+    services = services_of(context)
+    manager = body["user"]["id"]
+    with services.sessions.begin() as session:
+        allowed = bool(reps_of_manager(session, services.team_id, manager))
+    if allowed:
+        send_csv(services, manager, [], HOME_WEEKS)
 
 
 def _summary(ctx: SlashContext, reps: list[str], named: list[str], admin_view: bool) -> None:
@@ -152,7 +197,7 @@ def _team_add(ctx: SlashContext) -> None:
             notes.append(f"I couldn't reach {who}, so nothing changed.")
         else:
             notes.append(f"I've asked {who} to confirm. Nothing is shared with you until they do."
-                         + waiting_note(services, states, queued, rep))
+                         + waiting_note(services, states, queued, rep, manager))
     _say(ctx, "\n".join(notes) or "Nothing to do.")
 
 
@@ -185,7 +230,7 @@ def handle_cadence(ctx: SlashContext) -> None:
         _say(ctx, f"I couldn't reach {name_of(names[rep])} just now, so nothing changed.")
         return
     _say(ctx, f"I've proposed {proposed.rhythm()} to {name_of(names[rep])}. It takes effect only if they accept; "
-              "I'll tell you what they decide." + waiting_note(services, states, queued, rep))
+              "I'll tell you what they decide." + waiting_note(services, states, queued, rep, manager))
 
 
 def home_section(session: Session, services: Services, user: User) -> list[Block]:

@@ -17,7 +17,7 @@ from core.config import AdminConfig
 from handlers.context import SlashContext, SubcommandHandler
 from handlers.delivery import deliver_now, delivered, undeliverable
 from handlers.render.goals import goals_modal
-from handlers.text import escape, local_time
+from handlers.text import escape, slack_time
 from storage import checkins, outbox
 from storage.goals import GoalError, active_goals, add_goal
 from storage.models import CheckInKind, CheckInState, User
@@ -72,7 +72,7 @@ def skip_next(session: Session, config: AdminConfig, team_id: str, user_id: str,
         return Skipped.NOTHING, ""
     was_open = target.state == "sent"
     checkins.skip(session, target, now)
-    return (Skipped.OPEN if was_open else Skipped.UPCOMING), local_time(target.due_at, zone_of(user, config).key)
+    return (Skipped.OPEN if was_open else Skipped.UPCOMING), slack_time(target.due_at, zone_of(user, config).key)
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def pause(session: Session, config: AdminConfig, team_id: str, user_id: str, now
     # The pause ends at the start of that local day; the next check-in follows the cadence.
     until = dt.datetime.combine(local_day, dt.time(0, 0), tzinfo=zone).astimezone(dt.UTC)
     checkins.pause(session, user, until)
-    return Paused(None, local_day, local_time(next_allowed(until, schedule.cadence, zone), zone.key))
+    return Paused(None, local_day, slack_time(next_allowed(until, schedule.cadence, zone), zone.key))
 
 
 def resume(session: Session, team_id: str, user_id: str, now: dt.datetime) -> bool:

@@ -32,7 +32,7 @@ from core.services import Services
 from handlers.delivery_checkins import CHECKIN_KINDS, prepare
 from handlers.render.outbox import EVENT_TYPES, RENDERERS, stamp
 from handlers.sender import SendResult, find_sent, send
-from handlers.text import local_time
+from handlers.text import slack_time
 from scheduling.plan import MAX_LATENESS
 from scheduling.report import PassReport, claimant_gone, host_prefix, pass_token
 from scheduling.respect import allowed_from, hours_of, load_people
@@ -64,7 +64,7 @@ INTERACTIVE = frozenset({
     OutboxKind.CHECKIN_NOW, OutboxKind.MANAGER_QUESTION, OutboxKind.ANSWER_RELAY, OutboxKind.COACHING_NOTE,
     OutboxKind.THANKS, OutboxKind.CADENCE_PROPOSAL, OutboxKind.CADENCE_OUTCOME, OutboxKind.TEAM_INVITE,
     OutboxKind.INVITE_OUTCOME, OutboxKind.SUMMARY_PAGE, OutboxKind.NOTE_REPLY, OutboxKind.RELAY_REFRESH,
-    OutboxKind.RETRACT,
+    OutboxKind.RETRACT, OutboxKind.HEALTH_CHART, OutboxKind.SUMMARY_CSV,
 })
 # Kinds the pass works itself, outside this worker (a Home tab is composed from the services).
 ELSEWHERE = frozenset({OutboxKind.HOME_REFRESH})
@@ -388,8 +388,9 @@ def recover(services: Services, now: dt.datetime, report: PassReport) -> None:
 
 
 def waiting_note(services: Services, states: dict[int, outbox.Status], outbox_id: int | None,
-                 recipient: str) -> str:
-    """For the person who set a message off: when it reaches its recipient ("" if it already has)."""
+                 recipient: str, viewer: str | None = None) -> str:
+    """For the person who set a message off (`viewer`): when it reaches its recipient ("" if it
+    already has). Slack shows the time in the viewer's own zone; the fallback is in it too."""
     found = states.get(outbox_id) if outbox_id is not None else None
     if found is None or found.state is OutboxState.SENT:
         return ""
@@ -397,7 +398,8 @@ def waiting_note(services: Services, states: dict[int, outbox.Status], outbox_id
         return " Slack couldn't deliver it, so it wasn't sent."
     if not found.deferred:
         return " Slack didn't take it just now; I'll keep trying, and it will arrive once."
+    reader = viewer or recipient
     with services.sessions.begin() as session:
-        zone = hours_of(session, services.config, services.team_id, [recipient])[recipient].zone
-    return (f" It will reach them at the start of their working day ({local_time(found.not_before, zone.key)}, "
-            "their time), so it doesn't land in their evening, weekend or holiday.")
+        zone = hours_of(session, services.config, services.team_id, [reader])[reader].zone
+    return (f" It will reach them at the start of their working day ({slack_time(found.not_before, zone.key)}), "
+            "so it doesn't land in their evening, weekend or holiday.")

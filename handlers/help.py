@@ -17,7 +17,8 @@ REP = [
     ("forget", "delete your answers (asks you to confirm first)"),
 ]
 MANAGER = [
-    ("summary [@rep ...] [Nw]", "your team's check-ins over the last N weeks (default 4)"),
+    ("summary [@rep ...] [Nw] [csv]", "your team's check-ins over the last N weeks (default 4); "
+                                       "with `csv`, as a file in our DM"),
     ("ask @rep <question>", "ask one of your reps a question; I'll suggest a coaching phrasing if it reads as a status demand"),
     ("cadence @rep <day|week|2 weeks|month> [day] [HH:MM]", "propose a cadence; it starts when your rep accepts"),
     ("team add @rep", "add a rep to your team; they confirm first"),

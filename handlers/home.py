@@ -28,12 +28,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.services import Services
+from handlers.cmd_manager import csv_click
 from handlers.cmd_manager import home_section as manager_section
 from handlers.context import services_of
 from handlers.guard_actions import guard_home_section
 from handlers.render.checkin import ADD_GOAL
+from handlers.render.manager import SUMMARY_CSV
 from handlers.sender import SendResult, classify_error
-from handlers.text import MAX_SECTION_CHARS, fit, local_time, safe
+from handlers.text import MAX_SECTION_CHARS, fit, safe, slack_time
 from scheduling.report import PassReport, pass_token
 from storage import checkins, outbox
 from storage.changes import touch_reps
@@ -63,18 +65,18 @@ def rep_section(session: Session, services: Services, user: User) -> list[Block]
             text="*Your goals*\nNo goals yet. Add one you and your manager agree matters.")))
     upcoming = checkins.next_checkin(session, user.team_id, user.slack_id)
     if user.paused_until and user.paused_until > now:
-        status = f"Paused until {local_time(user.paused_until, zone)}."
+        status = f"Paused until {slack_time(user.paused_until, zone)}."
     elif upcoming is not None and upcoming.state == "sent":
         status = "A check-in is open in our DM; answer whenever suits you."
     elif upcoming is not None:
-        status = f"Next check-in: {local_time(upcoming.due_at, zone)}."
+        status = f"Next check-in: {slack_time(upcoming.due_at, zone)}."
     else:
         status = "Your next check-in will be planned shortly."
     blocks.append(SectionBlock(text=MarkdownTextObject(text=status)))
     recent = session.scalars(select(Answer).where(Answer.team_id == user.team_id, Answer.rep_id == user.slack_id)
                              .order_by(Answer.created_at.desc()).limit(5)).all()
     if recent:
-        lines = "\n".join(f"• {local_time(a.created_at, zone)}: {safe(a.text, 200)}" for a in recent)
+        lines = "\n".join(f"• {slack_time(a.created_at, zone)}: {safe(a.text, 200)}" for a in recent)
         blocks.append(SectionBlock(text=MarkdownTextObject(text=fit(f"*Your recent answers*\n{lines}"))))
     paused = bool(user.paused_until and user.paused_until > now)
     blocks.append(ActionsBlock(block_id="home_rep_actions", elements=[
@@ -167,3 +169,4 @@ def resume(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
 def register(app: App) -> None:
     app.action(PAUSE_WEEK)(pause_week)
     app.action(RESUME)(resume)
+    app.action(SUMMARY_CSV)(csv_click)

@@ -8,6 +8,7 @@ missing one, so it reveals nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from handlers.home import publish_home, republish_later
 from handlers.notify import refresh_relays
 from handlers.render import manager as render
 from handlers.render.summary import name_of
-from handlers.text import local_time
+from handlers.text import slack_time
 from handlers.zones import fill_names
 from scheduling.plan import MAX_LATENESS
 from storage import outbox
@@ -37,7 +38,7 @@ from storage.changes import touch_reps
 from storage.models import Answer, CadenceAgreement, CheckIn, CoachingNote, Membership, OutboxKind, Team
 from storage.ownership import owned
 from storage.people import get_user, manages
-from storage.schedules import RepSchedule, schedule_for
+from storage.schedules import RepSchedule, schedule_for, zone_of
 
 log = logging.getLogger(__name__)
 MAX_NOTE_STORED = 3000
@@ -62,9 +63,10 @@ def managed_answer(session: Session, team_id: str, manager_id: str, answer_id: i
     return answer
 
 
-def _next_checkin_text(session: Session, team_id: str, rep_id: str, schedule: RepSchedule,
-                       now: dt.datetime) -> str:
-    """When the rep's next scheduled check-in comes, planned the way `plan_next` will plan it."""
+def _next_checkin_at(session: Session, team_id: str, rep_id: str, schedule: RepSchedule,
+                     now: dt.datetime) -> dt.datetime | None:
+    """When the rep's next scheduled check-in comes, planned the way `plan_next` will plan it
+    (None: shortly)."""
     planned = session.scalar(select(CheckIn.due_at).where(
         CheckIn.team_id == team_id, CheckIn.rep_id == rep_id, CheckIn.kind == "scheduled",
         CheckIn.state == "scheduled").order_by(CheckIn.due_at).limit(1))
@@ -74,15 +76,23 @@ def _next_checkin_text(session: Session, team_id: str, rep_id: str, schedule: Re
             .order_by(CheckIn.due_at.desc()).limit(1))
         after = now if latest is None else max(latest, now - MAX_LATENESS)
         planned = next_due(schedule.cadence, schedule.zone, after, schedule.anchor)
-    return "shortly" if planned <= now else local_time(planned, schedule.zone.key)
+    return None if planned <= now else planned
 
 
 @dataclass(frozen=True)
 class CadenceOutcome:
     manager_id: str
     agreement_id: int
-    description: str  # the rhythm now in force and the next check-in, for both people
+    description: str  # the rhythm now in force and the next check-in, as the rep reads it
     already: bool = False  # the rep had already answered this proposal
+    rhythm: str = ""
+    next_at: dt.datetime | None = None  # None: shortly
+
+    def for_viewer(self, zone: str) -> str:
+        """The description for someone reading in `zone` (the manager is told it too)."""
+        if not self.rhythm:
+            return self.description
+        return f"{self.rhythm}; next check-in {slack_time(self.next_at, zone) if self.next_at else 'shortly'}"
 
 
 def decide_cadence(session: Session, config: AdminConfig, team_id: str, rep_id: str, agreement_id: int,
@@ -112,8 +122,9 @@ def decide_cadence(session: Session, config: AdminConfig, team_id: str, rep_id: 
         agreement.status = "declined"
     touch_reps(session, team_id, [rep_id])  # a new rhythm: re-plan, and a new agreed cadence for the guard
     schedule = schedule_for(session, config, rep)
-    upcoming = _next_checkin_text(session, team_id, rep_id, schedule, now)
-    return CadenceOutcome(agreement.manager_id, agreement.id, f"{schedule.agreed.rhythm()}; next check-in {upcoming}")
+    upcoming = _next_checkin_at(session, team_id, rep_id, schedule, now)
+    outcome = CadenceOutcome(agreement.manager_id, agreement.id, "", rhythm=schedule.agreed.rhythm(), next_at=upcoming)
+    return dataclasses.replace(outcome, description=outcome.for_viewer(schedule.zone.key))
 
 
 def after_response(services: Services, body: dict[str, Any], manager: str, answer_id: int, done: str, respond: Respond) -> None:
@@ -150,7 +161,7 @@ def thanks(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, 
     names = fill_names(services, [manager, rep])
     states = deliver_now(services, [queued]) if queued else {}
     after_response(services, body, manager, answer_id, f"Thanks sent to {name_of(names[rep])}."
-                   + waiting_note(services, states, queued, rep), respond)
+                   + waiting_note(services, states, queued, rep, manager), respond)
 
 
 def open_note(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
@@ -260,7 +271,10 @@ def _decide_cadence(services: Services, body: dict[str, Any], client: WebClient,
                                     recipient=outcome.manager_id, dedupe_key=f"cadence_outcome:{outcome.agreement_id}",
                                     now=services.now(), payload={"rep": user, "agreement_id": outcome.agreement_id,
                                                                  "accepted": accept,
-                                                                 "description": outcome.description})
+                                                                 "description": outcome.for_viewer(zone_of(
+                                                                     get_user(session, services.team_id,
+                                                                              outcome.manager_id),
+                                                                     services.config).key)})
     if outcome is None:
         _refuse(body, respond)
         return

@@ -144,6 +144,8 @@ def send(client: WebClient, message: dict[str, Any]) -> SendResult:
     """Carry out one rendered outbox message: post it, or edit or delete the message it names."""
     args = dict(message)
     op = args.pop("op", "post")
+    if op == "upload":  # it needs the whole message: the file, and what to post if Slack refuses it
+        return upload(client, message)
     return OPS[op](client, **args)
 
 
@@ -173,3 +175,62 @@ def find_sent(client: WebClient, user_id: str, event_type: str, key: str, value:
         log.warning("could not look for an earlier send to %s: %s", user_id, classify_error(exc)[1])
         raise LookupError(user_id) from exc
     return None
+
+
+# A workspace that won't take this file (uploads turned off, too large, no `files:write` yet): the
+# message goes out without it, saying the same in words. Not the token's fault, so not fatal.
+UPLOAD_REFUSED = frozenset({"file_uploads_disabled", "file_upload_size_restricted", "missing_scope",
+                            "no_permission", "not_allowed_token_type", "file_uploads_except_images_disabled"})
+
+
+def upload(client: WebClient, message: dict[str, Any]) -> SendResult:
+    """Upload `message["file"]` privately, then post the message showing it, else its `fallback`.
+
+    The file is uploaded without a channel, so on its own nobody sees it; it appears through the
+    post, which carries the metadata like every other. A lost reply is then looked for as usual,
+    and an upload repeated after a failure leaves only a private copy nobody is shown. A picture
+    is shown as an image block (with its alt text); any other file as a link in the message.
+    """
+    file: dict[str, Any] = message["file"]
+    base = {k: v for k, v in message.items() if k not in ("op", "file", "fallback")}
+    fallback = {**base, **message.get("fallback", {})}
+    meta = message.get("metadata")
+    payload = meta.get("event_payload") if isinstance(meta, dict) else None
+    with logcontext.bind(kind=message_kind(message), outbox_id=(payload or {}).get("outbox_id")):
+        try:
+            response = client.files_upload_v2(content=file["content"], filename=file["filename"],
+                                              title=file.get("title"), alt_txt=file.get("alt_txt"))
+            uploaded: dict[str, Any] = response.get("file") or {}
+        except (SlackApiError, SlackRequestError) as exc:
+            outcome, error = classify_error(exc)
+            if error not in UPLOAD_REFUSED:
+                result = SendResult(outcome, error=error)
+                metrics.record_message(message_kind(message), _RESULT_LABEL[result.outcome])
+                return result
+            log.warning("Slack refused the upload (%s); sending the message without the file", error)
+            return post(client, **fallback)
+        except (URLError, TimeoutError, OSError, http.client.HTTPException, json.JSONDecodeError) as exc:
+            # Only a private upload can have happened: trying again later shows nothing twice.
+            metrics.record_message(message_kind(message), "deferred")
+            return SendResult("transient", error=type(exc).__name__)
+    shown = _showing(base, file, uploaded)
+    result = post(client, **shown)
+    if result.error == "invalid_blocks":
+        # Slack wouldn't show the file in the message (not processed yet, say): say it in words.
+        return post(client, **fallback)
+    return result
+
+
+def _showing(message: dict[str, Any], file: dict[str, Any], uploaded: dict[str, Any]) -> dict[str, Any]:
+    blocks = list(message.get("blocks") or [])
+    if file.get("image"):
+        block: dict[str, Any] = {"type": "image", "slack_file": {"id": uploaded.get("id")},
+                                 "alt_text": str(file.get("alt_txt") or file["filename"])[:2000]}
+        if file.get("title"):
+            block["title"] = {"type": "plain_text", "text": str(file["title"])[:2000]}
+        blocks.insert(int(file.get("at", len(blocks))), block)
+    else:
+        # An unlabelled link: the bot writes no labelled links (only people's text has them).
+        text = f":page_facing_up: `{file['filename']}`: <{uploaded.get('permalink')}>"
+        blocks.insert(int(file.get("at", len(blocks))), {"type": "section", "text": {"type": "mrkdwn", "text": text}})
+    return {**message, "blocks": blocks}

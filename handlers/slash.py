@@ -49,7 +49,7 @@ USAGE = {
     # Shown in mrkdwn, where a bare <...> would be read as a link: hence &lt; and &gt;.
     "goal": "`/checkin goal add &lt;text&gt;`",
     "pause": "`/checkin pause &lt;YYYY-MM-DD | Nd | Nw&gt;`, for example `/checkin pause 2w`",
-    "summary": "`/checkin summary [@rep ...] [Nw]`, for example `/checkin summary @ana 2w`",
+    "summary": "`/checkin summary [@rep ...] [Nw] [csv]`, for example `/checkin summary @ana 2w`",
     "ask": "`/checkin ask @rep &lt;question&gt;`",
     "cadence": "`/checkin cadence @rep &lt;day|week|2 weeks|month&gt; [mon..sun] [HH:MM]`",
     "team": "`/checkin team add @rep`",
@@ -145,6 +145,11 @@ def _parse_pause(rest: list[str]) -> Command:
 def _parse_summary(rest: list[str]) -> Command:
     reps, leftover = _leading_mentions(rest)
     weeks = 4
+    # `csv` (the check-ins as a file) may come before or after the period, once.
+    as_csv = [w for w in leftover if w.lower() == "csv"]
+    leftover = [w for w in leftover if w.lower() != "csv"]
+    if len(as_csv) > 1:
+        raise ParseError(f"Say `csv` once. Usage: {USAGE['summary']}")
     if leftover:
         match = _WEEKS.match(leftover[0].lower())
         if not match or len(leftover) > 1:
@@ -152,7 +157,8 @@ def _parse_summary(rest: list[str]) -> Command:
         weeks = int(match.group(1))
         if not 1 <= weeks <= MAX_SUMMARY_WEEKS:
             raise ParseError(f"Choose between 1w and {MAX_SUMMARY_WEEKS}w. Usage: {USAGE['summary']}")
-    return Command("summary", reps=tuple(dict.fromkeys(reps)), weeks=weeks)
+    return Command("summary", reps=tuple(dict.fromkeys(reps)), weeks=weeks,
+                   extra={"format": "csv"} if as_csv else {})
 
 
 def _parse_cadence(rest: list[str]) -> Command:

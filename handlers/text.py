@@ -71,8 +71,16 @@ def quote(text: str, limit: int) -> str:
 
 
 def local_time(moment: dt.datetime, zone: str) -> str:
+    """Plain text, in `zone`: for places Slack shows as typed (plain_text fields, headers, files)."""
     local = moment.astimezone(ZoneInfo(zone))
     return local.strftime("%a %d %b, %H:%M ") + (local.tzname() or zone)
+
+
+def slack_time(moment: dt.datetime, viewer_zone: str) -> str:
+    """A time for mrkdwn: Slack shows each viewer the moment in their own zone and 12- or 24-hour
+    format (https://api.slack.com/reference/surfaces/formatting#date-formatting). The fallback, for
+    clients that can't, is in the zone of the person reading it, never the subject's or UTC."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{local_time(moment, viewer_zone)}>"
 
 
 def mention(user_id: str) -> str:

@@ -260,6 +260,8 @@ class _Checker:
             else:
                 self.element(f"{where}.element", block["element"])
         elif kind == "image":
+            if ("image_url" in block) == ("slack_file" in block):
+                self.fail(where, "image needs exactly one of image_url and slack_file")
             self.length(f"{where}.image_url", block.get("image_url"), 3000)
             if not block.get("alt_text"):
                 self.fail(f"{where}.alt_text", "required")

@@ -87,9 +87,22 @@ def chat_post_message(ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
     if isinstance(attachments, list) and attachments:
         # Slack numbers the attachments it stored.
         extra["attachments"] = [{**a, "id": i} for i, a in enumerate(attachments, 1) if isinstance(a, dict)]
+    _check_slack_files(ctx, blocks)
     msg = ctx.ws.post(chan.id, ctx.ws.bot_user_id, text, blocks, _metadata(args), args.get("thread_ts") or None,
                       extra=extra)
     return {"ok": True, "channel": chan.id, "ts": msg.ts, "message": msg.to_api()}
+
+
+def _check_slack_files(ctx: Ctx, blocks: list[dict[str, Any]] | None) -> None:
+    """An image block may show a file by `slack_file`; Slack refuses one it can't find or that
+    isn't a finished upload with `invalid_blocks`."""
+    for block in blocks or []:
+        ref = block.get("slack_file") if isinstance(block, dict) and block.get("type") == "image" else None
+        if ref is None:
+            continue
+        found = ctx.ws.files.get(str(ref.get("id"))) if isinstance(ref, dict) else None
+        if found is None or not found.completed:
+            raise SlackError("invalid_blocks")
 
 
 def chat_post_ephemeral(ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
@@ -284,7 +297,7 @@ def files_get_upload_url(ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
         raise SlackError("invalid_arguments")
     with ctx.ws.lock:
         file_id = ctx.ws.new_id("F")
-        ctx.ws.files[file_id] = UploadedFile(file_id, filename, length)
+        ctx.ws.files[file_id] = UploadedFile(file_id, filename, length, alt_txt=args.get("alt_txt") or None)
     return {"ok": True, "upload_url": f"{ctx.base_url}/upload/v1/{file_id}", "file_id": file_id}
 
 
@@ -311,7 +324,9 @@ def files_complete_upload(ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
                 f.channels.append(chan.id)
         return {"ok": True, "files": [{"id": f.id, "title": f.title, "name": f.filename, "size": len(f.content or b""),
                                        "user": ctx.ws.bot_user_id, "created": int(ctx.ws.clock()),
-                                       "url_private": f"{ctx.base_url}/files/{f.id}"} for f in done]}
+                                       "url_private": f"{ctx.base_url}/files/{f.id}",
+                                       "permalink": f"https://{ctx.ws.team.domain}.slack.com/files/"
+                                                    f"{ctx.ws.bot_user_id}/{f.id}/{f.filename}"} for f in done]}
 
 
 def apps_connections_open(ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:

@@ -242,6 +242,7 @@ class UploadedFile:
     content: bytes | None = None
     channels: list[str] = field(default_factory=list)
     completed: bool = False
+    alt_txt: str | None = None  # files.getUploadURLExternal's description for screen readers
 
 
 @dataclass

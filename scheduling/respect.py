@@ -57,6 +57,10 @@ RULES: Mapping[OutboxKind, Rule] = {
     OutboxKind.RELAY_REFRESH: Rule.SILENT,
     OutboxKind.RETRACT: Rule.SILENT,  # a forgotten answer leaves what the bot posted at once
     OutboxKind.HOME_REFRESH: Rule.SILENT,  # views.publish replaces the Home tab, silently
+    # The chart of the report the manager just asked for with /checkin health, and the CSV they
+    # just asked for: replies to their own request, about their own team, landing in their own DM.
+    OutboxKind.HEALTH_CHART: Rule.AT_ONCE,
+    OutboxKind.SUMMARY_CSV: Rule.AT_ONCE,
 }
 
 

@@ -108,6 +108,8 @@ class OutboxKind(StrEnum):
     # A Home tab to publish again (views.publish) because the last try failed: worked by the pass
     # (handlers.home.refresh_homes), since the view is composed from services the worker lacks.
     HOME_REFRESH = "home_refresh"
+    HEALTH_CHART = "health_chart"  # the trend chart of the health report the manager asked for
+    SUMMARY_CSV = "summary_csv"  # the team's check-ins as a CSV file the manager asked for
 
 
 class OutboxState(StrEnum):

@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from coaching.summary import AnswerFact, CheckinFact, OrgAggregates, RepFacts, org_aggregates
+from coaching.summary_csv import CheckinRow
 from core.config import AdminConfig
 from storage.models import Answer, CheckIn, CoachingNote, Goal, ManagerQuestion, Team, User
 from storage.schedules import enrolled_query, schedules_for
@@ -165,3 +167,43 @@ def org_figures(session: Session, team_id: str, weeks: int, now: dt.datetime) ->
     # Counted by the database: App Home opens shouldn't load every rep.
     reps = session.scalar(select(func.count()).select_from(enrolled_query(team_id).subquery())) or 0
     return org_aggregates(weeks, teams, reps, counts)
+
+
+def checkin_rows(session: Session, team_id: str, rep_ids: Sequence[str], since: dt.datetime, now: dt.datetime,
+                 zones: dict[str, str]) -> list[CheckinRow]:
+    """The CSV summary's rows: each check-in of these reps due or sent in [since, now], with its answer.
+
+    Only what the summary itself draws on: these reps (the caller passes the manager's own), this
+    workspace, answers still stored (a rep's `forget` deleted theirs). `zones` maps a rep to their
+    IANA zone.
+    """
+    rep_ids = list(dict.fromkeys(rep_ids))
+    if not rep_ids:
+        return []
+    names = names_of(session, team_id, rep_ids)
+    rows = session.execute(
+        select(CheckIn.rep_id, CheckIn.kind, CheckIn.state, CheckIn.due_at, CheckIn.sent_at, Answer.created_at,
+               Answer.text, Answer.confidence, Answer.help_wanted, Goal.text)
+        .outerjoin(Answer, and_(Answer.checkin_id == CheckIn.id, Answer.team_id == team_id))
+        .outerjoin(Goal, and_(Goal.id == func.coalesce(Answer.goal_id, CheckIn.goal_id), Goal.team_id == team_id))
+        .where(CheckIn.team_id == team_id, CheckIn.rep_id.in_(rep_ids), CheckIn.due_at >= since - DUE_SLACK,
+               or_(CheckIn.due_at.between(since, now), CheckIn.sent_at.between(since, now)))
+        .order_by(CheckIn.rep_id, CheckIn.due_at, CheckIn.id))
+    return [CheckinRow(rep_id=rep, rep_name=names[rep], rep_zone=zones[rep], goal=goal, kind=kind, state=state,
+                       due_at=due, sent_at=sent, answered_at=answered, answer=text, confidence=confidence,
+                       help_wanted=help_wanted if answered is not None else None)
+            for rep, kind, state, due, sent, answered, text, confidence, help_wanted, goal in rows]
+
+
+def zones_of(session: Session, team_id: str, rep_ids: Sequence[str], default: str) -> dict[str, str]:
+    """Each rep's IANA zone from Slack, else `default` (an unknown name also falls back)."""
+    known = dict(session.execute(select(User.slack_id, User.tz).where(
+        User.team_id == team_id, User.slack_id.in_(list(rep_ids)))).all()) if rep_ids else {}
+    out: dict[str, str] = {}
+    for rep in rep_ids:
+        name = known.get(rep)
+        try:
+            out[rep] = ZoneInfo(name).key if name else default
+        except (ZoneInfoNotFoundError, ValueError):
+            out[rep] = default
+    return out

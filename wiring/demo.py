@@ -31,6 +31,7 @@ from sandbox.models import BOT_USER_ID, Message
 from sandbox.server import Sandbox
 from storage.models import Answer, CheckIn, OutboxMessage, OutboxState
 from wiring.config import parse_checked
+from wiring.demo_files import save_health_chart
 from wiring.demo_render import Event, Transcript, local_stamp, render_blocks
 from wiring.demo_story import PEOPLE, START, Person, Story, config_toml, week_of
 from wiring.demo_watch import Watcher
@@ -159,6 +160,13 @@ class Demo:
 
     def check(self, title: str, lines: list[str] | None = None) -> None:
         self.transcript.emit(Event("check", self.now(), title=title, lines=[("text", x) for x in lines or []]))
+
+    def save_chart(self) -> None:
+        saved = save_health_chart(self.sandbox.files)
+        if saved is None:
+            self.cannot("Maya's health report carried no trend chart")
+            return
+        self.check("Maya's trend chart reached her DM as a picture", [f"PNG written to {saved[0]}", saved[1]])
 
     def _act(self, kind: str, person: Person, title: str, lines: list[tuple[str, str]] | None = None,
              **data: Any) -> None:

@@ -21,9 +21,11 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from coaching.drift import LOWER_IS_WORSE, SIGNALS, DriftState, Signal, SignalReading
+from coaching.health_chart import HealthChart, figure, line_text, over_now, title
 from coaching.warnings_text import FULL_BLOCK, bar, good_looks_like
 from handlers.render.guard import SHOW_HEALTH
-from handlers.text import escape, mention
+from handlers.render.summary import name_of
+from handlers.text import escape, fit, mention
 from scheduling.warnings import OrgStates, RepHealth
 
 HEALTH_PREV, HEALTH_NEXT = "guard_health_prev", "guard_health_next"
@@ -195,3 +197,23 @@ def home_admin_section(org: OrgStates) -> list[Block]:
             text=f"{_managers(org.total)}: {ICONS['healthy']} healthy {m['healthy']} · {ICONS['watch']} watch "
                  f"{m['watch']} · {ICONS['drifting']} drifting {m['drifting']}\n_Aggregates only, never names._")),
     ]
+
+
+def chart_words(chart: HealthChart, names: dict[str, str]) -> tuple[str, list[Block]]:
+    """The trend chart's message: its headline, and the same trends as text bars (the fallback
+    when Slack won't show the picture)."""
+    head = f"{title(chart)}: {over_now(chart)} of {_reps(len(chart.reps))} past a line now."
+    lines = []
+    for rep in chart.reps:
+        rows = [f"*{name_of(names.get(rep, rep))}*"]
+        for series in chart.signals:
+            values = series.values.get(rep)
+            if values:
+                rows.append(f"`{NAMES[series.signal]:<11}` {trend(series.signal, list(values), series.threshold)}"
+                            f" now {figure(series, values[-1])} ({line_text(series)})")
+        lines.append("\n".join(rows))
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=escape(head)))]
+    blocks += [SectionBlock(text=MarkdownTextObject(text=fit(text))) for text in lines[:REPS_PER_PAGE * 3]]
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+        text="One bar per week, oldest first; each fills up to its signal's line.")]))
+    return head, blocks[:50]

@@ -29,13 +29,14 @@ from slack_sdk.models.views import View
 from coaching.summary import AnswerFact, TeamSummary
 from handlers.render import message, metadata
 from handlers.render.summary import fit, goal, name_of, safe, team_section
-from handlers.text import local_time
+from handlers.text import slack_time
 
 ANSWER_REPLY, ANSWER_THANKS = "answer_reply", "answer_thanks"
 NOTE_CALLBACK, NOTE_BLOCK, NOTE_INPUT = "coaching_note_submit", "note", "note_text"
 TEAM_ACCEPT, TEAM_DECLINE = "team_join_accept", "team_join_decline"
 CADENCE_ACCEPT, CADENCE_DECLINE = "cadence_accept", "cadence_decline"  # CONTRACT §4
 FORGET_CONFIRM, FORGET_CANCEL = "forget_confirm", "forget_cancel"
+SUMMARY_CSV = "summary_csv"  # App Home: the team's check-ins as a CSV file in the manager's DM
 MAX_NOTE_CHARS = 2000
 ANSWER_CHARS = 2400
 DIGEST_ANSWERS = 20  # 2 blocks each plus a header and a footer: within 50 blocks
@@ -239,13 +240,15 @@ def home_blocks(team: TeamSummary, awaiting: list[AnswerFact], names: dict[str, 
     if awaiting:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="*Latest answers awaiting your thanks or a note*")))
     for answer in awaiting:
-        head = f"*{name_of(names.get(answer.rep_id, answer.rep_id))}* · {local_time(answer.created_at, zone)}"
+        head = f"*{name_of(names.get(answer.rep_id, answer.rep_id))}* · {slack_time(answer.created_at, zone)}"
         if answer.goal_text:
             head += f"\nGoal: {goal(answer.goal_text, 400)}"
         blocks.append(SectionBlock(text=MarkdownTextObject(text=fit(head + "\n" + quoted(answer.text, 600)))))
         blocks.append(answer_buttons(answer.id))
     if upcoming:
-        lines = [f"• {name_of(names.get(rep, rep))}: {local_time(when, zone)}"
+        lines = [f"• {name_of(names.get(rep, rep))}: {slack_time(when, zone)}"
                  for rep, when in sorted(upcoming.items(), key=lambda item: item[1])]
         blocks.append(SectionBlock(text=MarkdownTextObject(text=fit("*Next check-ins*\n" + "\n".join(lines[:25])))))
+    blocks.append(ActionsBlock(block_id="manager_home_csv", elements=[ButtonElement(
+        text=f"Check-ins as CSV (last {team.weeks} weeks)", action_id=SUMMARY_CSV, value=str(team.weeks))]))
     return blocks

@@ -14,16 +14,22 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from slack_sdk.models.metadata import Metadata
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coaching.drift_model import SignalReading
+from coaching.health_chart import alt_text, from_payload, title
+from coaching.summary_csv import to_csv
 from handlers.render import manager as render
 from handlers.render import message as as_message
+from handlers.render import message as compose
 from handlers.render import metadata
+from handlers.render.chart import chart_png
 from handlers.render.checkin import prompt_text, reminder
 from handlers.render.guard import warning_dm
+from handlers.render.guard_health import chart_words
 from handlers.render.replies import note_reply, reply_now
 from handlers.render.summary import name_of
 from handlers.text import escape, local_time
@@ -39,7 +45,8 @@ from storage.models import (
     OutboxMessage,
 )
 from storage.outbox import Claimed
-from storage.summary import names_of
+from storage.people import reps_of_manager
+from storage.summary import checkin_rows, names_of, zones_of
 
 Message = dict[str, Any]
 # None: the message's subject is gone, so the row is cancelled rather than sent.
@@ -69,7 +76,12 @@ EVENT_TYPES: Mapping[OutboxKind, str] = {
     # An edit carries no metadata of its own; recovery looks for this type and finds nothing, so a
     # retraction whose reply was lost is simply done again (an edit is safe to repeat).
     OutboxKind.RETRACT: "checkin_answer",
+    # The health report's chart and the CSV are reports on the manager's team, like summary pages
+    # (a drift_warning is a warning the manager didn't ask for).
+    OutboxKind.HEALTH_CHART: "team_digest",
+    OutboxKind.SUMMARY_CSV: "team_digest",
 }
+HEALTH_CHART_FILENAME = "checkin-health.png"
 
 
 def stamp(message: Message, outbox_id: int) -> Message:
@@ -249,6 +261,40 @@ def _retract(session: Session, row: Claimed) -> Message | None:
         shown = {"text": REMOVED, "blocks": render.closed(REMOVED)}
     return {"op": "update", "channel": str(row.payload["channel"]), "ts": str(row.payload["ts"]),
             "text": shown["text"], "blocks": shown["blocks"]}
+def _health_chart(session: Session, row: Claimed) -> Message | None:
+    """The report's trend chart, drawn now: uploaded, then shown under its headline, with the
+    same trends as text bars when Slack won't show it (`handlers.sender.upload`)."""
+    chart = from_payload(row.payload["chart"])
+    names = names_of(session, row.team_id, list(chart.reps))
+    head, bars = chart_words(chart, names)
+    shown = compose(row.recipient, head, bars[:1], metadata("team_digest", manager=row.recipient))
+    return {**shown, "op": "upload", "fallback": {"blocks": bars},
+            "file": {"content": chart_png(chart, names), "filename": HEALTH_CHART_FILENAME, "title": title(chart),
+                     "alt_txt": alt_text(chart, names), "image": True}}
+
+
+def _summary_csv(session: Session, row: Claimed) -> Message | None:
+    """The team's check-ins as CSV, built now under the summary's rules: only reps still on the
+    manager's team (confirmed), of this workspace, with the answers still stored."""
+    team = reps_of_manager(session, row.team_id, row.recipient)
+    named = [str(r) for r in row.payload.get("reps") or []]
+    reps = [r for r in (named or team) if r in team]
+    weeks = int(row.payload["weeks"])
+    until = dt.datetime.fromisoformat(str(row.payload["until"]))
+    since = until - dt.timedelta(weeks=weeks)
+    zones = zones_of(session, row.team_id, reps, str(row.payload["default_zone"]))
+    rows = checkin_rows(session, row.team_id, reps, since, until, zones)
+    span = f"last {weeks} week{'s' if weeks != 1 else ''}"
+    text = (f"Your team's check-ins, {span}: {len(rows)} row{'s' if len(rows) != 1 else ''} for "
+            f"{len(reps)} rep{'s' if len(reps) != 1 else ''}, times in UTC and in each rep's zone.")
+    refused = ("I couldn't attach the CSV of your team's check-ins: Slack didn't accept the file from me (uploads "
+               "may be turned off in this workspace). `/checkin summary` shows the same period in Slack.")
+    shown = compose(row.recipient, text, [SectionBlock(text=MarkdownTextObject(text=text))],
+                    metadata("team_digest", manager=row.recipient))
+    return {**shown, "op": "upload",
+            "fallback": {"text": refused, "blocks": [SectionBlock(text=MarkdownTextObject(text=refused))]},
+            "file": {"content": to_csv(rows).encode("utf-8"), "filename": f"checkins-{until.date().isoformat()}.csv",
+                     "title": f"Check-ins, {span}", "image": False}}
 
 
 RENDERERS: Mapping[OutboxKind, Renderer] = {
@@ -267,6 +313,8 @@ RENDERERS: Mapping[OutboxKind, Renderer] = {
     OutboxKind.NOTE_REPLY: note_reply,
     OutboxKind.RELAY_REFRESH: _relay_refresh,
     OutboxKind.RETRACT: _retract,
+    OutboxKind.HEALTH_CHART: _health_chart,
+    OutboxKind.SUMMARY_CSV: _summary_csv,
 }
 
 

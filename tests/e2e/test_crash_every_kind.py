@@ -17,12 +17,14 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from coaching.drift_model import SignalReading
+from coaching.health_chart import health_chart, to_payload
 from core.clock import ManualClock
 from core.config import parse_config
 from handlers.delivery import EDITS
@@ -176,6 +178,13 @@ def queue_every_kind(session: Session, sandbox: Sandbox, team: str, now: dt.date
     # A page of a long summary, rendered by its listener.
     page = message(MANAGER, "Your team (1/2)", [], metadata("team_digest", manager=MANAGER, page=1, pages=2))
     enqueue(OutboxKind.SUMMARY_PAGE, MANAGER, "summary:x:1", as_payload(page))
+    # The health report's chart and a CSV summary, as their commands queue them (uploaded, then posted).
+    lines = {"frequency": 3.0, "tone": 0.5, "coverage": 0.8, "feedback": 0.5, "fatigue": 0.5, "contact_gap": 14.0}
+    chart = health_chart([(r1, {s: [1.0, 2.0] for s in lines}, lines)], now, ZoneInfo("UTC"))
+    assert chart is not None
+    enqueue(OutboxKind.HEALTH_CHART, MANAGER, "health_chart:x", {"chart": to_payload(chart)})
+    enqueue(OutboxKind.SUMMARY_CSV, MANAGER, "summary_csv:x", {"reps": [], "weeks": 4, "until": now.isoformat(),
+                                                                "default_zone": "UTC"})
     return rows
 
 

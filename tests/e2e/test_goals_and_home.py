@@ -71,7 +71,7 @@ def test_app_home_shows_goals_next_checkin_and_escapes_them(bot: BotHarness) -> 
     text = str(home["blocks"])
     assert "Win &lt;!channel&gt; &amp; &lt;https://evil|click&gt;" in text
     assert "<!channel>" not in text and "<https://evil" not in text
-    assert "Next check-in: Mon 02 Mar, 10:00 PST" in text
+    assert "Next check-in: <!date^1772474400^{date_short_pretty} {time}|Mon 02 Mar, 10:00 PST>" in text
     bot.sandbox.assert_no_violations()
 
 

@@ -31,6 +31,16 @@ def test_summary_takes_reps_and_weeks() -> None:
     assert parse("summary").weeks == 4
 
 
+@pytest.mark.parametrize("text,reps,weeks", [
+    ("summary csv", (), 4), ("summary 2w csv", (), 2), ("summary CSV 3w", (), 3),
+    ("summary <@U0REP1> csv", ("U0REP1",), 4),
+])
+def test_summary_csv_comes_before_or_after_the_period(text: str, reps: tuple[str, ...], weeks: int) -> None:
+    command = parse(text)
+    assert (command.reps, command.weeks, command.extra) == (reps, weeks, {"format": "csv"})
+    assert parse("summary 2w").extra == {}
+
+
 @pytest.mark.parametrize("text,days,until", [
     ("pause 3d", 3, None), ("pause 2w", 14, None), ("pause 2026-04-01", None, dt.date(2026, 4, 1)),
 ])
@@ -59,6 +69,8 @@ def test_cadence_proposals_parse(text: str, every: str, day: str | None, time: s
     ("pause 999d", "180 days"),
     ("summary 99w", "52w"),
     ("summary @ana", "couldn't read"),
+    ("summary csv csv", "once"),
+    ("summary csv pdf", "couldn't read"),
     ("ask", "name a rep"),
     ("ask ana how is it going", "mention them with @"),
     ("ask <@U0REP1>", "write the question"),

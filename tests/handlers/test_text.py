@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from handlers.text import escape, excerpt, local_time, quote_goal, unescape
+from handlers.text import escape, excerpt, local_time, quote_goal, slack_time, unescape
 
 
 def test_escape_neutralises_mentions_links_and_broadcasts() -> None:
@@ -42,3 +42,10 @@ def test_fit_never_leaves_half_an_entity() -> None:
 
     out = fit("ab&amp;cd", 5)
     assert out == "ab…"
+
+
+def test_slack_time_is_a_date_token_whose_fallback_is_in_the_viewers_zone() -> None:
+    moment = dt.datetime(2026, 11, 1, 6, 30, tzinfo=dt.UTC)  # 01:30 EST in New York, after fall-back
+    assert slack_time(moment, "America/New_York") == (
+        "<!date^1793514600^{date_short_pretty} {time}|Sun 01 Nov, 01:30 EST>")
+    assert slack_time(moment, "Europe/Berlin").endswith("|Sun 01 Nov, 07:30 CET>")

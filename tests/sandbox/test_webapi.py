@@ -186,6 +186,22 @@ def test_external_file_upload_stores_bytes_and_shares_them(sb: Sandbox, web: Web
     assert msg.files == [file_id] and msg.text == "Your data"
 
 
+def test_a_private_upload_keeps_its_alt_text_and_is_shown_only_by_a_slack_file_image(
+        sb: Sandbox, web: WebClient) -> None:
+    resp = web.files_upload_v2(content=b"\x89PNG", filename="chart.png", title="Chart", alt_txt="3 of 4 past")
+    [stored] = sb.files
+    assert (stored.alt_txt, stored.channels, stored.completed) == ("3 of 4 past", [], True)
+    assert resp["file"]["permalink"].endswith(f"/{stored.id}/chart.png")
+    assert sb.dms_to("U0REP1") == []
+    image = {"type": "image", "slack_file": {"id": stored.id}, "alt_text": "3 of 4 past"}
+    web.chat_postMessage(channel="U0REP1", text="chart", blocks=[image])
+    [shown] = sb.dms_to("U0REP1")[0].blocks or []
+    assert shown["slack_file"] == {"id": stored.id}
+    with pytest.raises(SlackApiError) as err:
+        web.chat_postMessage(channel="U0REP1", text="chart", blocks=[{**image, "slack_file": {"id": "F0NOPE"}}])
+    assert err.value.response["error"] == "invalid_blocks"
+
+
 def test_apps_connections_open_needs_an_app_token(sb: Sandbox, web: WebClient) -> None:
     app_web = WebClient(token=sb.app_token, base_url=sb.api_url)
     assert app_web.apps_connections_open(app_token=sb.app_token)["url"].startswith("ws://127.0.0.1:")

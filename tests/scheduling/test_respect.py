@@ -35,8 +35,8 @@ def test_every_kind_of_message_has_a_respect_rule() -> None:
 
 
 def test_only_direct_replies_to_a_persons_own_action_go_at_once() -> None:
-    assert {k for k, rule in RULES.items() if rule is Rule.AT_ONCE} == {OutboxKind.CHECKIN_NOW,
-                                                                        OutboxKind.SUMMARY_PAGE}
+    assert {k for k, rule in RULES.items() if rule is Rule.AT_ONCE} == {
+        OutboxKind.CHECKIN_NOW, OutboxKind.SUMMARY_PAGE, OutboxKind.HEALTH_CHART, OutboxKind.SUMMARY_CSV}
 
 
 def test_only_silent_edits_of_what_the_recipient_already_has_go_at_once_otherwise() -> None:
