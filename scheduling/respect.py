@@ -48,6 +48,7 @@ RULES: Mapping[OutboxKind, Rule] = {
     OutboxKind.CONTACT_GAP: Rule.RECIPIENT_HOURS,
     OutboxKind.TEAM_DIGEST: Rule.RECIPIENT_HOURS,
     OutboxKind.SUMMARY_PAGE: Rule.AT_ONCE,  # the manager just asked for this summary
+    OutboxKind.HELP_NUDGE: Rule.RECIPIENT_HOURS,  # the manager's day, like a drift warning
 }
 
 

@@ -16,6 +16,7 @@ from handlers import (
     errors,
     events,
     guard_actions,
+    help_actions,
     home,
     manager_actions,
     observe,
@@ -82,4 +83,5 @@ def build_app(services: Services, process_before_response: bool = False) -> App:
     home.register(app)
     manager_actions.register(app)
     guard_actions.register(app)
+    help_actions.register(app)
     return app

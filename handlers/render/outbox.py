@@ -18,9 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coaching.drift_model import SignalReading
+from coaching.summary import HelpFact
 from handlers.render import manager as render
 from handlers.render.checkin import prompt_text, reminder
 from handlers.render.guard import warning_dm
+from handlers.render.help import nudge_message
 from handlers.render.summary import name_of
 from handlers.text import escape, local_time
 from storage.models import (
@@ -30,6 +32,8 @@ from storage.models import (
     CheckInState,
     CoachingNote,
     Goal,
+    HelpRequest,
+    HelpState,
     Membership,
     OutboxKind,
 )
@@ -59,6 +63,8 @@ EVENT_TYPES: Mapping[OutboxKind, str] = {
     OutboxKind.CONTACT_GAP: "contact_gap",
     OutboxKind.TEAM_DIGEST: "team_digest",
     OutboxKind.SUMMARY_PAGE: "team_digest",
+    # A reminder about an answer already passed on (its help request): the answer's own type.
+    OutboxKind.HELP_NUDGE: "checkin_answer",
 }
 
 
@@ -178,6 +184,20 @@ def _digest(session: Session, row: Claimed) -> Message | None:
     return render.digest_message(row.recipient, row.recipient, [relayed(session, a) for a in answers], label)
 
 
+def _help_nudge(session: Session, row: Claimed) -> Message | None:
+    found = session.get(HelpRequest, int(row.payload["help_id"]))
+    if found is None or found.team_id != row.team_id or found.state != HelpState.OPEN:
+        return None  # answered, resolved or cleared meanwhile: no nudge needed
+    goal = session.get(Goal, found.goal_id) if found.goal_id is not None else None
+    answer = session.scalar(select(Answer).where(Answer.checkin_id == found.checkin_id))
+    item = HelpFact(id=found.id, rep_id=found.rep_id, checkin_id=found.checkin_id,
+                    goal_text=goal.text if goal is not None else None, detail=found.detail,
+                    created_at=found.created_at, answer_id=answer.id if answer else None,
+                    answer_text=answer.text if answer else None)
+    return nudge_message(row.recipient, _name(session, row, found.rep_id), item, int(row.payload["days"]),
+                         str(row.payload["zone"]), found.goal_id)
+
+
 def _prerendered(session: Session, row: Claimed) -> Message | None:
     """A message its listener rendered already (a long summary page): posted as it is."""
     message = dict(row.payload["message"])
@@ -198,6 +218,7 @@ RENDERERS: Mapping[OutboxKind, Renderer] = {
     OutboxKind.CONTACT_GAP: _warning,
     OutboxKind.TEAM_DIGEST: _digest,
     OutboxKind.SUMMARY_PAGE: _prerendered,
+    OutboxKind.HELP_NUDGE: _help_nudge,
 }
 
 

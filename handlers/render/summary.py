@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 )
 
 from coaching.summary import OrgAggregates, RepSummary, TeamSummary, paginate, percent
+from handlers.render.help import help_blocks
 from handlers.text import fit, safe
 
 ROWS_PER_PAGE = 40  # plus a header, the team section, a divider and a footer: well under 50 blocks
@@ -108,15 +109,16 @@ def _fallback(team: TeamSummary, rows: tuple[RepSummary, ...], page: int, pages:
     return "\n".join(lines)
 
 
-def summary_pages(team: TeamSummary, title: str) -> list[Page]:
-    """The summary as one or more messages; the first carries the team header."""
+def summary_pages(team: TeamSummary, title: str, zone: str = "UTC") -> list[Page]:
+    """The summary as one or more messages; the first carries the team header, then any open
+    requests for help (so they are the first thing a manager reads), in the manager's `zone`."""
     rendered = [rep_row(r) for r in team.reps]
     ranges = paginate([len(r) for r in rendered], ROWS_PER_PAGE, CHARS_PER_PAGE)
     pages: list[Page] = []
     for number, (start, end) in enumerate(ranges, 1):
         blocks: list[Block] = []
         if number == 1:
-            blocks += [HeaderBlock(text=title[:150]),
+            blocks += [HeaderBlock(text=title[:150]), *help_blocks(team.help_requests, zone),
                        SectionBlock(text=MarkdownTextObject(text=team_section(team))), DividerBlock()]
         blocks += [SectionBlock(text=MarkdownTextObject(text=text)) for text in rendered[start:end]]
         if not rendered and number == 1:
