@@ -90,7 +90,7 @@ def nudge_message(manager_id: str, rep_name: str, item: HelpFact, working_days: 
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=fit(text + "\n" + help_line(rep_name, item, zone)))),
                            manager_buttons(item)]
     return message(manager_id, text, blocks, metadata(
-        "checkin_answer", checkin_id=item.checkin_id, rep=item.rep_id, manager=manager_id, goal_id=goal_id,
+        "checkin_reminder", checkin_id=item.checkin_id, rep=item.rep_id, manager=manager_id, goal_id=goal_id,
         answer_id=item.answer_id, help_id=item.id))
 
 

@@ -63,8 +63,8 @@ EVENT_TYPES: Mapping[OutboxKind, str] = {
     OutboxKind.CONTACT_GAP: "contact_gap",
     OutboxKind.TEAM_DIGEST: "team_digest",
     OutboxKind.SUMMARY_PAGE: "team_digest",
-    # A reminder about an answer already passed on (its help request): the answer's own type.
-    OutboxKind.HELP_NUDGE: "checkin_answer",
+    # A gentle reminder, to the manager, of a help request on a check-in (not a second relay).
+    OutboxKind.HELP_NUDGE: "checkin_reminder",
 }
 
 
