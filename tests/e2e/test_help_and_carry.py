@@ -174,3 +174,64 @@ def test_unticking_help_in_the_form_clears_it(bot: BotHarness, clock: ManualCloc
     with bot.services.sessions.begin() as session:
         assert session.scalar(select(HelpRequest.state).where(HelpRequest.checkin_id == checkin.id)) == "withdrawn"
         assert session.scalar(select(Answer.help_wanted)) is False
+
+
+def answered_message(bot: BotHarness, checkin: CheckIn) -> Message:
+    found = bot.sandbox.workspace.find(checkin.channel, checkin.message_ts)
+    assert found is not None
+    return found
+
+
+def test_confidence_and_help_are_set_from_the_answered_dm(bot: BotHarness, clock: ManualClock) -> None:
+    checkin = first_checkin(bot, clock)
+    assert bot.slack.dm(REP, "Two demos booked this week.").status == 200
+    with bot.services.sessions.begin() as session:
+        assert session.scalar(select(HelpRequest)) is None
+    message = answered_message(bot, checkin)
+    assert {"checkin_help", "checkin_confidence", "checkin_answer"} <= set(message.action_ids())
+    assert bot.slack.click("checkin_confidence", user=REP, value=f"{checkin.id}:2", message=message).status == 200
+    assert bot.slack.click("checkin_help", user=REP, message=answered_message(bot, checkin)).status == 200
+    with bot.services.sessions.begin() as session:
+        answer = session.scalar(select(Answer))
+        assert answer is not None and (answer.confidence, answer.help_wanted) == (2, True)
+    message = answered_message(bot, checkin)
+    assert "checkin_help_clear" in message.action_ids() and "You asked for help" in str(message.blocks)
+    assert bot.slack.click("checkin_help_clear", user=REP, message=message).status == 200
+    with bot.services.sessions.begin() as session:
+        assert session.scalar(select(HelpRequest.state)) == "withdrawn"
+    bot.sandbox.assert_no_violations()
+
+
+def test_the_rep_edits_the_carried_step_and_the_next_checkin_quotes_the_edit(
+        bot: BotHarness, clock: ManualClock) -> None:
+    checkin = first_checkin(bot, clock)
+    assert bot.slack.dm(REP, "Going to book a demo with their ops team.").status == 200
+    message = answered_message(bot, checkin)
+    assert "Next step noted" in str(message.blocks)
+    assert bot.slack.click("next_step_edit", user=REP, message=message).status == 200
+    modal = bot.sandbox.views_of(REP)[-1]
+    assert modal["callback_id"] == "next_step_submit"
+    assert bot.slack.submit_view(modal, {"next_step": {"next_step_text": "book the demo for <!channel> ops"}},
+                                 user=REP).status == 200
+    run_hourly(bot, clock, 24 * 7)
+    question = prompts(bot, REP)[-1].blocks[0]["text"]["text"]
+    assert "book the demo for &lt;!channel&gt; ops" in question, "the rep's words are quoted, escaped"
+
+
+def test_another_reps_checkin_or_request_is_refused(bot: BotHarness, clock: ManualClock) -> None:
+    checkin = first_checkin(bot, clock)
+    assert bot.slack.dm(REP, ANSWER).status == 200
+    # Another rep clicking "I'd like help" with this check-in's id changes nothing.
+    assert bot.slack.click("checkin_help_clear", user="U0REP1", value=str(checkin.id),
+                           message=answered_message(bot, checkin)).status == 200
+    with bot.services.sessions.begin() as session:
+        request = session.scalar(select(HelpRequest))
+        assert request is not None and request.state == "open"
+        help_id = request.id
+    # A manager who doesn't manage this rep can't resolve it.
+    assert bot.slack.slash("summary", user=MANAGER).status == 200
+    summary = bot.sandbox.ephemerals_to(MANAGER)[-1]
+    assert bot.slack.click("help_resolve", user="U0OTHERMGR", value=str(help_id), message=summary).status == 200
+    with bot.services.sessions.begin() as session:
+        assert session.scalar(select(HelpRequest.state)) == "open"
+    assert "can't share that" in bot.sandbox.ephemerals_to("U0OTHERMGR")[-1].text
