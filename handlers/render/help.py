@@ -54,8 +54,8 @@ def help_line(rep_name: str, item: HelpFact, zone: str) -> str:
     return line + f" _(asked {local_time(item.created_at, zone)})_"
 
 
-def help_section(requests: Sequence[tuple[str, HelpFact]], zone: str) -> str:
-    count = len(requests)
+def help_section(requests: Sequence[tuple[str, HelpFact]], zone: str, total: int | None = None) -> str:
+    count = len(requests) if total is None else total
     head = f":raising_hand: *{count} open request{'s' if count != 1 else ''} for help*"
     return fit("\n".join([head, *(help_line(name, item, zone) for name, item in requests)]))
 
@@ -73,7 +73,7 @@ def help_blocks(requests: Sequence[tuple[str, HelpFact]], zone: str, limit: int 
     """The top of the manager's summary and App Home: each open request with its buttons."""
     if not requests:
         return []
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=help_section(requests[:limit], zone)))]
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=help_section(requests[:limit], zone, len(requests))))]
     blocks += [manager_buttons(item) for _, item in requests[:limit]]
     if len(requests) > limit:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
@@ -153,3 +153,14 @@ def step_modal(answer_id: int, step: str | None) -> View:
 
 def read_step(values: dict[str, Any]) -> str:
     return str(((values.get(STEP_BLOCK) or {}).get(STEP_INPUT) or {}).get("value") or "").strip()
+
+
+def home_steps(steps: Sequence[tuple[int, str]]) -> list[Block]:
+    """The rep's App Home: the next steps their next check-ins will ask about, each editable."""
+    if not steps:
+        return []
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text="*Next steps I'll ask you about*"))]
+    for answer_id, step in steps[:3]:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"• “{safe(step, 300)}”")))
+        blocks.append(ActionsBlock(block_id=f"home_step_{answer_id}", elements=step_buttons(answer_id)))
+    return blocks

@@ -23,6 +23,8 @@ from handlers.render.help import help_blocks
 from handlers.text import fit, safe
 
 ROWS_PER_PAGE = 40  # plus a header, the team section, a divider and a footer: well under 50 blocks
+# Open requests for help listed (with their buttons) on page 1: with 40 rows, still 50 blocks at most.
+HELP_SHOWN = 4
 CHARS_PER_PAGE = 20000
 FALLBACK_CHARS = 2500
 NAME_CHARS = 60
@@ -118,7 +120,7 @@ def summary_pages(team: TeamSummary, title: str, zone: str = "UTC") -> list[Page
     for number, (start, end) in enumerate(ranges, 1):
         blocks: list[Block] = []
         if number == 1:
-            blocks += [HeaderBlock(text=title[:150]), *help_blocks(team.help_requests, zone),
+            blocks += [HeaderBlock(text=title[:150]), *help_blocks(team.help_requests, zone, HELP_SHOWN),
                        SectionBlock(text=MarkdownTextObject(text=team_section(team))), DividerBlock()]
         blocks += [SectionBlock(text=MarkdownTextObject(text=text)) for text in rendered[start:end]]
         if not rendered and number == 1:

@@ -29,7 +29,7 @@ from handlers.notify import queue_relays
 from handlers.render import message, metadata
 from handlers.render.outbox import as_payload
 from sandbox import Sandbox
-from storage import guard, lifecycle, outbox
+from storage import conversation, guard, lifecycle, outbox
 from storage.db import insert_ignore
 from storage.models import (
     Answer,
@@ -162,6 +162,13 @@ def queue_every_kind(session: Session, team: str, now: dt.datetime) -> dict[Outb
     # A page of a long summary, rendered by its listener.
     page = message(MANAGER, "Your team (1/2)", [], metadata("team_digest", manager=MANAGER, page=1, pages=2))
     enqueue(OutboxKind.SUMMARY_PAGE, MANAGER, "summary:x:1", as_payload(page))
+    # The one nudge about a help request still open, as the help-nudge step queues it.
+    helped = session.get(CheckIn, answered)
+    assert helped is not None and conversation.ask(session, helped, "words", now, "blocked on legal")
+    request = conversation.request_of(session, answered)
+    assert request is not None
+    enqueue(OutboxKind.HELP_NUDGE, MANAGER, f"help_nudge:{request.id}:{MANAGER}",
+            {"help_id": request.id, "days": 2, "zone": "UTC"})
     return rows
 
 

@@ -235,3 +235,31 @@ def test_another_reps_checkin_or_request_is_refused(bot: BotHarness, clock: Manu
     with bot.services.sessions.begin() as session:
         assert session.scalar(select(HelpRequest.state)) == "open"
     assert "can't share that" in bot.sandbox.ephemerals_to("U0OTHERMGR")[-1].text
+
+
+def test_the_rep_drops_a_carried_step_from_app_home(bot: BotHarness, clock: ManualClock) -> None:
+    first_checkin(bot, clock)
+    assert bot.slack.dm(REP, "Next step: send the revised quote.").status == 200
+    assert bot.slack.open_home(REP).status == 200
+    home = bot.sandbox.home_of(REP)
+    assert home is not None and "Next steps I'll ask you about" in str(home["blocks"])
+    assert "“send the revised quote”" in str(home["blocks"])
+    assert bot.slack.click("next_step_drop", user=REP, view=home).status == 200
+    assert "Next steps I'll ask you about" not in str(bot.sandbox.home_of(REP))
+    run_hourly(bot, clock, 24 * 7)
+    assert "send the revised quote" not in prompts(bot, REP)[-1].blocks[0]["text"]["text"]
+
+
+def test_help_asked_with_the_button_stays_ticked_when_the_rep_then_answers_in_the_form(
+        bot: BotHarness, clock: ManualClock) -> None:
+    checkin = first_checkin(bot, clock)
+    assert bot.slack.click("checkin_help", user=REP).status == 200
+    assert bot.slack.click("checkin_answer", user=REP).status == 200
+    modal = bot.sandbox.views_of(REP)[-1]
+    help_block = next(b for b in modal["blocks"] if b.get("block_id") == "help")
+    assert help_block["element"].get("initial_options"), "the form shows the request already made"
+    assert bot.slack.submit_view(modal, {"answer": {"answer_text": "Pricing is tricky"},
+                                         "help": {"help_wanted": ["yes"]}}, user=REP).status == 200
+    with bot.services.sessions.begin() as session:
+        assert session.scalar(select(HelpRequest.state).where(HelpRequest.checkin_id == checkin.id)) == "open"
+        assert session.scalar(select(Answer.help_wanted)) is True
