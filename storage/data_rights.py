@@ -16,6 +16,7 @@ from storage.models import (
     CheckIn,
     CoachingNote,
     Goal,
+    HelpRequest,
     ManagerQuestion,
     Membership,
     Team,
@@ -102,6 +103,8 @@ def forget_answers(session: Session, team_id: str, rep_id: str) -> tuple[int, li
 
     Check-ins stay (they record what the bot sent, not what the rep said); notes lose their link.
     """
+    # A help request holds the rep's own words too (what they were blocked on): it goes with them.
+    session.execute(delete(HelpRequest).where(HelpRequest.team_id == team_id, HelpRequest.rep_id == rep_id))
     ids = list(session.scalars(select(Answer.id).where(Answer.team_id == team_id, Answer.rep_id == rep_id)))
     if not ids:
         return 0, []

@@ -263,3 +263,16 @@ def test_help_asked_with_the_button_stays_ticked_when_the_rep_then_answers_in_th
     with bot.services.sessions.begin() as session:
         assert session.scalar(select(HelpRequest.state).where(HelpRequest.checkin_id == checkin.id)) == "open"
         assert session.scalar(select(Answer.help_wanted)) is True
+
+
+def test_forget_takes_the_reps_words_in_a_help_request_with_the_answers(bot: BotHarness, clock: ManualClock) -> None:
+    first_checkin(bot, clock)
+    assert bot.slack.dm(REP, ANSWER).status == 200
+    assert bot.slack.slash("forget", user=REP).status == 200
+    assert bot.slack.click("forget_confirm", user=REP, message=bot.sandbox.ephemerals_to(REP)[-1]).status == 200
+    with bot.services.sessions.begin() as session:
+        assert session.scalar(select(HelpRequest)) is None
+    assert bot.slack.slash("summary", user=MANAGER).status == 200
+    assert "legal review" not in str(bot.sandbox.ephemerals_to(MANAGER)[-1].blocks)
+    run_hourly(bot, clock, 24 * 5)
+    assert nudges(bot, MANAGER) == []
