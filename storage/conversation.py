@@ -100,13 +100,21 @@ def read_answer(session: Session, checkin: CheckIn, answer: Answer, source: str,
         ask(session, checkin, "form", now)
     elif help_wanted is False:
         withdraw(session, checkin, now)
-    elif source != "modal" and (words := help_request(answer.text)) is not None:
+    elif source != "modal" and request_of(session, checkin.id) is None \
+            and (words := help_request(answer.text)) is not None:
+        # Only a first reading: once the rep undid it (or a manager answered it), an edit of the
+        # same words doesn't bring it back; the button does.
         ask(session, checkin, "words", now, words)
     found = request_of(session, checkin.id)
     answer.help_wanted = found is not None and found.state == HelpState.OPEN
     step = next_step(answer.text)
     if step is not None and answer.next_step_state != StepState.CARRIED and step != answer.next_step:
         answer.next_step, answer.next_step_state = step, StepState.PENDING
+        if answer.goal_id is not None:  # the newest step on a goal is the one worth asking about
+            session.execute(update(Answer).where(
+                Answer.team_id == answer.team_id, Answer.rep_id == answer.rep_id, Answer.goal_id == answer.goal_id,
+                Answer.id != answer.id, Answer.next_step_state == StepState.PENDING)
+                .values(next_step_state=StepState.SUPERSEDED).execution_options(synchronize_session="fetch"))
 
 
 def set_step(session: Session, answer: Answer, text: str | None) -> None:

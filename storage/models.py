@@ -474,6 +474,7 @@ class StepState(StrEnum):
     PENDING = "pending"  # named, waiting for the next check-in on its goal
     CARRIED = "carried"  # quoted by that check-in
     DROPPED = "dropped"  # the rep dropped it
+    SUPERSEDED = "superseded"  # a later answer on the same goal named a newer step
 
 
 class HelpRequest(Base):

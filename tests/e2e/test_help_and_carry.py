@@ -276,3 +276,14 @@ def test_forget_takes_the_reps_words_in_a_help_request_with_the_answers(bot: Bot
     assert "legal review" not in str(bot.sandbox.ephemerals_to(MANAGER)[-1].blocks)
     run_hourly(bot, clock, 24 * 5)
     assert nudges(bot, MANAGER) == []
+
+
+def test_an_edit_of_the_same_words_does_not_bring_back_an_undone_request(bot: BotHarness, clock: ManualClock) -> None:
+    checkin = first_checkin(bot, clock)
+    assert bot.slack.dm(REP, ANSWER).status == 200
+    [confirmation] = [e for e in bot.sandbox.ephemerals_to(REP) if "request for help" in e.text]
+    assert bot.slack.click("checkin_help_clear", user=REP, message=confirmation).status == 200
+    assert bot.slack.dm(REP, ANSWER + " Also the deck is ready.", thread_ts=checkin.message_ts).status == 200
+    with bot.services.sessions.begin() as session:
+        assert session.scalar(select(HelpRequest.state)) == "withdrawn"
+    assert len([e for e in bot.sandbox.ephemerals_to(REP) if "request for help" in e.text]) == 1
