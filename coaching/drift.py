@@ -35,6 +35,7 @@ from coaching.drift_model import (
     SIGNALS,
     AnswerRecord,
     DriftState,
+    HelpRecord,
     ManagerQuestion,
     PairHistory,
     PriorWarning,
@@ -54,6 +55,7 @@ __all__ = [
     "SIGNALS",
     "AnswerRecord",
     "DriftState",
+    "HelpRecord",
     "ManagerQuestion",
     "PairHistory",
     "PriorWarning",
@@ -212,6 +214,7 @@ def next_change(
         # The contact gap grows by itself: it also leaves its re-arm level at a fixed moment.
         thresholds.contact_gap_days * thresholds.hysteresis, *also_days))}
     events = [t.at for t in history.touches] + [q.at for q in history.questions] + [o.at for o in history.outcomes]
+    events += [h.asked_at for h in history.help_requests]
     for answer in history.answers:
         events.append(answer.asked_at)
         if answer.answered_at is not None:

@@ -82,6 +82,21 @@ class AnswerRecord:
 
 
 @dataclass(frozen=True)
+class HelpRecord:
+    """A rep's request for help (issue 13); ``answered`` = a manager responded or resolved it.
+
+    In the feedback signal it weighs like an answer of its own: answered, it counts as a response;
+    left open, it counts against. One the rep cleared is not recorded at all.
+    """
+
+    asked_at: datetime
+    answered: bool
+
+    def __post_init__(self) -> None:
+        require_aware(self.asked_at, "HelpRecord.asked_at")
+
+
+@dataclass(frozen=True)
 class RepOutcome:
     """How a check-in ended for the rep."""
 
@@ -141,6 +156,7 @@ class PairHistory:
     active_goal_count: int
     paused_until: datetime | None = None
     last_contact_at: datetime | None = None
+    help_requests: tuple[HelpRecord, ...] = ()
 
     def __post_init__(self) -> None:
         agreed = self.agreed_touches_per_week
@@ -148,7 +164,7 @@ class PairHistory:
             raise ValueError(f"agreed_touches_per_week must be a finite number >= 0, got {agreed!r}")
         if self.active_goal_count < 0:
             raise ValueError("active_goal_count must not be negative")
-        for name in ("touches", "questions", "answers", "outcomes"):
+        for name in ("touches", "questions", "answers", "outcomes", "help_requests"):
             _as_tuple(self, name)
         if self.paused_until is not None:
             require_aware(self.paused_until, "PairHistory.paused_until")

@@ -200,10 +200,14 @@ def feedback(history: PairHistory, thresholds: Thresholds, now: datetime) -> Sig
         for a in history.answers
         if a.answered_at is not None and _in_window(a.answered_at, now, LOOKBACK_DAYS)
     ]
+    # A request for help weighs like one more answer: answered, a response; left open, one missing.
+    helps = [h for h in history.help_requests if _in_window(h.asked_at, now, LOOKBACK_DAYS)]
+    helped = sum(1 for h in helps if h.answered)
     acknowledged = sum(1 for a in answered if a.acknowledged)
+    items = len(answered) + len(helps)
     # With nothing answered there is nothing left unacknowledged: report the healthy end.
-    share = acknowledged / len(answered) if answered else 1.0
-    breached = len(answered) >= MIN_FEEDBACK_ANSWERS and share < thresholds.min_feedback_share
+    share = (acknowledged + helped) / items if items else 1.0
+    breached = items >= MIN_FEEDBACK_ANSWERS and share < thresholds.min_feedback_share
     if answered:
         observed = (
             f"you acknowledged or replied to {acknowledged} of {_n(len(answered), 'answer')} "
@@ -211,6 +215,8 @@ def feedback(history: PairHistory, thresholds: Thresholds, now: datetime) -> Sig
         )
     else:
         observed = f"no answers in the last {LOOKBACK_DAYS} days"
+    if helps:
+        observed += f", and answered {helped} of {_n(len(helps), 'request')} for help"
     return SignalReading(
         signal="feedback",
         value=share,

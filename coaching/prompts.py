@@ -112,3 +112,23 @@ def validate_prompts(templates: Iterable[object]) -> list[str]:
                 f'ask an open question instead, e.g. "{_EXAMPLE}"'
             )
     return problems
+
+
+# ---- Carry-forward (issue 13): the next check-in on a goal asks how the rep's own next step went ----
+
+STEP = "{step}"
+# Still one open question each; the rep's step is quoted, never turned into a demand for status.
+CARRY_PROMPTS: tuple[str, ...] = (
+    "Last time you named “{step}” as your next step on {goal}. How did it go?",
+    "You mentioned “{step}” as your next step on {goal}. How did it go?",
+)
+
+
+def carry_prompt(rep_key: str, sequence: int, step: str) -> str:
+    """A check-in template (holding ``{goal}`` once) that quotes the rep's step, already escaped.
+
+    The step is the rep's own text, escaped by the caller; braces in it are neutralised so it can
+    never act as the ``{goal}`` slot.
+    """
+    safe_step = step.replace("{", "(").replace("}", ")").replace("“", '"').replace("”", '"')
+    return choose_prompt(rep_key, sequence, CARRY_PROMPTS).replace(STEP, safe_step)

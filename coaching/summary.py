@@ -45,6 +45,20 @@ class AnswerFact:
 
 
 @dataclass(frozen=True)
+class HelpFact:
+    """An open help request (issue 13): shown first to the manager until answered or resolved."""
+
+    id: int
+    rep_id: str
+    checkin_id: int
+    goal_text: str | None
+    detail: str | None  # the rep's words, when read from their reply
+    created_at: dt.datetime
+    answer_id: int | None = None
+    answer_text: str | None = None
+
+
+@dataclass(frozen=True)
 class RepFacts:
     rep_id: str
     name: str
@@ -54,6 +68,7 @@ class RepFacts:
     last_contact: dt.datetime | None = None
     agreed_per_week: float = 1.0
     paused_until: dt.datetime | None = None
+    help_requests: Sequence[HelpFact] = ()  # open ones, whenever asked
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,8 @@ class TeamSummary:
     acknowledged: int
     replied: int
     help_open: int
+    # Every open help request, oldest first, with its rep's name: the top of the summary.
+    help_requests: tuple[tuple[str, HelpFact], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,7 +168,8 @@ def summarise_rep(facts: RepFacts, since: dt.datetime, now: dt.datetime) -> RepS
         goal_text=latest.goal_text if latest else None,
         latest_answer=latest.text if latest else None,
         confidences=confidences[-SHOWN_CONFIDENCES:], trend=trend(confidences),
-        help_open=sum(1 for a in answers if a.help_wanted and not a.noted_by_anyone),
+        # An open request stays open until answered or resolved, however long ago it was asked.
+        help_open=len(facts.help_requests),
         days_since_contact=days_between(facts.last_contact, now), touches=touches,
         agreed_per_week=facts.agreed_per_week,
         paused_now=facts.paused_until is not None and facts.paused_until > now,
@@ -173,6 +191,8 @@ def summarise_team(reps: Sequence[RepFacts], weeks: int, now: dt.datetime) -> Te
         acknowledged=sum(1 for a in answers if a.thanked_by_manager),
         replied=sum(1 for a in answers if a.noted_by_manager),
         help_open=sum(r.help_open for r in rows),
+        help_requests=tuple(sorted(((r.name, h) for r in reps for h in r.help_requests),
+                                   key=lambda item: (item[1].created_at, item[1].id))),
     )
 
 

@@ -170,6 +170,9 @@ class GuardConfig(_Strict):
     # Hold an ad-hoc question for tone only when the classifier is at least this sure it reads as
     # pressure; below it the question goes out with a private hint and does not count against you.
     tone_hold_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.7
+    # A rep's help request their manager hasn't answered after this many of the manager's working
+    # days gets the manager (never the rep) one gentle nudge; 0 turns the nudge off.
+    help_nudge_working_days: Annotated[int, Field(ge=0, le=30)] = 2
 
     @field_validator("status_demand_share", "tone_hold_confidence", mode="before")
     @classmethod

@@ -29,8 +29,9 @@ from handlers.render.checkin import ADD_GOAL, ANSWER, PICK_GOAL, SKIP, SNOOZE
 from handlers.render.goals import ARCHIVE, DOWN, UP, edited_texts, goals_modal
 from handlers.text import slack_time
 from storage import checkins
+from storage.conversation import request_of
 from storage.goals import GoalError, active_goals, archive_goal, move_goal, own_goal
-from storage.models import Answer, CheckIn, User
+from storage.models import Answer, CheckIn, HelpState, User
 from storage.people import ensure_user
 from storage.schedules import schedule_for
 
@@ -77,8 +78,9 @@ def answer_target(session: Session, team_id: str, user_id: str, checkin_id: int)
     if checkin is None or checkin.state in ("scheduled", "sending"):
         return None
     existing = session.scalar(select(Answer).where(Answer.checkin_id == checkin.id))
-    if existing is None:
-        return AnswerTarget(checkin, None, None, False)
+    if existing is None:  # help asked for with the button before answering stays ticked in the form
+        request = request_of(session, checkin.id)
+        return AnswerTarget(checkin, None, None, request is not None and request.state == HelpState.OPEN)
     return AnswerTarget(checkin, existing.text, existing.confidence, existing.help_wanted)
 
 

@@ -116,7 +116,9 @@ def _summary(ctx: SlashContext, reps: list[str], named: list[str], admin_view: b
     team = summarise_team(facts, weeks, now)
     span = f"last {weeks} week{'s' if weeks != 1 else ''}"
     title = f"Your team, {span}" if not named else f"{len(reps)} of your reps, {span}"
-    pages = summary_pages(team, title)
+    with services.sessions.begin() as session:
+        zone = zone_of(get_user(session, ctx.team_id, user_id), services.config).key
+    pages = summary_pages(team, title, zone)
     if len(pages) == 1:
         _say(ctx, pages[0].text, pages[0].blocks)
         return

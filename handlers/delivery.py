@@ -83,7 +83,8 @@ UPDATES = frozenset({OutboxKind.RELAY_REFRESH})
 REPORT_KEYS = {OutboxKind.CHECKIN_PROMPT: "sent", OutboxKind.CHECKIN_NOW: "sent",
                OutboxKind.CHECKIN_REMINDER: "reminders", OutboxKind.TEAM_DIGEST: "digests",
                OutboxKind.DRIFT_WARNING: "drift_warnings", OutboxKind.CONTACT_GAP: "contact_gaps",
-               OutboxKind.MANAGER_QUESTION: "questions", OutboxKind.RETRACT: "retracted"}
+               OutboxKind.MANAGER_QUESTION: "questions", OutboxKind.RETRACT: "retracted",
+               OutboxKind.HELP_NUDGE: "help_nudges"}
 
 
 @dataclass(frozen=True)

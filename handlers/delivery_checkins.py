@@ -15,15 +15,16 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from coaching.prompts import all_prompts, choose_prompt
+from coaching.prompts import all_prompts, carry_prompt, choose_prompt
 from core.config import AdminConfig
 from handlers.render.checkin import checkin_prompt
 from handlers.render.guard import question_dm
+from handlers.text import safe
 from scheduling.plan import MAX_LATENESS
 from scheduling.report import PassReport
-from storage import lifecycle
+from storage import conversation, lifecycle
 from storage.goals import pick_goal
-from storage.models import CheckIn, CheckInKind, Goal, OutboxKind, User
+from storage.models import CheckIn, CheckInKind, Goal, OutboxKind, StepState, User
 from storage.outbox import Claimed
 
 _USERS = cast(Table, User.__table__)
@@ -74,6 +75,8 @@ def prepare(session: Session, config: AdminConfig, team_id: str, rows: list[Clai
         goals.setdefault(loaded.rep_id, []).append(
             _GoalRow(loaded.id, loaded.text, loaded.position, loaded.last_discussed_at))
     templates = all_prompts(config.prompts)
+    # Carry-forward: a step the rep named last time on a goal is what its next check-in asks about.
+    steps = conversation.pending_steps(session, team_id, sorted(rep_ids))
     expired: list[tuple[int, str]] = []
     paused: list[int] = []
     choices: list[tuple[int, str | None, int | None]] = []
@@ -101,7 +104,13 @@ def prepare(session: Session, config: AdminConfig, team_id: str, rows: list[Clai
         rep_goals = goals.get(c.rep_id, [])
         goal = next((g for g in rep_goals if g.id == c.goal_id), None) or pick_goal(rep_goals)
         prompt = c.prompt
-        if prompt is None:
+        carried = steps.pop((c.rep_id, goal.id), None) if goal is not None and prompt is None else None
+        if carried is not None and carried.next_step:
+            # Still one open question, quoting the rep's own words (escaped: they are user text).
+            prompt = carry_prompt(user.slack_id, user.prompt_sequence, safe(carried.next_step, 300))
+            carried.next_step_state, carried.next_step_checkin = StepState.CARRIED, c.id
+        elif prompt is None:
+            carried = None
             sequence = sequences.get(user.slack_id, user.prompt_sequence)
             prompt = choose_prompt(user.slack_id, sequence, templates)
             sequences[user.slack_id] = sequence + 1
@@ -109,7 +118,8 @@ def prepare(session: Session, config: AdminConfig, team_id: str, rows: list[Clai
             goal.last_discussed_at = now
         choices.append((c.id, prompt, goal.id if goal else None))
         decided.messages.append((row, checkin_prompt(c.id, c.rep_id, (goal.id, goal.text) if goal else None,
-                                                     prompt, [(g.id, g.text) for g in rep_goals])))
+                                                     prompt, [(g.id, g.text) for g in rep_goals],
+                                                     step_answer=carried.id if carried is not None else None)))
     report.add("expired", len(expired))
     report.add("paused", len(paused))
     lifecycle.expire(session, expired, now)

@@ -33,12 +33,14 @@ from handlers.cmd_manager import home_section as manager_section
 from handlers.context import services_of
 from handlers.guard_actions import guard_home_section
 from handlers.render.checkin import ADD_GOAL
+from handlers.render.help import home_steps
 from handlers.render.manager import SUMMARY_CSV
 from handlers.sender import SendResult, classify_error
 from handlers.text import MAX_SECTION_CHARS, fit, safe, slack_time
 from scheduling.report import PassReport, pass_token
 from storage import checkins, outbox
 from storage.changes import touch_reps
+from storage.conversation import pending_steps
 from storage.goals import active_goals
 from storage.models import Answer, OutboxKind, User
 from storage.people import ensure_user, managers_of_rep
@@ -78,6 +80,8 @@ def rep_section(session: Session, services: Services, user: User) -> list[Block]
     if recent:
         lines = "\n".join(f"• {slack_time(a.created_at, zone)}: {safe(a.text, 200)}" for a in recent)
         blocks.append(SectionBlock(text=MarkdownTextObject(text=fit(f"*Your recent answers*\n{lines}"))))
+    steps = pending_steps(session, user.team_id, [user.slack_id]).values()
+    blocks += home_steps([(a.id, a.next_step) for a in steps if a.next_step])  # carry-forward, editable
     paused = bool(user.paused_until and user.paused_until > now)
     blocks.append(ActionsBlock(block_id="home_rep_actions", elements=[
         ButtonElement(text="Add or edit goals", action_id=ADD_GOAL, value="home"),

@@ -33,7 +33,7 @@ from handlers.render.summary import name_of
 from handlers.text import slack_time
 from handlers.zones import fill_names
 from scheduling.plan import MAX_LATENESS
-from storage import outbox
+from storage import conversation, outbox
 from storage.changes import touch_reps
 from storage.models import Answer, CadenceAgreement, CheckIn, CoachingNote, Membership, OutboxKind, Team
 from storage.ownership import owned
@@ -151,6 +151,7 @@ def thanks(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, 
                 session.add(CoachingNote(team_id=services.team_id, answer_id=answer_id, manager_id=manager, rep_id=rep,
                                          kind="thanks", text=None, created_at=services.now()))
                 touch_reps(session, services.team_id, [rep])  # a manager's response counts for the guard
+                conversation.responded(session, answer, manager, services.now())  # closes a help request
                 queued = outbox.enqueue(session, team_id=services.team_id, kind=OutboxKind.THANKS, recipient=rep,
                                         dedupe_key=f"thanks:{answer_id}:{manager}", now=services.now(),
                                         payload={"manager": manager, "checkin_id": answer.checkin_id,
@@ -196,6 +197,7 @@ def submit_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: We
             session.add(written)
             session.flush()
             touch_reps(session, services.team_id, [rep])
+            conversation.responded(session, answer, manager, services.now())  # closes a help request
             queued = outbox.enqueue(session, team_id=services.team_id, kind=OutboxKind.COACHING_NOTE, recipient=rep,
                                     dedupe_key=f"note:{written.id}", now=services.now(),
                                     payload={"note_id": written.id, "checkin_id": answer.checkin_id,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from core.services import Services
 from scheduling.digests import enqueue_digests
 from scheduling.followups import enqueue_reminders
+from scheduling.help_nudges import enqueue_help_nudges
 from scheduling.plan import plan_next
 from scheduling.report import PassReport
 from scheduling.warnings import enqueue_warnings
@@ -30,7 +31,8 @@ def plan_checkins(services: Services, now: dt.datetime, report: PassReport) -> N
 # see what was just delivered (a check-in sent this minute closes a contact gap). Listed here
 # rather than registered by the listeners, so `checkin-bot dispatch` (which builds no Bolt app)
 # runs exactly the same pass as `serve`.
-FOLLOW_UP_STEPS: tuple[PassStep, ...] = (enqueue_reminders, enqueue_warnings, enqueue_digests)
+FOLLOW_UP_STEPS: tuple[PassStep, ...] = (enqueue_reminders, enqueue_warnings, enqueue_digests,
+                                         enqueue_help_nudges)
 
 
 def plan_follow_ups(services: Services, now: dt.datetime, report: PassReport) -> None:

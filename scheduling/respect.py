@@ -61,6 +61,7 @@ RULES: Mapping[OutboxKind, Rule] = {
     # just asked for: replies to their own request, about their own team, landing in their own DM.
     OutboxKind.HEALTH_CHART: Rule.AT_ONCE,
     OutboxKind.SUMMARY_CSV: Rule.AT_ONCE,
+    OutboxKind.HELP_NUDGE: Rule.RECIPIENT_HOURS,  # the manager's day, like a drift warning
 }
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from storage import lifecycle, outbox
+from storage import conversation, lifecycle, outbox
 from storage.changes import touch_reps
 from storage.db import insert_ignore
 from storage.models import Answer, CheckIn, CheckInState, ProcessedEvent, User
@@ -52,8 +52,12 @@ def checkin_by_message(session: Session, team_id: str, rep_id: str, ts: str) -> 
 
 def record_answer(session: Session, checkin: CheckIn, text: str, source: str, now: dt.datetime,
                   event_id: str | None = None, confidence: int | None = None,
-                  help_wanted: bool = False, message_ts: str | None = None) -> Recorded:
-    """Store (or, when the rep edits, update) the one answer of a check-in."""
+                  help_wanted: bool | None = None, message_ts: str | None = None) -> Recorded:
+    """Store (or, when the rep edits, update) the one answer of a check-in.
+
+    `help_wanted` is the form's explicit choice (None from a DM: only clear wording opens a request;
+    see `storage.help.read_answer`, which also notes a next step the answer names).
+    """
     text = text.strip()
     if not text:
         raise CheckInError("Your answer was empty, so I didn't save anything.")
@@ -68,19 +72,20 @@ def record_answer(session: Session, checkin: CheckIn, text: str, source: str, no
             return Recorded(existing, created=False)
         existing.text, existing.updated_at, existing.source = text, now, source
         existing.confidence = confidence if confidence is not None else existing.confidence
-        existing.help_wanted = help_wanted or existing.help_wanted
         existing.event_id = event_id or existing.event_id
         existing.message_ts = message_ts or existing.message_ts
+        conversation.read_answer(session, checkin, existing, source, help_wanted, now)
         return Recorded(existing, created=False)
     if not lifecycle.answer(session, checkin.id, now):
         # Only a check-in that reached the rep can be answered; an upcoming one stays upcoming.
         raise CheckInError("This check-in hasn't reached you yet, so there's nothing to answer. "
                            "Nothing was saved.")
     answer = Answer(team_id=checkin.team_id, checkin_id=checkin.id, rep_id=checkin.rep_id,
-                    goal_id=checkin.goal_id, text=text, confidence=confidence, help_wanted=help_wanted,
+                    goal_id=checkin.goal_id, text=text, confidence=confidence, help_wanted=False,
                     source=source, event_id=event_id, created_at=now, updated_at=now, message_ts=message_ts)
     session.add(answer)
     session.flush()
+    conversation.read_answer(session, checkin, answer, source, help_wanted, now)
     session.refresh(checkin)
     return Recorded(answer, created=True)
 

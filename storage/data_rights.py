@@ -20,6 +20,7 @@ from storage.models import (
     CheckIn,
     CoachingNote,
     Goal,
+    HelpRequest,
     ManagerQuestion,
     Membership,
     OutboxKind,
@@ -165,6 +166,8 @@ def forget_rep(session: Session, team_id: str, rep_id: str, page_block_id: str,
     Summary pages hold their rendered blocks in the outbox: the rep's row (block `page_block_id`) is
     replaced by `page_replacement` there now, so no stored row keeps their words.
     """
+    # A help request holds the rep's own words too (what they were blocked on): it goes with them.
+    session.execute(delete(HelpRequest).where(HelpRequest.team_id == team_id, HelpRequest.rep_id == rep_id))
     stored = stored_of(session, team_id, rep_id)
     ids = set(session.scalars(select(Answer.id).where(Answer.team_id == team_id, Answer.rep_id == rep_id)))
     copies: dict[tuple[str, str], Copy] = {}

@@ -16,12 +16,23 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coaching.drift import AnswerRecord, PairHistory, RepOutcome, Touch
+from coaching.drift import AnswerRecord, HelpRecord, PairHistory, RepOutcome, Touch
 from coaching.drift import ManagerQuestion as DriftQuestion
 from coaching.tone import PRESSURE_LABELS, confident_pressure
 from core.config import AdminConfig
 from storage.guard import TOUCH_KINDS
-from storage.models import Answer, CheckIn, CoachingNote, Goal, ManagerQuestion, Membership, Team, User
+from storage.models import (
+    Answer,
+    CheckIn,
+    CoachingNote,
+    Goal,
+    HelpRequest,
+    HelpState,
+    ManagerQuestion,
+    Membership,
+    Team,
+    User,
+)
 from storage.schedules import schedules_for
 
 # The 28-day look-back plus one 7-day frequency window before it.
@@ -86,6 +97,7 @@ class _Loaded:
     goals: dict[str, list[tuple[int, str]]]
     last_sent: dict[str, dt.datetime]
     starts: dict[tuple[str, str], dt.datetime]
+    helps: dict[str, list[HelpRequest]]
 
 
 def _load(session: Session, team_id: str, reps: list[str], since: dt.datetime, now: dt.datetime) -> _Loaded:
@@ -125,7 +137,13 @@ def _load(session: Session, team_id: str, reps: list[str], since: dt.datetime, n
         .join(Membership, Membership.team_pk == Team.id)
         .where(Team.team_id == team_id, Membership.rep_id.in_(reps), Membership.status == "active")
         .group_by(Team.manager_id, Membership.rep_id)) if at is not None}
-    return _Loaded(users, checkins, answers, acknowledged, questions, owner, goals, last_sent, starts)
+    # Requests for help the rep didn't withdraw: answered (resolved) counts as a response.
+    helps: dict[str, list[HelpRequest]] = defaultdict(list)
+    for request in session.scalars(select(HelpRequest).where(
+            HelpRequest.team_id == team_id, HelpRequest.rep_id.in_(reps), HelpRequest.created_at > since,
+            HelpRequest.created_at <= now, HelpRequest.state != HelpState.WITHDRAWN)):
+        helps[request.rep_id].append(request)
+    return _Loaded(users, checkins, answers, acknowledged, questions, owner, goals, last_sent, starts, helps)
 
 
 def pair_histories(session: Session, config: AdminConfig, team_id: str, pairs: list[tuple[str, str]],
@@ -183,4 +201,6 @@ def _history(data: _Loaded, manager: str, rep: str, user: User | None, agreed: f
     return PairHistory(manager=manager, rep=rep, agreed_touches_per_week=agreed, touches=tuple(touches),
                        questions=tuple(questions), answers=tuple(answers), outcomes=tuple(outcomes),
                        active_goal_count=len(goals), paused_until=user.paused_until if user else None,
-                       last_contact_at=max(contact) if contact else None)
+                       last_contact_at=max(contact) if contact else None,
+                       help_requests=tuple(HelpRecord(asked_at=_utc(h.created_at), answered=h.state == HelpState.RESOLVED)
+                                           for h in data.helps.get(rep, [])))

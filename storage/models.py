@@ -110,6 +110,7 @@ class OutboxKind(StrEnum):
     HOME_REFRESH = "home_refresh"
     HEALTH_CHART = "health_chart"  # the trend chart of the health report the manager asked for
     SUMMARY_CSV = "summary_csv"  # the team's check-ins as a CSV file the manager asked for
+    HELP_NUDGE = "help_nudge"  # one gentle reminder to a manager of a help request left unanswered
 
 
 class OutboxState(StrEnum):
@@ -265,6 +266,10 @@ class Answer(Base):
     # The rep's DM that carried the answer (None for a modal), so an edit or deletion of that DM
     # in Slack can be recognised as being about the answer.
     message_ts: Mapped[str | None] = mapped_column(String(32))
+    # Carry-forward (issue 13): the next step the rep named, quoted by the next check-in on the goal.
+    next_step: Mapped[str | None] = mapped_column(String(400))
+    next_step_state: Mapped[str | None] = mapped_column(String(16))  # a StepState
+    next_step_checkin: Mapped[int | None] = mapped_column(Integer)  # the check-in that quoted it
 
 
 class ManagerQuestion(Base):
@@ -506,3 +511,44 @@ class AnswerPart(Base):
 
 # A reply in a thread is matched to the message it answers by that message's ts.
 Index("ix_outbox_ts", OutboxMessage.team_id, OutboxMessage.ts)
+
+
+# ---- Conversations that don't dead-end (issue 13) -------------------------------------------------
+# Added at the end so the other features' models above stay untouched.
+
+
+class HelpState(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"  # a manager responded (a note, thanks) or marked it resolved
+    WITHDRAWN = "withdrawn"  # the rep cleared it
+
+
+class StepState(StrEnum):
+    PENDING = "pending"  # named, waiting for the next check-in on its goal
+    CARRIED = "carried"  # quoted by that check-in
+    DROPPED = "dropped"  # the rep dropped it
+    SUPERSEDED = "superseded"  # a later answer on the same goal named a newer step
+
+
+class HelpRequest(Base):
+    """A rep's request for help on one check-in (a button, the form, or their own words).
+
+    One row per check-in: clearing and asking again reopen the same row. Answer.help_wanted mirrors
+    "open" for what is rendered from answers (the relayed copy, the form).
+    """
+
+    __tablename__ = "help_requests"
+    __table_args__ = (UniqueConstraint("checkin_id"), Index("ix_help_open", "team_id", "state", "nudged_at"),
+                      Index("ix_help_rep", "team_id", "rep_id", "created_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    rep_id: Mapped[str] = mapped_column(String(32))
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("checkins.id", ondelete="CASCADE"))
+    goal_id: Mapped[int | None] = mapped_column(ForeignKey("goals.id", ondelete="SET NULL"))
+    detail: Mapped[str | None] = mapped_column(String(400))  # the rep's words, when read from a DM
+    source: Mapped[str] = mapped_column(String(16))  # button | form | words
+    state: Mapped[str] = mapped_column(String(16), default=HelpState.OPEN)  # a HelpState
+    created_at: Mapped[dt.datetime]
+    resolved_at: Mapped[dt.datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(32))
+    nudged_at: Mapped[dt.datetime | None]  # when the one nudge to the manager(s) was queued

@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from coaching.summary import AnswerFact, CheckinFact, OrgAggregates, RepFacts, org_aggregates
+from coaching.summary import AnswerFact, CheckinFact, HelpFact, OrgAggregates, RepFacts, org_aggregates
 from coaching.summary_csv import CheckinRow
 from core.config import AdminConfig
+from storage.conversation import open_requests
 from storage.models import Answer, CheckIn, CoachingNote, Goal, ManagerQuestion, Team, User
 from storage.schedules import enrolled_query, schedules_for
 
@@ -92,6 +93,25 @@ def _notes_by(session: Session, team_id: str, manager_id: str, rep_ids: Sequence
     return {rep: when for rep, when in rows if when is not None}
 
 
+def _help(session: Session, team_id: str, rep_ids: Sequence[str]) -> dict[str, list[HelpFact]]:
+    """Each rep's open help requests, whenever asked (open until answered or resolved)."""
+    requests = open_requests(session, team_id, rep_ids)
+    if not requests:
+        return {}
+    goal_ids = {r.goal_id for r in requests if r.goal_id is not None}
+    goals = dict(session.execute(select(Goal.id, Goal.text).where(Goal.id.in_(goal_ids))).all()) if goal_ids else {}
+    answers = {checkin: (answer_id, text) for checkin, answer_id, text in session.execute(
+        select(Answer.checkin_id, Answer.id, Answer.text).where(Answer.checkin_id.in_([r.checkin_id for r in requests])))}
+    out: dict[str, list[HelpFact]] = defaultdict(list)
+    for r in requests:
+        answer_id, text = answers.get(r.checkin_id, (None, None))
+        out[r.rep_id].append(HelpFact(id=r.id, rep_id=r.rep_id, checkin_id=r.checkin_id,
+                                      goal_text=goals.get(r.goal_id) if r.goal_id is not None else None,
+                                      detail=r.detail, created_at=r.created_at, answer_id=answer_id,
+                                      answer_text=text))
+    return out
+
+
 def _last_sent_before(session: Session, team_id: str, rep_ids: Sequence[str]) -> dict[str, dt.datetime]:
     """Last check-in ever sent, for reps with no contact in the period (rare, so queried apart)."""
     if not rep_ids:
@@ -119,6 +139,7 @@ def rep_facts(session: Session, config: AdminConfig, team_id: str, manager_id: s
         answers[answer.rep_id].append(answer)
     questions = _questions(session, team_id, manager_id, rep_ids, since)
     notes = _notes_by(session, team_id, manager_id, rep_ids, since)
+    help_requests = _help(session, team_id, rep_ids)
     contact: dict[str, dt.datetime] = {}
     for rep in rep_ids:
         moments = [c.sent_at for c in checkins[rep] if c.sent_at is not None and c.sent_at <= now]
@@ -136,7 +157,7 @@ def rep_facts(session: Session, config: AdminConfig, team_id: str, manager_id: s
             rep_id=rep, name=(user.display_name if user and user.display_name else rep),
             checkins=tuple(checkins[rep]), answers=tuple(answers[rep]), questions_sent=len(questions.get(rep, [])),
             last_contact=contact.get(rep), agreed_per_week=agreed,
-            paused_until=user.paused_until if user else None))
+            paused_until=user.paused_until if user else None, help_requests=tuple(help_requests.get(rep, ()))))
     return out
 
 

@@ -16,6 +16,7 @@ from handlers import (
     errors,
     events,
     guard_actions,
+    help_actions,
     home,
     manager_actions,
     observe,
@@ -84,4 +85,5 @@ def build_app(services: Services, process_before_response: bool = False) -> App:
     manager_actions.register(app)
     guard_actions.register(app)
     replies.register(app)
+    help_actions.register(app)
     return app

@@ -36,6 +36,7 @@ class Person:
     voice: tuple[tuple[str, ...], ...] = ()  # canned answers, one tuple per goal
     replies: tuple[str, ...] = ()  # answers to the manager's ad-hoc questions, in order
     plan: tuple[str, ...] = ()  # week by week: dm | thread | modal | help | snooze | skip | late | paused
+    first_answer: str | None = None  # what they write to their first check-in, instead of a canned line
 
 
 MAYA = Person("U0MAYA", "maya", "Maya Okafor", "America/Chicago")
@@ -91,7 +92,10 @@ REPS = (
              "Hit $810k. The NZ partner is sending us leads.",
              "$930k, nearly there. Going after the mining sector next.")),
            ("Back from leave and catching up; the tender shortlist is still on track.",),
-           ("dm", "dm", "paused", "modal", "thread", "dm")),
+           ("dm", "dm", "paused", "modal", "thread", "dm"),
+           # Help asked for in his own words, and a next step his next check-in will ask about.
+           "Tender docs are nearly done, but I'm blocked on the security questionnaire. "
+           "I'll call their procurement lead on Wednesday."),
 )
 PEOPLE = (MAYA, *REPS)
 NOTES = (
@@ -177,6 +181,8 @@ class Story:
     holiday_told: bool = False
     warned: bool = False
     seen: Counter[str] = field(default_factory=Counter)
+    missed_help: bool = False  # Maya has let Kai's first answer (a request for help) go unanswered
+    last_first: set[str] = field(default_factory=set)  # reps whose first answer was given
 
     def __post_init__(self) -> None:
         for rep in REPS:
@@ -238,7 +244,10 @@ class Story:
 
     def finale(self) -> None:
         d = self.demo
-        expected = [("checkin_answer", "answers were not passed on to Maya, so she sent no coaching notes")]
+        expected = [("checkin_answer", "answers were not passed on to Maya, so she sent no coaching notes"),
+                    ("help_nudge", "Kai's unanswered request for help never reached Maya as a nudge")]
+        if self.weeks >= 4:  # Kai is asked about the tender again in week 4 (goals take turns; week 3 he is away)
+            expected.append(("carry_forward", "no check-in asked how a step named last time went"))
         if self.weeks >= 3:  # Maya's over-asking starts in week 3
             expected += [("held", "the tone coach held none of Maya's questions"),
                          ("drift_warning", "no drift warning reached Maya")]
@@ -288,6 +297,8 @@ class Story:
             self._after_reminder(rep, event)
         elif event.who == MAYA.id and kind == "checkin_answer":
             self._acknowledge(event)
+        elif event.who == MAYA.id and kind == "checkin_reminder":
+            self._help_nudge(event)
         elif event.who == MAYA.id and kind == "drift_warning" and not self.warned:
             self.warned = True
             self.demo.say("Maya reads the private warning. Nobody else sees it. She decides to change course:",
@@ -297,6 +308,11 @@ class Story:
         d, now = self.demo, self.demo.now()
         checkin_id = int(event.data["payload"].get("checkin_id", 0))
         self._notice_time(rep, now)
+        if "as your next step on" in event.text and not self.seen["carry_forward"]:
+            self.seen["carry_forward"] += 1
+            d.check(f"Carry-forward: {rep.name.split()[0]}'s check-in quotes the next step he named last time "
+                    "and asks how it went",
+                    ["Still one open question about the goal; he can drop the step with [Drop this step]."])
         week = week_of(now.astimezone(ZoneInfo(rep.tz)).date())
         # Past the scripted weeks everyone simply answers, each in their own way.
         plan = rep.plan[week - 1] if week <= len(rep.plan) else ("dm", "thread", "modal")[week % 3]
@@ -306,6 +322,9 @@ class Story:
         delay = dt.timedelta(minutes=self.rng.randint(*REPLY_MINUTES))
         when = now + delay
         text = self.answer_for(rep, event.text)
+        if rep.first_answer and rep.id not in self.last_first:
+            self.last_first.add(rep.id)
+            text = rep.first_answer
         if plan == "snooze":
             self.snoozed.add(checkin_id)
             d.later(now + dt.timedelta(minutes=self.rng.randint(5, 30)), "snooze",
@@ -359,8 +378,35 @@ class Story:
         text = self.answer_for(rep, self.demo.prompt_text(rep, event))
         self.demo.later(when, "answer", lambda: self.demo.dm(rep, text))
 
+    def _help_nudge(self, event: Event) -> None:
+        """The one nudge about Kai's request: checked, then answered with a note."""
+        d = self.demo
+        self.seen["help_nudge"] += 1
+        if self.seen["help_nudge"] > 1:
+            d.cannot("Maya was nudged twice about one request for help")
+            return
+        local_now = d.now().astimezone(ZoneInfo(MAYA.tz))
+        d.check(f"Help nudge: Maya got one gentle reminder of Kai's request for help, {local_now:%a %H:%M} "
+                "her time, two of her working days after he asked",
+                ["Kai (the rep) got no reminder; a note, a thanks or [Mark resolved] closes it."])
+        note = next((b for b in event.data.get("actions") or [] if b["action_id"] == "answer_reply"), None)
+        if note is None:
+            d.cannot("the help nudge had no [Reply with a note] button")
+            return
+        when = at_desk(MAYA, d.now() + dt.timedelta(minutes=20), self.rng)
+        d.later(when, "note", lambda: d.write_note(
+            MAYA, event, note, "Sorry Kai, I missed this. I know their CISO; I'll intro you today."))
+
     def _acknowledge(self, event: Event) -> None:
         d = self.demo
+        rep_id = event.data["payload"].get("rep")
+        if rep_id == REPS[3].id and not self.missed_help:
+            # Maya misses Kai's first answer, a request for help: the story's help nudge follows.
+            self.missed_help = True
+            self.seen["help_request"] += 1
+            d.say("Maya is at the sales kickoff and misses Kai's answer, although it asks for help "
+                  "(it is at the top of her summary and App Home).")
+            return
         buttons = event.data.get("actions") or []
         note = next((b for b in buttons if re.search(r"note|reply|comment", b["label"], re.I)), None)
         thanks = next((b for b in buttons if re.search(r"thank", b["label"], re.I)), None)

@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 
 from coaching.prompts import NO_GOAL_PROMPT, render_prompt
 from handlers.render import message, metadata
+from handlers.render.help import HELP_ASK, STEP_DROP
 from handlers.text import excerpt, quote_goal, safe
 
 ANSWER, SKIP, SNOOZE, PICK_GOAL, ADD_GOAL = (
@@ -44,6 +45,7 @@ def _label(text: str) -> PlainTextObject:
 
 _ANSWER, _SKIP, _SNOOZE, _ADD_GOAL = (_label("Answer"), _label("Skip this one"), _label("Snooze 2h"),
                                       _label("Add a goal"))
+_HELP = _label("I'd like help")
 _PICKER_PLACEHOLDER = _label("Talk about another goal")
 # The same under every check-in question.
 _CHECKIN_HINT = rendered_once(ContextBlock(elements=[MarkdownTextObject(
@@ -70,6 +72,7 @@ def buttons(checkin_id: int, with_goal: bool) -> list[Block]:
         ButtonElement(text=_ANSWER, action_id=ANSWER, value=value, style="primary"),
         ButtonElement(text=_SKIP, action_id=SKIP, value=value),
         ButtonElement(text=_SNOOZE, action_id=SNOOZE, value=value),
+        ButtonElement(text=_HELP, action_id=HELP_ASK, value=value),  # help from the DM, not only the form
     ]
     if not with_goal:
         elements.append(ButtonElement(text=_ADD_GOAL, action_id=ADD_GOAL, value=value))
@@ -86,12 +89,18 @@ def goal_picker(checkin_id: int, goals: list[tuple[int, str]], current: int | No
 
 
 def checkin_prompt(checkin_id: int, rep_id: str, goal: tuple[int, str] | None, template: str | None,
-                   other_goals: list[tuple[int, str]], channel: str | None = None) -> dict[str, Any]:
+                   other_goals: list[tuple[int, str]], channel: str | None = None,
+                   step_answer: int | None = None) -> dict[str, Any]:
+    """The check-in DM. `step_answer`: the earlier answer whose next step the question quotes,
+    which the rep may drop (the question then becomes an ordinary open one)."""
     goal_id, goal_text = goal if goal else (None, None)
     question = prompt_text(template, goal_text)
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=question))]
     blocks.append(_CHECKIN_HINT)
     blocks += buttons(checkin_id, with_goal=goal is not None)
+    if step_answer is not None:
+        blocks.append(ActionsBlock(block_id=f"checkin_step_{checkin_id}", elements=[
+            ButtonElement(text="Drop this step", action_id=STEP_DROP, value=str(step_answer))]))
     blocks += goal_picker(checkin_id, other_goals, goal_id)
     return message(channel or rep_id, f"Check-in: {plain_prompt(template, goal_text)}", blocks,
                    metadata("checkin_prompt", checkin_id=checkin_id, rep=rep_id, goal_id=goal_id))

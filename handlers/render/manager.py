@@ -28,6 +28,7 @@ from slack_sdk.models.views import View
 
 from coaching.summary import AnswerFact, TeamSummary
 from handlers.render import message, metadata
+from handlers.render.help import help_blocks
 from handlers.render.summary import fit, goal, name_of, safe, team_section
 from handlers.text import slack_time
 
@@ -236,6 +237,7 @@ def home_blocks(team: TeamSummary, awaiting: list[AnswerFact], names: dict[str, 
         blocks.append(SectionBlock(text=MarkdownTextObject(
             text="No one has confirmed joining your team yet. `/checkin team add @rep` invites someone.")))
         return blocks
+    blocks += help_blocks(team.help_requests, zone)  # what most needs the manager comes first
     blocks.append(SectionBlock(text=MarkdownTextObject(text=team_section(team))))
     if awaiting:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="*Latest answers awaiting your thanks or a note*")))

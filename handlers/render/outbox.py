@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from coaching.drift_model import SignalReading
 from coaching.health_chart import alt_text, from_payload, title
+from coaching.summary import HelpFact
 from coaching.summary_csv import to_csv
 from handlers.render import manager as render
 from handlers.render import message as as_message
@@ -30,6 +31,7 @@ from handlers.render.chart import chart_png
 from handlers.render.checkin import prompt_text, reminder
 from handlers.render.guard import warning_dm
 from handlers.render.guard_health import chart_words
+from handlers.render.help import nudge_message
 from handlers.render.replies import note_reply, reply_now
 from handlers.render.summary import name_of
 from handlers.text import escape, local_time
@@ -40,6 +42,8 @@ from storage.models import (
     CheckInState,
     CoachingNote,
     Goal,
+    HelpRequest,
+    HelpState,
     Membership,
     OutboxKind,
     OutboxMessage,
@@ -80,6 +84,8 @@ EVENT_TYPES: Mapping[OutboxKind, str] = {
     # (a drift_warning is a warning the manager didn't ask for).
     OutboxKind.HEALTH_CHART: "team_digest",
     OutboxKind.SUMMARY_CSV: "team_digest",
+    # A gentle reminder, to the manager, of a help request on a check-in (not a second relay).
+    OutboxKind.HELP_NUDGE: "checkin_reminder",
 }
 HEALTH_CHART_FILENAME = "checkin-health.png"
 
@@ -234,6 +240,20 @@ def _digest_of(session: Session, team_id: str, recipient: str, payload: dict[str
     return render.digest_message(recipient, recipient, [relayed(session, a) for a in answers], label)
 
 
+def _help_nudge(session: Session, row: Claimed) -> Message | None:
+    found = session.get(HelpRequest, int(row.payload["help_id"]))
+    if found is None or found.team_id != row.team_id or found.state != HelpState.OPEN:
+        return None  # answered, resolved or cleared meanwhile: no nudge needed
+    goal = session.get(Goal, found.goal_id) if found.goal_id is not None else None
+    answer = session.scalar(select(Answer).where(Answer.checkin_id == found.checkin_id))
+    item = HelpFact(id=found.id, rep_id=found.rep_id, checkin_id=found.checkin_id,
+                    goal_text=goal.text if goal is not None else None, detail=found.detail,
+                    created_at=found.created_at, answer_id=answer.id if answer else None,
+                    answer_text=answer.text if answer else None)
+    return nudge_message(row.recipient, _name(session, row, found.rep_id), item, int(row.payload["days"]),
+                         str(row.payload["zone"]), found.goal_id)
+
+
 def _prerendered(session: Session, row: Claimed) -> Message | None:
     """A message its listener rendered already (a long summary page): posted as it is."""
     message = dict(row.payload["message"])
@@ -315,6 +335,7 @@ RENDERERS: Mapping[OutboxKind, Renderer] = {
     OutboxKind.RETRACT: _retract,
     OutboxKind.HEALTH_CHART: _health_chart,
     OutboxKind.SUMMARY_CSV: _summary_csv,
+    OutboxKind.HELP_NUDGE: _help_nudge,
 }
 
 

@@ -19,9 +19,12 @@ from slack_sdk.models.blocks import (
 )
 
 from coaching.summary import OrgAggregates, RepSummary, TeamSummary, paginate, percent
+from handlers.render.help import help_blocks
 from handlers.text import fit, safe
 
 ROWS_PER_PAGE = 40  # plus a header, the team section, a divider and a footer: well under 50 blocks
+# Open requests for help listed (with their buttons) on page 1: with 40 rows, still 50 blocks at most.
+HELP_SHOWN = 4
 CHARS_PER_PAGE = 20000
 FALLBACK_CHARS = 2500
 NAME_CHARS = 60
@@ -112,15 +115,16 @@ def rep_block_id(rep_id: str) -> str:
     return f"summary_rep_{rep_id}"
 
 
-def summary_pages(team: TeamSummary, title: str) -> list[Page]:
-    """The summary as one or more messages; the first carries the team header."""
+def summary_pages(team: TeamSummary, title: str, zone: str = "UTC") -> list[Page]:
+    """The summary as one or more messages; the first carries the team header, then any open
+    requests for help (so they are the first thing a manager reads), in the manager's `zone`."""
     rendered = [rep_row(r) for r in team.reps]
     ranges = paginate([len(r) for r in rendered], ROWS_PER_PAGE, CHARS_PER_PAGE)
     pages: list[Page] = []
     for number, (start, end) in enumerate(ranges, 1):
         blocks: list[Block] = []
         if number == 1:
-            blocks += [HeaderBlock(text=title[:150]),
+            blocks += [HeaderBlock(text=title[:150]), *help_blocks(team.help_requests, zone, HELP_SHOWN),
                        SectionBlock(text=MarkdownTextObject(text=team_section(team))), DividerBlock()]
         # Each rep's row is marked, so `/checkin forget` can take one rep out of a page already posted.
         blocks += [SectionBlock(text=MarkdownTextObject(text=text), block_id=rep_block_id(r.rep_id))

@@ -9,6 +9,7 @@ import pytest
 from coaching.drift import (
     SIGNALS,
     AnswerRecord,
+    HelpRecord,
     ManagerQuestion,
     PairHistory,
     PriorWarning,
@@ -235,6 +236,27 @@ def test_feedback_counts_only_answered_check_ins() -> None:
     unanswered = tuple(AnswerRecord(asked_at=ago(d), answered_at=None, acknowledged=False) for d in (1, 2, 3))
     r = reading("feedback", history(answers=answers(acknowledged=2, total=3) + unanswered))
     assert (r.value, r.breached) == (pytest.approx(2 / 3), False)
+
+
+def test_an_answered_help_request_counts_as_a_response() -> None:
+    # 2 of 4 answers acknowledged is exactly the minimum; a help request answered lifts it to 3 of 5.
+    helped = (HelpRecord(asked_at=ago(2), answered=True),)
+    r = reading("feedback", history(answers=answers(acknowledged=2, total=4), help_requests=helped))
+    assert (r.value, r.breached) == (pytest.approx(3 / 5), False)
+    assert "answered 1 of 1 request for help" in r.observed
+
+
+def test_a_help_request_left_unanswered_counts_against() -> None:
+    # The same 2 of 4 answers, plus a request for help never answered: 2 of 5, under the minimum.
+    waiting = (HelpRecord(asked_at=ago(3), answered=False),)
+    r = reading("feedback", history(answers=answers(acknowledged=2, total=4), help_requests=waiting))
+    assert (r.value, r.breached) == (pytest.approx(2 / 5), True)
+
+
+def test_a_help_request_older_than_the_look_back_is_not_counted() -> None:
+    old = (HelpRecord(asked_at=ago(40), answered=False),)
+    r = reading("feedback", history(answers=answers(acknowledged=2, total=4), help_requests=old))
+    assert (r.value, r.breached) == (0.5, False)
 
 
 # --- fatigue -------------------------------------------------------------------------------------

@@ -96,3 +96,22 @@ def test_choose_prompt_copes_with_duplicates_and_one_template() -> None:
     assert choose_prompt("U1", 3, ["Only {goal}?"]) == "Only {goal}?"
     with pytest.raises(ValueError):
         choose_prompt("U1", 0, [])
+
+
+# ---- carry-forward (issue 13) ----------------------------------------------------------------
+
+from coaching.prompts import CARRY_PROMPTS, carry_prompt  # noqa: E402
+
+
+@pytest.mark.parametrize("template", CARRY_PROMPTS)
+@pytest.mark.parametrize("step", ["call their CFO on Tuesday", "send the revised quote", "book a demo"])
+def test_a_carry_forward_prompt_is_one_open_coaching_question(template: str, step: str) -> None:
+    rendered = render_prompt(template.replace("{step}", step), "*Close the Acme renewal*")
+    assert rendered.count("?") == 1 and step in rendered
+    assert classify(rendered).label == "coaching"
+    assert validate_prompts([template.replace("{step}", step)]) == []
+
+
+def test_a_step_with_braces_cannot_take_the_goal_slot() -> None:
+    template = carry_prompt("U1", 0, "send {goal} to legal")
+    assert template.count("{goal}") == 1 and "(goal)" in template

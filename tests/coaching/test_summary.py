@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from coaching.summary import (
     AnswerFact,
     CheckinFact,
+    HelpFact,
     RepFacts,
     org_aggregates,
     paginate,
@@ -69,11 +70,23 @@ def test_the_reps_own_check_ins_are_not_counted_as_manager_touches() -> None:
     assert summarise_rep(facts, SINCE, NOW).touches == 3
 
 
-def test_help_requests_stay_open_until_a_manager_writes_a_note() -> None:
-    facts = RepFacts(rep_id="U1", name="ana", answers=(
-        answer(1, 1, help_wanted=True), answer(2, 2, help_wanted=True, thanked_by_manager=True),
-        answer(3, 3, help_wanted=True, noted_by_anyone=True)))
+def help_fact(days_ago: float, n: int, rep: str = "U1") -> HelpFact:
+    return HelpFact(id=n, rep_id=rep, checkin_id=n, goal_text=f"goal {n}", detail="blocked on legal",
+                    created_at=NOW - dt.timedelta(days=days_ago))
+
+
+def test_open_help_requests_are_counted_however_long_ago_they_were_asked() -> None:
+    # Open until answered or resolved: one asked 60 days ago (before the period) still counts.
+    facts = RepFacts(rep_id="U1", name="ana", help_requests=(help_fact(1, 1), help_fact(60, 2)))
     assert summarise_rep(facts, SINCE, NOW).help_open == 2
+
+
+def test_the_team_lists_every_open_help_request_oldest_first_with_its_reps_name() -> None:
+    ana = RepFacts(rep_id="U1", name="ana", help_requests=(help_fact(1, 1),))
+    ben = RepFacts(rep_id="U2", name="ben", help_requests=(help_fact(3, 2, rep="U2"),))
+    team = summarise_team([ana, ben], 4, NOW)
+    assert [(name, h.id) for name, h in team.help_requests] == [("ben", 2), ("ana", 1)]
+    assert team.help_open == 2
 
 
 def test_days_since_contact_and_a_current_pause_are_reported() -> None:

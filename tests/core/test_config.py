@@ -110,3 +110,10 @@ def test_the_tone_hold_confidence_defaults_to_0_7_and_must_be_a_share() -> None:
     [(_, key, _)] = problems("[guard]\ntone_hold_confidence = 1.5\n")
     assert "tone_hold_confidence" in key
     assert problems('[guard]\ntone_hold_confidence = "high"\n')
+
+
+def test_the_help_nudge_waits_two_working_days_by_default_and_zero_turns_it_off() -> None:
+    assert parse_config("").guard.help_nudge_working_days == 2
+    assert parse_config("[guard]\nhelp_nudge_working_days = 0\n").guard.help_nudge_working_days == 0
+    [(_, key, _)] = problems("[guard]\nhelp_nudge_working_days = -1\n")
+    assert "help_nudge_working_days" in key

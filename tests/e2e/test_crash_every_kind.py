@@ -32,7 +32,7 @@ from handlers.notify import queue_relays
 from handlers.render import message, metadata
 from handlers.render.outbox import as_payload
 from sandbox import Sandbox
-from storage import guard, lifecycle, outbox
+from storage import conversation, guard, lifecycle, outbox
 from storage.db import insert_ignore
 from storage.models import (
     Answer,
@@ -185,6 +185,13 @@ def queue_every_kind(session: Session, sandbox: Sandbox, team: str, now: dt.date
     enqueue(OutboxKind.HEALTH_CHART, MANAGER, "health_chart:x", {"chart": to_payload(chart)})
     enqueue(OutboxKind.SUMMARY_CSV, MANAGER, "summary_csv:x", {"reps": [], "weeks": 4, "until": now.isoformat(),
                                                                 "default_zone": "UTC"})
+    # The one nudge about a help request still open, as the help-nudge step queues it.
+    helped = session.get(CheckIn, answered)
+    assert helped is not None and conversation.ask(session, helped, "words", now, "blocked on legal")
+    request = conversation.request_of(session, answered)
+    assert request is not None
+    enqueue(OutboxKind.HELP_NUDGE, MANAGER, f"help_nudge:{request.id}:{MANAGER}",
+            {"help_id": request.id, "days": 2, "zone": "UTC"})
     return rows
 
 

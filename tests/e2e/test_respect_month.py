@@ -139,7 +139,8 @@ def test_a_month_of_awkward_hours_reaches_no_one_out_of_hours_and_loses_nothing(
         (at_local(MANAGER, 2, 5), ask(SYDNEY, "What would most help with the Globex pilot?")),
         (at_local(LA, 2, 21), answer(LA, "Legal is slow; a call with their counsel would help.")),
         (at_local(BERLIN, 2, 22), answer(BERLIN, "A shorter demo, maybe.")),
-        (at_local(SYDNEY, 3, 20), answer(SYDNEY, "More time with their IT lead.")),
+        # A request for help the manager never answers: its one nudge waits for the manager's morning.
+        (at_local(SYDNEY, 3, 20), answer(SYDNEY, "More time with their IT lead; I'm blocked on their security review.")),
         (at_local(MANAGER, 3, 23), thanks(LA)),
         (at_local(MANAGER, 3, 23, 15), note(BERLIN, "Great idea, let's try the short demo.")),
         (at_local(MANAGER, 4, 20), do(f"cadence <@{SYDNEY}> week tue 09:30")),  # Sydney: Saturday

@@ -81,6 +81,21 @@ def test_the_manager_coaches_and_the_guard_catches_the_drift(six_weeks: tuple[in
     assert "4 reps: 🟢 healthy 4" in text, "after Maya changes course every signal is back under its line"
 
 
+def test_a_request_for_help_reaches_maya_and_a_carried_step_is_asked_about(six_weeks: tuple[int, str]) -> None:
+    _, text = six_weeks
+    # Kai asks for help in his own words; he is told privately, with an undo.
+    assert "as a request for help, so I've flagged it for your manager" in text
+    assert "[Undo: I don't need help]" in text
+    # Maya misses it; two of her working days later she is nudged once, and answers with a note.
+    assert text.count("✔ Help nudge: Maya got one gentle reminder of Kai's request for help") == 1
+    assert "A gentle reminder: Kai Nguyen asked for your help 2 working days ago" in text
+    assert "Sorry Kai, I missed this." in text
+    # His next check-in on the tender quotes the step he named, as one open question.
+    assert "✔ Carry-forward: Kai's check-in quotes the next step he named last time" in text
+    assert ("Last time you named “call their procurement lead on Wednesday” as your next step on "
+            "Win the Umbrella tender. How did it go?") in text
+
+
 def test_json_mode_emits_the_same_events_as_json_lines() -> None:
     out = io.StringIO()
     assert run_demo(weeks=4, seed=3, as_json=True, out=out) == 0
