@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from core.clock import ManualClock
 from sandbox import Sandbox
 from sandbox.client import SlackClientSim
-from storage.models import Answer, CheckIn, OutboxMessage, User, Workspace
+from storage.models import SLACK_BOTS, Answer, CheckIn, OutboxMessage, User, Workspace
 from tests.conftest import ANY_HOUR_CADENCE
 from wiring.config import parse_checked
 from wiring.harness import SIGNING_SECRET, BotHarness
@@ -264,3 +264,30 @@ def test_single_token_mode_is_unchanged(tmp_path: Path) -> None:
         with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(bot.base_url + "/slack/install", timeout=10)
         assert missing.value.code == 404
+
+
+def test_the_dispatcher_refreshes_a_rotating_token_before_it_expires(database_url: str, clock: ManualClock) -> None:
+    with Sandbox.start(clock=lambda: clock().timestamp(), strict_tokens=True, token_rotation=True) as sb:
+        sb.add_workspace("T0ALPHA", installed=False)
+        sb.add_user("U0MGRA", "maya", team="T0ALPHA")
+        sb.add_user("U0REPA", "ana", tz="Europe/Berlin", team="T0ALPHA")
+        with BotHarness(sb, database_url, parse_checked(CONFIG), clock=clock, oauth=True) as bot:
+            assert bot.install("T0ALPHA", user="U0MGRA") == 200
+            first = bot.services.client_for("T0ALPHA").token
+            assert first is not None and first.startswith("xoxe.xoxb-")
+            slack_of(bot, "T0ALPHA").slash("goal add Close Acme", user="U0REPA")
+            bot.dispatch()  # plans the check-in (Monday 10:00 Berlin)
+            # The token now has less than the rotator's two hours left, and the old one stops working
+            # once a new one is issued (so a post that lands proves the new token was used).
+            with bot.services.engine.begin() as connection:
+                connection.execute(SLACK_BOTS.update().values(
+                    bot_token_expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)))
+            sb.directory.grants[first].revoked = True
+            clock.set(dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC))
+            bot.dispatch()
+            refreshed = bot.services.client_for("T0ALPHA").token
+            assert refreshed not in (None, first)
+            assert refreshed == sb.bot_token_of("T0ALPHA")
+            assert [c.args.get("grant_type") for c in sb.calls_to("oauth.v2.access")] == [None, "refresh_token"]
+            assert not [c for c in sb.calls if c.response.get("error") in ("token_revoked", "invalid_auth")]
+            assert prompts(bot, "T0ALPHA", "U0REPA"), "the pass carried on with the new token"
