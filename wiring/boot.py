@@ -33,9 +33,10 @@ def build_services(settings: Settings, config: AdminConfig, clock: Clock = syste
                         sessions=make_session_factory(engine),
                         client=client, clock=clock)
     identify(services)
+    services.config = config.for_workspace(services.team_id)  # its [workspaces.T…] table, if any
     with services.sessions.begin() as session:
         # Teams from the admin config are known from the first request, not the first pass.
-        sync_config_teams(session, services.team_id, config, services.now())
+        sync_config_teams(session, services.team_id, services.config, services.now())
     return services
 
 

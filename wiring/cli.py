@@ -172,7 +172,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from wiring.runner import serve
 
     config = _load(settings)
-    settings.require_bot_token()
+    if not settings.oauth:  # OAuth installs bring their own tokens (README, "Several workspaces")
+        settings.require_bot_token()
     use_http = args.http or not settings.socket_mode
     if use_http:
         settings.require_signing_secret()
