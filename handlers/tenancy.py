@@ -19,22 +19,25 @@ from handlers.context import services_of
 log = logging.getLogger(__name__)
 
 
-def workspace_leaving(body: dict[str, Any], context: BoltContext) -> str | None:
-    """The key of the install the event speaks for: the org for an org-wide install, else the workspace."""
+def workspace_leaving(body: dict[str, Any], context: BoltContext) -> list[str]:
+    """Keys of the install the event may speak for, likeliest first: the org for an org-wide
+    install, else the workspace, then (a Grid workspace) its org's org-wide install."""
     org_wide = bool(context.is_enterprise_install or body.get("is_enterprise_install"))
-    key = context.enterprise_id if org_wide else (context.team_id or body.get("team_id"))
-    return str(key) if key else None
+    team = context.team_id or body.get("team_id")
+    keys = [context.enterprise_id] if org_wide else [team, context.enterprise_id]
+    return [str(k) for k in keys if k]
 
 
 def leave(body: dict[str, Any], context: BoltContext, reason: str) -> None:
     services = services_of(context)
-    key = workspace_leaving(body, context)
+    keys = workspace_leaving(body, context)
     if services.tenants is None:
-        if key == services.team_id:
+        if services.team_id in keys[:1]:
             log.warning("%s for this workspace: Slack will refuse the bot token from now on", reason)
         return
-    if key is not None:
-        services.tenants.left(key, reason)
+    installed = next((k for k in keys if services.tenants.by_key(k) is not None), None)
+    if installed is not None:
+        services.tenants.left(installed, reason)
 
 
 def on_app_uninstalled(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:

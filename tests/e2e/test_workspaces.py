@@ -291,3 +291,22 @@ def test_the_dispatcher_refreshes_a_rotating_token_before_it_expires(database_ur
             assert [c.args.get("grant_type") for c in sb.calls_to("oauth.v2.access")] == [None, "refresh_token"]
             assert not [c for c in sb.calls if c.response.get("error") in ("token_revoked", "invalid_auth")]
             assert prompts(bot, "T0ALPHA", "U0REPA"), "the pass carried on with the new token"
+
+
+def test_an_org_wide_uninstall_stops_the_whole_org_and_only_it(multi: BotHarness, clock: ManualClock) -> None:
+    sb = multi.sandbox
+    install_all(multi)
+    for team, rep in reps():
+        slack_of(multi, team).slash(f"goal add Renewal for {rep}", user=rep)
+    run_days(multi, clock, 1)
+    sb.uninstall(enterprise_id=ORG)
+    assert slack_of(multi, GRID_TEAMS[1]).app_uninstalled().status == 200
+    with multi.services.sessions() as session:
+        assert session.get(Workspace, ORG).left_reason == "app_uninstalled", "the event itself stops it"
+    sb.reset_records()
+    run_days(multi, clock, 7)
+    assert not [c for c in sb.calls if c.team_id in GRID_TEAMS], "nothing more goes to the org"
+    assert {c.team_id for c in sb.calls_to("chat.postMessage")} == set(PEOPLE)
+    with multi.services.sessions() as session:
+        assert session.get(Workspace, ORG).left_at is not None
+        assert session.get(Workspace, "T0ALPHA").left_at is None
