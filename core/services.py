@@ -116,7 +116,11 @@ class Services:
         return self.tenants is not None
 
     def scoped(self, tenant: Tenant, client: WebClient | None = None) -> Services:
-        """These services for one workspace: its key, bot user, config and client (Bolt's, in a request)."""
+        """These services for one workspace: its key, bot user, config and client (Bolt's, in a request).
+
+        A shallow copy: every other field (sessions, clock, caches, budgets keyed by team_id) is the
+        same object in each copy, so a field meant to be shared must be an init field.
+        """
         return replace(self, team_id=tenant.key, enterprise_id=tenant.enterprise_id, bot_user_id=tenant.bot_user_id,
                        client=client or self._client_of(tenant), config=self.config.for_workspace(tenant.key))
 

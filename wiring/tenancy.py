@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.services import Clock, Tenant
 from core.settings import Settings
 from storage.installations import InstallationStore, InstalledBot, mark_left
-from storage.models import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ def _tenant(bot: InstalledBot) -> Tenant:
 
 
 class InstalledWorkspaces:
-    def __init__(self, settings: Settings, store: InstallationStore, sessions: sessionmaker[Session],
+    def __init__(self, store: InstallationStore, sessions: sessionmaker[Session],
                  clock: Clock, rotator: TokenRotator | None = None,
                  wall_clock: Callable[[], float] = time.time) -> None:
         self.store = store
@@ -104,16 +103,12 @@ class InstalledWorkspaces:
             log.warning("workspace %s left (%s): stopped sending there; its data is kept as [data] says", key, reason)
         return changed
 
-    def known_key(self, key: str) -> bool:
-        with self.sessions() as session:
-            return session.get(Workspace, key) is not None
 
-
-def build_tenants(settings: Settings, engine_sessions: sessionmaker[Session], store: InstallationStore,
-                  clock: Clock, api_client_base_url: str) -> InstalledWorkspaces:
+def build_tenants(settings: Settings, sessions: sessionmaker[Session], store: InstallationStore,
+                  clock: Clock, api_url: str) -> InstalledWorkspaces:
     rotator = None
     if settings.client_id and settings.client_secret:
         # Rotation is the app's choice (Slack app settings); the rotator only acts on tokens that expire.
         rotator = TokenRotator(client_id=settings.client_id, client_secret=settings.client_secret,
-                               client=WebClient(base_url=api_client_base_url))
-    return InstalledWorkspaces(settings, store, engine_sessions, clock, rotator)
+                               client=WebClient(base_url=api_url))
+    return InstalledWorkspaces(store, sessions, clock, rotator)
