@@ -118,6 +118,12 @@ def cmd_config_check(path: Path | None) -> int:
     for team in config.teams:
         print(f"team {team.name} (manager {team.manager}, {len(team.members)} rep(s)): "
               f"{config.team_cadence(team).describe()}")
+    for key in config.workspaces:  # [workspaces.KEY]: what that workspace runs on
+        own = config.for_workspace(key)
+        print(f"workspace {key}: {own.cadence.describe()}")
+        for team in own.teams:
+            print(f"  team {team.name} (manager {team.manager}, {len(team.members)} rep(s)): "
+                  f"{own.team_cadence(team).describe()}")
     return 0
 
 

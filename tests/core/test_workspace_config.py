@@ -6,6 +6,7 @@ import pytest
 
 from core.config import ConfigError, parse_config
 from core.settings import Settings, SettingsError
+from wiring.cli import run
 
 TEXT = """
 admins = ["U0TOPADMIN"]
@@ -68,3 +69,12 @@ def test_oauth_needs_both_credentials_and_http_mode() -> None:
     settings = Settings.from_env({"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s3cret"})
     assert settings.oauth and "s3cret" not in repr(settings)
     assert not Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1"}).oauth
+
+
+def test_config_check_prints_what_each_workspace_runs_on(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "checkins.toml"
+    path.write_text(TEXT)
+    assert run(["config", "check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "workspace T0ALPHA: every 2 weeks" in out
+    assert "  team West (manager U0MGRA, 1 rep(s))" in out
