@@ -39,7 +39,14 @@ def _each_workspace(services: Services, now: dt.datetime | None, step: Callable[
     report = PassReport()
     for one in services.each_workspace():
         with logcontext.bind(workspace=one.team_id):
-            mine = step(one)
+            try:
+                mine = step(one)
+            except Exception as exc:  # noqa: BLE001 - one workspace's fault must not stop the others
+                # The type only: an exception's text may quote a row (what someone wrote).
+                log.error("the pass failed for workspace %s (%s); the others carry on", one.team_id,
+                          type(exc).__name__)
+                report.add("workspace_failed")
+                continue
         report.merge(mine)
         if mine.fatal and services.tenants is not None:
             services.tenants.left(one.team_id, mine.fatal)

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.clock import ManualClock
+from handlers import passes
 from sandbox import Sandbox
 from sandbox.client import SlackClientSim
 from storage.models import SLACK_BOTS, Answer, CheckIn, OutboxMessage, User, Workspace
@@ -310,3 +311,25 @@ def test_an_org_wide_uninstall_stops_the_whole_org_and_only_it(multi: BotHarness
     with multi.services.sessions() as session:
         assert session.get(Workspace, ORG).left_at is not None
         assert session.get(Workspace, "T0ALPHA").left_at is None
+
+
+def test_a_pass_failing_in_one_workspace_does_not_stop_the_others(multi: BotHarness, clock: ManualClock,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    install_all(multi)
+    for team, rep in reps():
+        slack_of(multi, team).slash(f"goal add Renewal for {rep}", user=rep)
+    planned = passes.plan_checkins
+
+    def failing_in_bravo(services, now, report):  # type: ignore[no-untyped-def]
+        if services.team_id == "T0BRAVO":
+            raise RuntimeError("a fault in one workspace")
+        planned(services, now, report)
+
+    monkeypatch.setattr(passes, "plan_checkins", failing_in_bravo)
+    report = multi.dispatch()
+    assert report.get("workspace_failed") == 1
+    run_days(multi, clock, 1)
+    assert not prompts(multi, "T0BRAVO", "U0REPB")
+    for team, rep in reps():
+        if team != "T0BRAVO":
+            assert prompts(multi, team, rep), f"{team} carries on"
