@@ -191,6 +191,40 @@ class TeamConfig(_Strict):
     manager_cadence: CadenceOverride | None = None
 
 
+class DataConfig(_Strict):
+    # Days a workspace's data is kept after the app is uninstalled there (OAuth installs); then the
+    # dispatch pass deletes it. 0 deletes it at the first pass after the uninstall.
+    uninstalled_retention_days: Annotated[int, Field(ge=0, le=3650)] = 30
+
+
+def _no_duplicate_team(teams: list[TeamConfig]) -> None:
+    names = [t.name for t in teams]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise ValueError(f"team name {duplicate!r} is used twice")
+
+
+class WorkspaceConfig(_Strict):
+    """`[workspaces.T…]` (`.E…` for an org-wide Grid install): what differs in that workspace.
+
+    Each key given replaces the top-level one for that workspace only (`cadence` is merged).
+    """
+
+    admins: list[SlackUserId] | None = None
+    deliver_answers: DeliverAnswers | None = None
+    cadence: CadenceOverride | None = None
+    guard: GuardConfig | None = None
+    teams: list[TeamConfig] | None = None
+
+    @model_validator(mode="after")
+    def _unique_teams(self) -> WorkspaceConfig:
+        _no_duplicate_team(self.teams or [])
+        return self
+
+
+WorkspaceKey = Annotated[str, Field(pattern=r"^[TE][A-Z0-9]{2,}$")]
+
+
 class AdminConfig(_Strict):
     default_timezone: str = "UTC"
     admins: list[SlackUserId] = Field(default_factory=list)
@@ -200,6 +234,8 @@ class AdminConfig(_Strict):
     cadence: CadenceConfig = Field(default_factory=CadenceConfig)
     guard: GuardConfig = Field(default_factory=GuardConfig)
     teams: list[TeamConfig] = Field(default_factory=list)
+    data: DataConfig = Field(default_factory=DataConfig)
+    workspaces: dict[WorkspaceKey, WorkspaceConfig] = Field(default_factory=dict)
 
     @field_validator("default_timezone")
     @classmethod
@@ -212,11 +248,20 @@ class AdminConfig(_Strict):
 
     @model_validator(mode="after")
     def _unique_teams(self) -> AdminConfig:
-        names = [t.name for t in self.teams]
-        duplicate = next((n for n in names if names.count(n) > 1), None)
-        if duplicate:
-            raise ValueError(f"team name {duplicate!r} is used twice")
+        _no_duplicate_team(self.teams)
         return self
+
+    def for_workspace(self, key: str) -> AdminConfig:
+        """The config one workspace runs on: the top level with its `[workspaces.KEY]` table applied."""
+        own = self.workspaces.get(key)
+        if own is None:
+            return self
+        changes: dict[str, Any] = {name: getattr(own, name) for name in ("admins", "deliver_answers", "guard", "teams")
+                                   if getattr(own, name) is not None}
+        if own.cadence is not None:
+            changes["cadence"] = self.cadence.merged(own.cadence)
+        # Only this workspace's table is kept: its digest (the config-teams sync) is its own.
+        return self.model_copy(update={**changes, "workspaces": {key: own}})
 
     def team_cadence(self, team: TeamConfig | None) -> CadenceConfig:
         return self.cadence.merged(team.cadence if team else None)

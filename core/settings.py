@@ -56,6 +56,11 @@ class Settings:
     log_format: str = "text"
     slack_debug: bool = False
     metrics_port: int | None = None
+    # OAuth distribution (issue 11): with both set, HTTP mode serves /slack/install and any number
+    # of workspaces; SLACK_BOT_TOKEN is then optional (docs/contract-extensions.md).
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    redirect_uri: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
@@ -91,6 +96,9 @@ class Settings:
             log_format=log_format,
             slack_debug=slack_debug in _TRUE,
             metrics_port=int(metrics_port) if metrics_port else None,
+            client_id=get("SLACK_CLIENT_ID"),
+            client_secret=get("SLACK_CLIENT_SECRET"),
+            redirect_uri=get("SLACK_REDIRECT_URI"),
         )
         settings._check_shapes()
         return settings
@@ -103,6 +111,13 @@ class Settings:
         if self.app_token and not self.app_token.startswith("xapp-"):
             raise SettingsError("SLACK_APP_TOKEN must be the app-level token that starts with 'xapp-' "
                                 "(Slack app settings > Basic Information > App-Level Tokens)")
+        if bool(self.client_id) != bool(self.client_secret):
+            raise SettingsError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together (Slack app settings > "
+                                "Basic Information > App Credentials): set both for OAuth installs, or neither")
+        if self.oauth and self.app_token:
+            raise SettingsError("OAuth installs (SLACK_CLIENT_ID) need HTTP mode: unset SLACK_APP_TOKEN")
+        if self.redirect_uri and not self.redirect_uri.startswith(("http://", "https://")):
+            raise SettingsError("SLACK_REDIRECT_URI must be an http(s) URL ending in /slack/oauth_redirect")
         if self.api_url and not self.api_url.startswith(("http://", "https://")):
             raise SettingsError("SLACK_API_URL must be an http(s) URL such as https://slack.com/api/")
 
@@ -123,6 +138,11 @@ class Settings:
         return self.signing_secret
 
     @property
+    def oauth(self) -> bool:
+        """Installed through OAuth into any number of workspaces (else one workspace, one token)."""
+        return bool(self.client_id and self.client_secret)
+
+    @property
     def socket_mode(self) -> bool:
         return self.app_token is not None
 
@@ -136,7 +156,7 @@ class Settings:
 
 def redact(text: str, settings: Settings) -> str:
     """Remove any secret from `text` before it is logged or shown."""
-    for secret in (settings.bot_token, settings.signing_secret, settings.app_token):
+    for secret in (settings.bot_token, settings.signing_secret, settings.app_token, settings.client_secret):
         if secret:
             text = text.replace(secret, "[redacted]")
     return text

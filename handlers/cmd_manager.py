@@ -8,9 +8,8 @@ refusal as someone who isn't a manager at all: it never tells whether that rep e
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, BoltContext
 from slack_sdk.models.blocks import Block
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +28,10 @@ from storage.models import CadenceAgreement, Membership, OutboxKind, Team, User
 from storage.people import ensure_user, get_user, manages, reps_of_manager, role_of
 from storage.schedules import schedule_for, zone_of
 from storage.summary import next_checkins, org_figures, rep_facts
+
+if TYPE_CHECKING:  # types only: the dispatch pass (cron) loads these modules without Bolt
+    from slack_bolt import Ack, BoltContext
+
 
 HOME_WEEKS = 4
 HOME_AWAITING = 5

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, BoltContext
-from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from core.services import Services
 from handlers.slash import Command
+
+if TYPE_CHECKING:  # types only: the dispatch pass (cron) loads these modules without Bolt
+    from slack_bolt import Ack, BoltContext
+    from slack_bolt.context.respond import Respond
+
 
 SERVICES_KEY = "checkin_services"
 

@@ -8,10 +8,8 @@ who still manages the rep), so a forged payload gets the same refusal as a missi
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from slack_bolt import Ack, App, BoltContext
-from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 from sqlalchemy.orm import Session
@@ -35,6 +33,11 @@ from storage import guard
 from storage.models import User
 from storage.people import ensure_user
 from storage.schedules import schedule_for
+
+if TYPE_CHECKING:  # types only: the dispatch pass (cron) loads these modules without Bolt
+    from slack_bolt import Ack, App, BoltContext
+    from slack_bolt.context.respond import Respond
+
 
 log = logging.getLogger(__name__)
 

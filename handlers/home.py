@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.error import URLError
 
-from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -45,6 +44,10 @@ from storage.goals import active_goals
 from storage.models import Answer, OutboxKind, User
 from storage.people import ensure_user, managers_of_rep
 from storage.schedules import zone_of
+
+if TYPE_CHECKING:  # types only: the dispatch pass (cron) loads these modules without Bolt
+    from slack_bolt import Ack, App, BoltContext
+
 
 log = logging.getLogger(__name__)
 

@@ -9,21 +9,62 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
-from core import metrics
+from core import logcontext, metrics
 from core.services import Services
 from handlers.delivery import CONCURRENCY, INTERACTIVE, drain, recover
 from handlers.home import refresh_homes
 from handlers.zones import refresh_zones
 from scheduling.dispatch import plan_checkins, plan_follow_ups
 from scheduling.report import PassReport
+from storage.installations import departed, purge_workspace
 
 log = logging.getLogger(__name__)
 
 
 def run_pass(services: Services, now: dt.datetime | None = None, concurrency: int = CONCURRENCY) -> PassReport:
     with metrics.timed_pass():
-        return _run_pass(services, now, concurrency)
+        if not services.multi_workspace:
+            return _run_pass(services, now, concurrency)
+        return _each_workspace(services, now, lambda one: _run_pass(one, now, concurrency), retention=True)
+
+
+def _each_workspace(services: Services, now: dt.datetime | None, step: Callable[[Services], PassReport],
+                    retention: bool = False) -> PassReport:
+    """OAuth installs: the same pass for every installed workspace, each with its own client and rows.
+
+    One workspace whose token Slack refuses (revoked, uninstalled) is marked as left and skipped
+    from then on (one log line); the others carry on.
+    """
+    report = PassReport()
+    for one in services.each_workspace():
+        with logcontext.bind(workspace=one.team_id):
+            try:
+                mine = step(one)
+            except Exception as exc:  # noqa: BLE001 - one workspace's fault must not stop the others
+                # The type only: an exception's text may quote a row (what someone wrote).
+                log.error("the pass failed for workspace %s (%s); the others carry on", one.team_id,
+                          type(exc).__name__)
+                report.add("workspace_failed")
+                continue
+        report.merge(mine)
+        if mine.fatal and services.tenants is not None:
+            services.tenants.left(one.team_id, mine.fatal)
+    if retention:
+        purge_departed(services, now or services.now(), report)
+    return report
+
+
+def purge_departed(services: Services, now: dt.datetime, report: PassReport) -> None:
+    """Delete the data of workspaces that left more than `[data] uninstalled_retention_days` ago."""
+    cutoff = now - dt.timedelta(days=services.config.data.uninstalled_retention_days)
+    with services.sessions.begin() as session:
+        for key in departed(session, cutoff):
+            rows = purge_workspace(session, key)
+            log.warning("deleted the data of workspace %s (%d rows), %d days after it left", key, rows,
+                        services.config.data.uninstalled_retention_days)
+            report.add("workspaces_purged")
 
 
 def _run_pass(services: Services, now: dt.datetime | None, concurrency: int) -> PassReport:
@@ -42,4 +83,6 @@ def _run_pass(services: Services, now: dt.datetime | None, concurrency: int) -> 
 
 
 def drain_interactive(services: Services) -> PassReport:
+    if services.multi_workspace:
+        return _each_workspace(services, None, lambda one: drain(one, kinds=INTERACTIVE))
     return drain(services, kinds=INTERACTIVE)

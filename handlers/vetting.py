@@ -151,6 +151,22 @@ def foreign(payload: Mapping[str, Any], team_id: str, enterprise_id: str | None)
     return theirs != team_id
 
 
+# Slack's word that the app left: always heard, so a retry after we marked the workspace gone is
+# acknowledged rather than refused (handling it twice changes nothing).
+FAREWELLS = ("app_uninstalled", "tokens_revoked")
+
+
+def foreign_to(payload: Mapping[str, Any], services: Services) -> bool:
+    """True unless the request is from a workspace we serve: ours, or (OAuth) an installed one."""
+    if payload.get("type") in ("url_verification",) or payload.get("ssl_check") == "1":
+        return False
+    event = payload.get("event")
+    if payload.get("type") == "event_callback" and isinstance(event, dict) and event.get("type") in FAREWELLS:
+        return not services.multi_workspace and foreign(payload, services.team_id, services.enterprise_id)
+    theirs, their_org = workspace_of(payload)
+    return not services.knows(theirs, their_org)
+
+
 class RequestVetter:
     def __init__(self, services: Services, max_body: int = MAX_BODY_BYTES,
                  clock: Callable[[], float] = time.time) -> None:
@@ -185,7 +201,14 @@ class RequestVetter:
         parsed = parse_body(body, content_type)
         if isinstance(parsed, str):
             return self.refuse(400, parsed, size)
-        if foreign(parsed, self.services.team_id, self.services.enterprise_id):
+        try:
+            outsider = foreign_to(parsed, self.services)
+        except SQLAlchemyError as exc:
+            # OAuth installs are looked up in the database; without it nothing can be read or
+            # written for anyone, and Bolt's own install lookup answers the request.
+            log.warning("could not look up the request's workspace: %s", type(exc).__name__)
+            outsider = False
+        if outsider:
             return self.refuse(403, "request from another workspace", size)
         is_command_or_click = "command" in parsed or parsed.get("type") in (
             "block_actions", "view_submission", "view_closed", "shortcut", "message_action")
@@ -215,7 +238,7 @@ def only_our_workspace(body: dict[str, Any], context: BoltContext,
                        next: Callable[[], BoltResponse]) -> BoltResponse | None:
     """The workspace check again as Bolt middleware, so Socket Mode requests get it too."""
     services = services_of(context)
-    if body and foreign(body, services.team_id, services.enterprise_id):
+    if body and foreign_to(body, services):
         log.info("refused a request from another workspace")
         return BoltResponse(status=403, body="")
     return next()

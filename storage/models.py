@@ -9,6 +9,8 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
     Boolean,
     Date,
@@ -139,6 +141,12 @@ class Workspace(Base):
     # The incremental pass: the `now` of the last drift evaluation and the config it used.
     scanned_at: Mapped[dt.datetime | None]
     scanned_digest: Mapped[str | None] = mapped_column(String(64))
+    # OAuth installs (issue 11): the Grid org, whether the install is org-wide (then team_id is the
+    # org's E… ID, the key of all its rows), and when the app left (None while installed).
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    org_wide: Mapped[bool] = mapped_column(Boolean, default=False)
+    left_at: Mapped[dt.datetime | None]
+    left_reason: Mapped[str | None] = mapped_column(String(64))
 
 
 class User(Base):
@@ -552,3 +560,11 @@ class HelpRequest(Base):
     resolved_at: Mapped[dt.datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(32))
     nudged_at: Mapped[dt.datetime | None]  # when the one nudge to the manager(s) was queued
+
+
+# ---- OAuth installs (issue 11) -------------------------------------------------------------------
+# slack_sdk's own installation and state tables, built by its classmethods on OUR metadata, so our
+# Alembic migrations create them (the stores in storage.installations never call create_all).
+SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(Base.metadata, "slack_installations")
+SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(Base.metadata, "slack_bots")
+SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(Base.metadata, "slack_oauth_states")

@@ -40,7 +40,9 @@ BOT_METHODS: dict[str, list[str]] = {
 # Scopes that come with a feature rather than a method.
 FEATURE_SCOPES = {"commands": "slash_commands"}
 # Bot events and the scopes they need (from events.json).
-EVENT_SCOPES: dict[str, list[str]] = {"app_home_opened": [], "message.im": ["im:history"]}
+EVENT_SCOPES: dict[str, list[str]] = {"app_home_opened": [], "message.im": ["im:history"],
+                                      # OAuth installs: a workspace leaving stops all sending there.
+                                      "app_uninstalled": [], "tokens_revoked": []}
 
 
 @pytest.fixture(scope="module")

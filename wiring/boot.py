@@ -9,13 +9,16 @@ from __future__ import annotations
 import hashlib
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
+from sqlalchemy import Engine
 
 from core import logcontext
 from core.config import AdminConfig
 from core.services import Clock, Services, make_web_client, system_clock
 from core.settings import Settings
 from storage.db import make_engine, make_session_factory, upgrade
+from storage.installations import InstallationStore
 from storage.people import known_identity, remember_identity, sync_config_teams
+from wiring.tenancy import build_tenants
 
 
 def build_services(settings: Settings, config: AdminConfig, clock: Clock = system_clock,
@@ -23,14 +26,17 @@ def build_services(settings: Settings, config: AdminConfig, clock: Clock = syste
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
+    if settings.oauth:
+        return _multi_workspace(settings, config, clock, engine)
     client = make_web_client(settings.require_bot_token(), settings.api_url)
     services = Services(settings=settings, config=config, engine=engine,
                         sessions=make_session_factory(engine),
                         client=client, clock=clock)
     identify(services)
+    services.config = config.for_workspace(services.team_id)  # its [workspaces.T…] table, if any
     with services.sessions.begin() as session:
         # Teams from the admin config are known from the first request, not the first pass.
-        sync_config_teams(session, services.team_id, config, services.now())
+        sync_config_teams(session, services.team_id, services.config, services.now())
     return services
 
 
@@ -66,3 +72,23 @@ def identify(services: Services) -> None:
     if services.bot_user_id:
         with services.sessions.begin() as session:
             remember_identity(session, services.team_id, services.bot_user_id, digest, services.now())
+
+
+def _multi_workspace(settings: Settings, config: AdminConfig, clock: Clock, engine: Engine) -> Services:
+    """OAuth mode: no token of our own; each installed workspace brings its own (wiring.tenancy)."""
+    client = make_web_client(None, settings.api_url)  # Bolt copies its base URL and retries per request
+    sessions = make_session_factory(engine)
+    services = Services(settings=settings, config=config, engine=engine, sessions=sessions, client=client,
+                        clock=clock)
+    store = InstallationStore(str(settings.client_id), engine, clock=services.now)
+    services.tenants = build_tenants(settings, sessions, store, services.now, client.base_url)
+    store.on_save = lambda key: sync_workspace_config(services, key)
+    for each in services.each_workspace():
+        sync_workspace_config(each, each.team_id)
+    return services
+
+
+def sync_workspace_config(services: Services, key: str) -> None:
+    """Teams from a workspace's admin config are known from its first request, not its first pass."""
+    with services.sessions.begin() as session:
+        sync_config_teams(session, key, services.config.for_workspace(key), services.now())

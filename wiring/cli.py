@@ -118,6 +118,12 @@ def cmd_config_check(path: Path | None) -> int:
     for team in config.teams:
         print(f"team {team.name} (manager {team.manager}, {len(team.members)} rep(s)): "
               f"{config.team_cadence(team).describe()}")
+    for key in config.workspaces:  # [workspaces.KEY]: what that workspace runs on
+        own = config.for_workspace(key)
+        print(f"workspace {key}: {own.cadence.describe()}")
+        for team in own.teams:
+            print(f"  team {team.name} (manager {team.manager}, {len(team.members)} rep(s)): "
+                  f"{own.team_cadence(team).describe()}")
     return 0
 
 
@@ -172,7 +178,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from wiring.runner import serve
 
     config = _load(settings)
-    settings.require_bot_token()
+    if not settings.oauth:  # OAuth installs bring their own tokens (README, "Several workspaces")
+        settings.require_bot_token()
     use_http = args.http or not settings.socket_mode
     if use_http:
         settings.require_signing_secret()

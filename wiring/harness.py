@@ -7,7 +7,11 @@ behaves; it only wires the production pieces to a local workspace and a movable 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 from types import TracebackType
 from typing import Any
 
@@ -28,15 +32,26 @@ SIGNING_SECRET = "sandbox-signing-secret"
 BOT_TOKEN = "xoxb-sandbox-bot-token"
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the install page's redirect points at slack.com: read it, don't follow it
+
+
 class BotHarness:
     """The bot wired to `sandbox`. With `http=True` requests go through the real waitress server."""
 
     def __init__(self, sandbox: Sandbox, database_url: str, config: AdminConfig | None = None,
-                 clock: Clock = system_clock, http: bool = True, process_before_response: bool = True) -> None:
+                 clock: Clock = system_clock, http: bool = True, process_before_response: bool = True,
+                 oauth: bool = False) -> None:
+        """`oauth=True`: no bot token; workspaces are added with `install()` through the OAuth redirect."""
         self.sandbox = sandbox
         sandbox.require_metadata(EVENT_TYPES)  # CONTRACT §4: every posted message carries one
-        self.settings = Settings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=sandbox.api_url,
-                                 database_url=database_url)
+        if oauth:
+            self.settings = Settings(signing_secret=SIGNING_SECRET, api_url=sandbox.api_url, database_url=database_url,
+                                     client_id=sandbox.client_id, client_secret=sandbox.client_secret)
+        else:
+            self.settings = Settings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=sandbox.api_url,
+                                     database_url=database_url)
         self.services = build_services(self.settings, config or parse_checked(""), clock=clock)
         # Finishing each listener before responding makes tests deterministic; production acks first.
         self.app = build_app(self.services, process_before_response=process_before_response)
@@ -60,6 +75,25 @@ class BotHarness:
     @property
     def base_url(self) -> str:
         return self.url.removesuffix("/slack/events")
+
+    def install(self, team: str | None = None, *, enterprise_id: str | None = None, user: str = "") -> int:
+        """Install the bot as a person would: open /slack/install, approve in the sandbox (org-wide
+        with `enterprise_id` alone), follow the redirect back with its code and state. Returns the
+        redirect's HTTP status."""
+        opener = urllib.request.build_opener(_NoRedirect())
+        with opener.open(self.base_url + "/slack/install", timeout=10) as page:
+            cookie = page.headers.get("Set-Cookie", "").split(";", 1)[0]
+            found = re.search(r"state=([A-Za-z0-9_.~%-]+)", page.read().decode() + page.headers.get("Location", ""))
+        if not found:
+            raise AssertionError("the install page carries no state")
+        code = self.sandbox.authorize(team, enterprise_id=enterprise_id, user=user)
+        query = urllib.parse.urlencode({"code": code, "state": urllib.parse.unquote(found.group(1))})
+        request = urllib.request.Request(f"{self.base_url}/slack/oauth_redirect?{query}", headers={"Cookie": cookie})
+        try:
+            with opener.open(request, timeout=10) as done:
+                return int(done.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
 
     def dispatch(self, now: dt.datetime | None = None, concurrency: int = CONCURRENCY) -> Any:
         return run_pass(self.services, now, concurrency)

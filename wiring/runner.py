@@ -76,8 +76,8 @@ def serve(settings: Settings, config: AdminConfig, http: bool, port: int, schedu
     ops = start_ops_server(services, metrics_port, scheduler) if metrics_port and metrics_port != port else None
     try:
         if server is not None:
-            log.info("serving HTTP on port %s (POST /slack/events, GET /healthz, /readyz, /metrics)",
-                     server.effective_port)
+            log.info("serving HTTP on port %s (POST /slack/events, GET /healthz, /readyz, /metrics%s)",
+                     server.effective_port, ", /slack/install, /slack/oauth_redirect" if settings.oauth else "")
             server.run()  # until SIGTERM: it then finishes the requests in flight (up to 5 s)
         else:
             # Only Socket Mode needs the websocket client; HTTP deployments never load it.

@@ -53,6 +53,8 @@ class WsgiApp:
                  max_pass_age: float = MAX_PASS_AGE_SECONDS, passes: metrics.PassClock = metrics.PASSES,
                  services: Services | None = None) -> None:
         self.slack = SlackRequestHandler(app, path="/slack/events") if app is not None else None
+        flow = app.oauth_flow if app is not None else None
+        self.oauth_paths = (flow.install_path, flow.redirect_uri_path) if flow is not None else ()
         self.engine = engine
         # Every Slack request is vetted before Bolt parses it (size, signature, shape, workspace,
         # replays); without services (operator-only port, unit tests) there is no Slack path.
@@ -94,6 +96,9 @@ class WsgiApp:
                 return [body]
         if self.slack is None:
             return _plain(start_response, "404 Not Found", b"Not found: this port serves /healthz, /readyz and /metrics")
+        if path in self.oauth_paths and method in ("GET", "HEAD"):
+            # OAuth installs: Bolt's install page and redirect (state checked against our store).
+            return self.slack(environ, start_response)
         if path != "/slack/events":
             return _plain(start_response, "404 Not Found")
         if method != "POST":
