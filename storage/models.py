@@ -453,3 +453,23 @@ class SeenRequest(Base):
     __tablename__ = "seen_requests"
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[int] = mapped_column(Integer, index=True)  # Unix seconds, from Slack's timestamp
+
+
+# ---- Time off (issue 13.4) ----------------------------------------------------------------------
+
+
+class Leave(Base):
+    """A rep's time off, booked ahead: whole local days, first to last inclusive, in the rep's zone.
+
+    Nothing is sent to the rep on these days (scheduling.respect treats them as the rep's holidays),
+    and the drift guard's clocks stop for them. `/checkin pause 2w` still uses users.paused_until.
+    """
+
+    __tablename__ = "leaves"
+    __table_args__ = (Index("ix_leaves_rep", "team_id", "rep_id", "last_day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    rep_id: Mapped[str] = mapped_column(String(32))
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime]

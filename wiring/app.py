@@ -17,6 +17,7 @@ from handlers import (
     events,
     guard_actions,
     home,
+    leave_home,
     manager_actions,
     observe,
     vetting,
@@ -80,6 +81,7 @@ def build_app(services: Services, process_before_response: bool = False) -> App:
     views.register(app)
     events.register(app)
     home.register(app)
+    leave_home.register(app)
     manager_actions.register(app)
     guard_actions.register(app)
     return app
