@@ -8,7 +8,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from handlers.cmd_rep import book_leave
-from handlers.context import services_of
+from handlers.context import parse_id, services_of
 from handlers.home import publish_home
 from handlers.render import leave as render
 from storage import leave
@@ -46,10 +46,10 @@ def cancel(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     ack()
     services = services_of(context)
     user_id = body["user"]["id"]
-    try:
-        leave_id = int(str((body.get("actions") or [{}])[0].get("value")))
-    except ValueError:
-        leave_id = -1
+    leave_id = parse_id(((body.get("actions") or [{}])[0] or {}).get("value"))
+    if leave_id is None:
+        publish_home(services, user_id)
+        return
     with services.sessions.begin() as session:
         user = ensure_user(session, services.team_id, user_id, services.now(), role="guest")
         today = services.now().astimezone(zone_of(user, services.config)).date()

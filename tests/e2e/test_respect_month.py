@@ -134,6 +134,8 @@ def test_a_month_of_awkward_hours_reaches_no_one_out_of_hours_and_loses_nothing(
     agenda: list[tuple[dt.datetime, Callable[[], None]]] = [
         (at_local(MANAGER, 0, 22), do(f"team add <@{KOLKATA}>")),  # Kolkata: 08:30 Tuesday, before hours
         (at_local(KOLKATA, 1, 12), accept(KOLKATA, "manager_question", TEAM_ACCEPT)),  # NY: 02:30
+        # Kolkata skips their first check-in: 13 days without one, past a weekly rep's 10.5-day gap.
+        (at_local(KOLKATA, 2, 12), do("skip", user=KOLKATA)),
         (at_local(MANAGER, 1, 23), ask(LA, "What would help you move the Acme renewal forward?")),
         (at_local(MANAGER, 1, 23, 30), ask(BERLIN, "What is one thing we could try on Initech?")),
         (at_local(MANAGER, 2, 5), ask(SYDNEY, "What would most help with the Globex pilot?")),
