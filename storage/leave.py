@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import outbox
@@ -140,7 +140,3 @@ def current(ranges: Iterable[Range], today: dt.date) -> Range | None:
 
 def leave_days(ranges: Mapping[str, list[Range]]) -> dict[str, frozenset[dt.date]]:
     return {rep: frozenset(day for r in rs for day in r.days()) for rep, rs in ranges.items()}
-
-
-def forget(session: Session, team_id: str, rep_id: str) -> None:
-    session.execute(delete(Leave).where(Leave.team_id == team_id, Leave.rep_id == rep_id))
