@@ -173,16 +173,27 @@ HOLIDAY_PEOPLE = (("U0MGRDE", "greta", "Europe/Berlin"), ("U0MUC", "max", "Europ
                   ("U0MGRUS", "gail", "America/New_York"), ("U0BOS", "bo", "America/New_York"))
 
 
-def test_a_bavarian_team_gets_nothing_on_epiphany_while_a_us_team_does(sandbox: Sandbox, database_url: str, clock: ManualClock) -> None:
-    clock.set(dt.datetime(2027, 1, 4, 6, 0, tzinfo=UTC))  # Monday; Wednesday 6 Jan is Epiphany
+def test_a_bavarian_team_gets_nothing_on_epiphany_while_a_us_team_does(
+        sandbox: Sandbox, database_url: str, clock: ManualClock) -> None:
+    clock.set(dt.datetime(2027, 1, 4, 6, 0, tzinfo=UTC))  # Monday; Wednesday 6 January is Epiphany
+    new_york = ZoneInfo("America/New_York")
     with running(sandbox, database_url, clock, HOLIDAY_CONFIG, HOLIDAY_PEOPLE) as bot:
+        # Each rep answers Tuesday's check-in in their evening: the answer waits for their manager.
+        run_until(bot, clock, dt.datetime(2027, 1, 5, 19, 0, tzinfo=UTC))  # 20:00 in Munich
+        bot.slack.dm("U0MUC", "The Siemens demo went well; next step is pricing.")
+        run_until(bot, clock, dt.datetime(2027, 1, 6, 1, 0, tzinfo=UTC))  # 20:00 in Boston
+        bot.slack.dm("U0BOS", "Met the Fidelity team; they want a pilot.")
         run_until(bot, clock, dt.datetime(2027, 1, 8, 6, 0, tzinfo=UTC))
         munich = {at(m).astimezone(BERLIN).date() for m in bot.sandbox.dms_to("U0MUC")}
-        boston = {at(m).astimezone(ZoneInfo("America/New_York")).date() for m in prompts_to(bot, "U0BOS")}
+        boston = {at(m).astimezone(new_york).date() for m in prompts_to(bot, "U0BOS")}
         assert dt.date(2027, 1, 6) not in munich
         assert {dt.date(2027, 1, 5), dt.date(2027, 1, 7)} <= munich  # the days around it as usual
         assert {dt.date(2027, 1, 5), dt.date(2027, 1, 6), dt.date(2027, 1, 7)} <= boston
-        assert all(at(m).astimezone(BERLIN).date() != dt.date(2027, 1, 6) for m in bot.sandbox.dms_to("U0MGRDE"))
+        # The managers follow their team's calendar too: Munich's hears on Thursday, Boston's on Wednesday.
+        [munich_relay] = [m for m in bot.sandbox.dms_to("U0MGRDE") if m.event_type == "checkin_answer"]
+        [boston_relay] = [m for m in bot.sandbox.dms_to("U0MGRUS") if m.event_type == "checkin_answer"]
+        assert at(munich_relay) == dt.datetime(2027, 1, 7, 8, 0, tzinfo=UTC)  # Thursday 09:00 in Munich
+        assert at(boston_relay) == dt.datetime(2027, 1, 6, 14, 0, tzinfo=UTC)  # Wednesday 09:00 in Boston
         bot.sandbox.assert_no_violations()
 
 
