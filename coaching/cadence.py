@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import get_args
 from zoneinfo import ZoneInfo
 
+from core.calendars import is_calendar_holiday
 from core.config import WEEKDAYS, CadenceConfig, Every, parse_hhmm
 
 __all__ = [
@@ -59,6 +60,8 @@ class Cadence:
     quiet_start: dt.time = dt.time(18, 0)
     quiet_end: dt.time = dt.time(9, 0)
     holidays: frozenset[date] = field(default_factory=frozenset)
+    # A public-holiday calendar ("DE-BY", core.calendars) whose days count as holidays too.
+    calendar: str | None = None
 
     def __post_init__(self) -> None:
         if self.every not in EVERY_VALUES:
@@ -91,6 +94,7 @@ def cadence_of(config: CadenceConfig) -> Cadence:
         quiet_start=parse_hhmm(config.quiet_hours.start),
         quiet_end=parse_hhmm(config.quiet_hours.end),
         holidays=frozenset(date.fromisoformat(d) for d in config.holidays),
+        calendar=config.holiday_calendar,
     )
 
 
@@ -137,12 +141,19 @@ def _in_quiet_hours(wall: time, cadence: Cadence) -> bool:
 
 def is_allowed_day(day: date, cadence: Cadence) -> bool:
     """A working day that is not a holiday (quiet hours aside)."""
-    return day.weekday() in cadence.working_days and day not in cadence.holidays
+    return (day.weekday() in cadence.working_days and day not in cadence.holidays
+            and not is_calendar_holiday(cadence.calendar, day))
+
+
+def _day_bound(cadence: Cadence) -> int:
+    # How many days to look ahead for a free one: every explicit holiday could push it a week, and
+    # a calendar adds at most a few weeks' worth of public holidays in a row.
+    return 7 * (len(cadence.holidays) + 2) + (42 if cadence.calendar else 0)
 
 
 def _next_allowed_day(day: date, cadence: Cadence) -> date:
     # Holidays are finite and working_days is non-empty, so a free day exists within this bound.
-    for _ in range(7 * (len(cadence.holidays) + 2)):
+    for _ in range(_day_bound(cadence)):
         if is_allowed_day(day, cadence):
             return day
         day += _DAY
@@ -202,7 +213,7 @@ def next_allowed(moment: datetime, cadence: Cadence, tz: ZoneInfo) -> datetime:
     # Start a day early: a fall-back at midnight can put instants after `moment` on yesterday's date.
     day = moment.astimezone(tz).date() - _DAY
     best: datetime | None = None
-    for _ in range(7 * (len(cadence.holidays) + 2) + 3):
+    for _ in range(_day_bound(cadence) + 3):
         if is_allowed_day(day, cadence):
             for start in _window_starts(day, cadence, tz):
                 if start >= moment and (best is None or start < best) and is_allowed(start, cadence, tz):

@@ -203,16 +203,19 @@ def next_change(
     Every signal counts events in windows ending at ``now`` (7, 14 or 28 days; the contact gap's
     ``contact_gap_days``, and its re-arm level), so with the history fixed a reading (breached or
     re-armed) can change only when an event enters a window (its own time) or leaves one (its time
-    plus a window's length), or when a pause ends.
+    plus a window's length), or when a pause ends. The frequency and contact-gap windows run on
+    the present clock (leave skipped), so theirs are mapped back to real time, and every start and
+    end of leave is a moment too.
     Re-evaluating at these moments, and whenever the history changes, gives every reading any
     later evaluation would. ``also_days`` adds windows the caller reads history in.
     """
     require_aware(now, "now")
+    gap = drift_signals.contact_gap_limit(history.agreed_touches_per_week, thresholds.contact_gap_days)
     offsets = {timedelta(0), *(timedelta(days=d) for d in (
         drift_signals.FREQUENCY_WINDOW_DAYS, 2 * drift_signals.FREQUENCY_WINDOW_DAYS,
-        drift_signals.LATENCY_HALF_DAYS, drift_signals.LOOKBACK_DAYS, thresholds.contact_gap_days,
+        drift_signals.LATENCY_HALF_DAYS, drift_signals.LOOKBACK_DAYS, gap,
         # The contact gap grows by itself: it also leaves its re-arm level at a fixed moment.
-        thresholds.contact_gap_days * thresholds.hysteresis, *also_days))}
+        gap * thresholds.hysteresis, *also_days))}
     events = [t.at for t in history.touches] + [q.at for q in history.questions] + [o.at for o in history.outcomes]
     events += [h.asked_at for h in history.help_requests]
     for answer in history.answers:
@@ -222,6 +225,10 @@ def next_change(
     if history.last_contact_at is not None:
         events.append(history.last_contact_at)
     moments = [at + offset for at in events for offset in offsets if at + offset > now]
+    if history.leave:
+        moments += [moment for at in events for offset in offsets
+                    if (moment := drift_signals.real_at(history, drift_signals.present(history, at) + offset)) > now]
+        moments += [edge for interval in history.leave for edge in interval if edge > now]
     if history.paused_until is not None and history.paused_until > now:
         moments.append(history.paused_until)
     return min(moments) if moments else None

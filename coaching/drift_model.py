@@ -157,6 +157,8 @@ class PairHistory:
     paused_until: datetime | None = None
     last_contact_at: datetime | None = None
     help_requests: tuple[HelpRecord, ...] = ()
+    # The rep's leave as UTC [start, end) intervals: the guard's clocks stop while they are away.
+    leave: tuple[tuple[datetime, datetime], ...] = ()
 
     def __post_init__(self) -> None:
         agreed = self.agreed_touches_per_week
@@ -170,6 +172,15 @@ class PairHistory:
             require_aware(self.paused_until, "PairHistory.paused_until")
         if self.last_contact_at is not None:
             require_aware(self.last_contact_at, "PairHistory.last_contact_at")
+        leave = tuple(sorted((start, end) for start, end in self.leave))
+        for start, end in leave:
+            require_aware(start, "PairHistory.leave start")
+            require_aware(end, "PairHistory.leave end")
+            if end <= start:
+                raise ValueError("a leave interval must end after it starts")
+        if any(b[0] < a[1] for a, b in zip(leave, leave[1:], strict=False)):
+            raise ValueError("leave intervals must not overlap")
+        object.__setattr__(self, "leave", leave)
 
 
 @dataclass(frozen=True)

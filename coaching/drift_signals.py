@@ -34,6 +34,50 @@ _LABEL_NOUNS: dict[str, tuple[str, str]] = {
 }
 
 
+# The contact gap a rep's agreed cadence allows: this many of its intervals (weekly: 10.5 days,
+# monthly: about 45), never less than `contact_gap_days`.
+CONTACT_GAP_INTERVALS = 1.5
+
+
+def contact_gap_limit(agreed_per_week: float, floor_days: float) -> float:
+    """Days without a check-in that count as a gap, for this agreed cadence (touches per week)."""
+    if agreed_per_week <= _EPS:
+        return float(floor_days)
+    return max(float(floor_days), CONTACT_GAP_INTERVALS * 7 / agreed_per_week)
+
+
+# ---- The leave clock: time the rep is present. Leave stops the guard's clocks, so a rep's time
+# off neither grows a contact gap nor spreads the touches around it over more days.
+
+def _leave_before(history: PairHistory, moment: datetime) -> timedelta:
+    total = timedelta(0)
+    for start, end in history.leave:
+        if start >= moment:
+            break
+        total += min(end, moment) - start
+    return total
+
+
+def present(history: PairHistory, moment: datetime) -> datetime:
+    """`moment` on the present clock: real time minus all leave before it."""
+    return moment - _leave_before(history, moment) if history.leave else moment
+
+
+def real_at(history: PairHistory, on_present_clock: datetime) -> datetime:
+    """The first real moment the present clock reaches `on_present_clock` (inverse of `present`)."""
+    shift = timedelta(0)
+    for start, end in history.leave:
+        if start < on_present_clock + shift:
+            shift += end - start
+        else:
+            break
+    return on_present_clock + shift
+
+
+def on_leave(history: PairHistory, now: datetime) -> bool:
+    return any(start <= now < end for start, end in history.leave)
+
+
 def _in_window(at: datetime, now: datetime, days: float) -> bool:
     return now - timedelta(days=days) < at <= now
 
@@ -108,11 +152,14 @@ def _max_rolling_count(times: list[datetime], now: datetime) -> tuple[int, list[
 
 
 def frequency(history: PairHistory, thresholds: Thresholds, now: datetime) -> SignalReading:
-    # Touches up to 14 days back can fall in a 7-day window that ends within the last 7 days.
-    touches = _pressure_touches(history, now, 2 * FREQUENCY_WINDOW_DAYS)
-    count, busiest = _max_rolling_count([t.at for t in touches], now)
+    # Touches up to 14 days back can fall in a 7-day window that ends within the last 7 days;
+    # days are counted on the present clock (leave skipped).
+    clock_now = present(history, now)
+    touches = [t for t in history.touches if not t.initiated_by_rep and t.at <= now
+               and _in_window(present(history, t.at), clock_now, 2 * FREQUENCY_WINDOW_DAYS)]
+    count, busiest = _max_rolling_count([present(history, t.at) for t in touches], clock_now)
     busiest_times = set(busiest)
-    in_busiest = [t for t in touches if t.at in busiest_times]
+    in_busiest = [t for t in touches if present(history, t.at) in busiest_times]
     adhoc = sum(1 for t in in_busiest if t.kind == "adhoc")
     limit = frequency_limit(history.agreed_touches_per_week, thresholds.max_touches_per_rep_per_week)
     observed = (
@@ -296,9 +343,11 @@ def last_contact(history: PairHistory, now: datetime) -> datetime | None:
 def contact_gap(history: PairHistory, thresholds: Thresholds, now: datetime) -> SignalReading:
     latest = last_contact(history, now)
     paused = history.paused_until is not None and history.paused_until > now
-    limit = thresholds.contact_gap_days
+    away = on_leave(history, now)
+    limit = contact_gap_limit(history.agreed_touches_per_week, thresholds.contact_gap_days)
     agreed = (
-        f"a check-in at least every {_n(limit, 'day')} ({describe_cadence(history.agreed_touches_per_week)})"
+        f"a check-in at least every {_n(math.floor(limit), 'day')} "
+        f"({describe_cadence(history.agreed_touches_per_week)})"
     )
     if latest is None:
         # No known contact means no known start either; the caller passes last_contact_at (e.g.
@@ -306,20 +355,24 @@ def contact_gap(history: PairHistory, thresholds: Thresholds, now: datetime) -> 
         days = 0.0
         observed = "no check-ins on record yet"
     else:
-        days = (now - latest).total_seconds() / 86400
+        days = (present(history, now) - present(history, latest)).total_seconds() / 86400
         whole_days = math.floor(days)
         observed = (
             f"{_n(whole_days, 'day')} since the last check-in"
             if whole_days
             else "last check-in less than a day ago"
         )
+        if _leave_before(history, now) > _leave_before(history, latest):
+            observed += ", not counting leave"
     if paused and history.paused_until is not None:
         observed += f" (check-ins paused until {history.paused_until.date().isoformat()})"
+    if away:
+        observed += " (the rep is on leave)"
     return SignalReading(
         signal="contact_gap",
         value=days,
-        threshold=float(limit),
-        breached=latest is not None and not paused and days >= limit,
+        threshold=limit,
+        breached=latest is not None and not paused and not away and days >= limit,
         observed=observed,
         agreed=agreed,
     )

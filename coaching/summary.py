@@ -69,6 +69,8 @@ class RepFacts:
     agreed_per_week: float = 1.0
     paused_until: dt.datetime | None = None
     help_requests: Sequence[HelpFact] = ()  # open ones, whenever asked
+    leave_until: dt.date | None = None  # the last day of the leave the rep is on (their calendar)
+    leave_booked: tuple[dt.date, dt.date] | None = None  # their next leave booked ahead
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ class RepSummary:
     touches: int
     agreed_per_week: float
     paused_now: bool
+    leave_until: dt.date | None = None
+    leave_booked: tuple[dt.date, dt.date] | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,7 @@ def summarise_rep(facts: RepFacts, since: dt.datetime, now: dt.datetime) -> RepS
         days_since_contact=days_between(facts.last_contact, now), touches=touches,
         agreed_per_week=facts.agreed_per_week,
         paused_now=facts.paused_until is not None and facts.paused_until > now,
+        leave_until=facts.leave_until, leave_booked=facts.leave_booked,
     )
 
 

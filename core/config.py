@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from core.calendars import check_calendar
 from core.toml_lines import LineIndex
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
@@ -94,6 +95,8 @@ class CadenceOverride(_Strict):
     working_days: list[str] | None = None
     quiet_hours: QuietHours | None = None
     holidays: list[str] | None = None
+    # Public holidays of a country or region ("DE-BY", "US-CA"), on top of `holidays`.
+    holiday_calendar: str | None = None
     reminder_after_hours: Annotated[int, Field(ge=0, le=24 * 14)] | None = None
 
     @field_validator("day")
@@ -120,6 +123,11 @@ class CadenceOverride(_Strict):
         if len(set(value)) != len(value):
             raise ValueError("working_days lists a day twice")
         return value
+
+    @field_validator("holiday_calendar")
+    @classmethod
+    def _calendar(cls, value: str | None) -> str | None:
+        return None if value is None else check_calendar(value)
 
     @field_validator("holidays")
     @classmethod
@@ -159,7 +167,9 @@ class CadenceConfig(CadenceOverride):
         """The rhythm plus the hours around it, for `config check`."""
         return (f"{self.rhythm()}; working days {','.join(self.working_days)}; "
                 f"quiet {self.quiet_hours.start}-{self.quiet_hours.end}; "
-                f"{len(self.holidays)} holiday(s); reminder after {self.reminder_after_hours}h")
+                f"{len(self.holidays)} holiday(s)"
+                f"{f' plus the {self.holiday_calendar} calendar' if self.holiday_calendar else ''}; "
+                f"reminder after {self.reminder_after_hours}h")
 
 
 class GuardConfig(_Strict):
@@ -189,6 +199,15 @@ class TeamConfig(_Strict):
     # The manager's own working days, quiet hours and holidays, where they differ from the team's
     # (messages to the manager wait for these; by default the team's apply to its manager too).
     manager_cadence: CadenceOverride | None = None
+    # Per-rep public-holiday calendars where a member's differs from the team's holiday_calendar.
+    holiday_calendars: dict[SlackUserId, str] = Field(default_factory=dict)
+
+    @field_validator("holiday_calendars")
+    @classmethod
+    def _calendars(cls, value: dict[str, str]) -> dict[str, str]:
+        for code in value.values():
+            check_calendar(code)
+        return value
 
 
 class DataConfig(_Strict):

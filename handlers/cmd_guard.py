@@ -23,7 +23,7 @@ from handlers.render import guard as render
 from handlers.render.guard_health import PREPARING, admin_blocks, health_blocks
 from handlers.zones import fill_names
 from scheduling.warnings import org_states, rep_health
-from storage import guard, outbox
+from storage import guard, leave, outbox
 from storage.models import ManagerQuestion, OutboxKind
 from storage.people import ensure_user, get_user
 from storage.schedules import schedule_for, zone_of
@@ -90,6 +90,10 @@ def handle_ask(ctx: SlashContext) -> None:
             schedule = schedule_for(session, services.config, user)
             touches = guard.touches_last_week(session, ctx.team_id, rep, now)
             paused = user.paused_until if user.paused_until and user.paused_until > now else None
+            today = now.astimezone(schedule.zone).date()
+            away = leave.current(leave.ranges_of(session, ctx.team_id, [rep], today).get(rep, []), today)
+            if away is not None:  # on leave: a question would wait until they are back
+                paused = max(paused or now, away.utc_interval(schedule.zone)[1])
             reasons = [name for name, holds in (("tone", hold_tone),
                                                 ("budget", touches + 1 > limit),
                                                 ("paused", paused is not None)) if holds]

@@ -1,4 +1,4 @@
-"""Rep subcommands: goal add, goals, now, skip, pause, resume.
+"""Rep subcommands: goal add, goals, now, skip, pause (from today, or leave booked ahead), resume.
 
 Each subcommand's rules are a plain function of a session and its inputs that returns what
 happened; the handler replies only after the transaction has ended.
@@ -18,7 +18,7 @@ from handlers.context import SlashContext, SubcommandHandler
 from handlers.delivery import deliver_now, delivered, undeliverable
 from handlers.render.goals import goals_modal
 from handlers.text import escape, slack_time
-from storage import checkins, outbox
+from storage import checkins, leave, outbox
 from storage.goals import GoalError, active_goals, add_goal
 from storage.models import CheckInKind, CheckInState, User
 from storage.people import enroll_rep, ensure_user
@@ -103,11 +103,41 @@ def pause(session: Session, config: AdminConfig, team_id: str, user_id: str, now
     return Paused(None, local_day, slack_time(next_allowed(until, schedule.cadence, zone), zone.key))
 
 
-def resume(session: Session, team_id: str, user_id: str, now: dt.datetime) -> bool:
-    """End a pause. True if the rep was paused."""
+@dataclass(frozen=True)
+class Booked:
+    refusal: str | None = None  # why the range was not accepted; nothing changed then
+    first: dt.date | None = None
+    last: dt.date | None = None  # of the stored range (merged with any it overlapped)
+
+
+def book_leave(session: Session, config: AdminConfig, team_id: str, user_id: str, now: dt.datetime,
+               first: dt.date, last: dt.date) -> Booked:
+    """Book days off ahead, both days included, in the rep's own zone."""
+    user = _user(session, team_id, user_id, now)
+    today = now.astimezone(zone_of(user, config)).date()
+    refusal = leave.check_range(first, last, today)
+    if refusal is not None:
+        return Booked(refusal)
+    stored = leave.book(session, team_id, user_id, first, last, now)
+    return Booked(None, stored.first, stored.last)
+
+
+def cancel_leave(session: Session, config: AdminConfig, team_id: str, user_id: str, now: dt.datetime) -> int:
+    """Cancel every range booked ahead and end the one under way. How many ranges changed."""
+    user = _user(session, team_id, user_id, now)
+    today = now.astimezone(zone_of(user, config)).date()
+    return leave.end_leave(session, team_id, user_id, today, now, upcoming=True)
+
+
+def resume(session: Session, team_id: str, user_id: str, now: dt.datetime,
+           config: AdminConfig | None = None) -> bool:
+    """End a pause, or the leave under way (leave booked for later stays). True if either was on."""
     user = _user(session, team_id, user_id, now)
     was_paused = user.paused_until is not None and user.paused_until > now
     checkins.resume(session, user)
+    if config is not None:
+        today = now.astimezone(zone_of(user, config)).date()
+        was_paused = leave.end_leave(session, team_id, user_id, today, now, upcoming=False) > 0 or was_paused
     return was_paused
 
 
@@ -170,6 +200,9 @@ def handle_skip(ctx: SlashContext) -> None:
 
 
 def handle_pause(ctx: SlashContext) -> None:
+    if ctx.command.leave is not None:
+        handle_leave(ctx, *ctx.command.leave)
+        return
     with ctx.services.sessions.begin() as session:
         paused = pause(session, ctx.services.config, ctx.team_id, ctx.user_id, ctx.services.now(),
                        ctx.command.pause_until, ctx.command.pause_days or 0)
@@ -180,9 +213,34 @@ def handle_pause(ctx: SlashContext) -> None:
               f"{paused.resumes}. `/checkin resume` ends it early.")
 
 
+def handle_leave(ctx: SlashContext, first: dt.date, last: dt.date) -> None:
+    with ctx.services.sessions.begin() as session:
+        booked = book_leave(session, ctx.services.config, ctx.team_id, ctx.user_id, ctx.services.now(),
+                            first, last)
+    if booked.refusal is not None or booked.first is None or booked.last is None:
+        ctx.reply(booked.refusal or "Please give the first and last day of your leave.")
+        return
+    ctx.reply(leave_booked_text(booked.first, booked.last))
+
+
+def leave_booked_text(first: dt.date, last: dt.date) -> str:
+    back = last + dt.timedelta(days=1)
+    return (f"Enjoy your time off. On leave {first.isoformat()} to {last.isoformat()} (both days included): "
+            f"no check-ins, reminders or other messages from me then; your manager sees you're on leave "
+            f"until {last.isoformat()}. Check-ins pick up from {back.isoformat()} at your next agreed time. "
+            "`/checkin pause cancel` cancels it, `/checkin resume` ends it early.")
+
+
+def handle_pause_cancel(ctx: SlashContext) -> None:
+    with ctx.services.sessions.begin() as session:
+        changed = cancel_leave(session, ctx.services.config, ctx.team_id, ctx.user_id, ctx.services.now())
+    ctx.reply("Cancelled your leave; check-ins carry on as agreed." if changed
+              else "You have no leave booked; nothing changed.")
+
+
 def handle_resume(ctx: SlashContext) -> None:
     with ctx.services.sessions.begin() as session:
-        was_paused = resume(session, ctx.team_id, ctx.user_id, ctx.services.now())
+        was_paused = resume(session, ctx.team_id, ctx.user_id, ctx.services.now(), ctx.services.config)
     ctx.reply("Welcome back; check-ins resume at your next agreed time." if was_paused
               else "You weren't paused; check-ins carry on as agreed.")
 
@@ -193,5 +251,6 @@ ROUTES: dict[str, SubcommandHandler] = {
     "now": handle_now,
     "skip": handle_skip,
     "pause": handle_pause,
+    "pause_cancel": handle_pause_cancel,
     "resume": handle_resume,
 }

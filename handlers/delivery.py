@@ -189,7 +189,7 @@ def _prepare(session: Session, services: Services, claimed: list[Claimed], now: 
     """Hold back what may not land yet, then render the rest (or cancel what is no longer wanted)."""
     recipients = {r.recipient for r in claimed}
     people = load_people(session, services.team_id, recipients)
-    hours = hours_of(session, services.config, services.team_id, recipients, people)
+    hours = hours_of(session, services.config, services.team_id, recipients, people, now)
     ready: list[Claimed] = []
     deferred: list[tuple[int, dt.datetime]] = []
     too_late: list[Claimed] = []

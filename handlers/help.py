@@ -12,7 +12,8 @@ REP = [
     ("now", "start a check-in now, on your own initiative"),
     ("skip", "skip the open or next check-in; no explanation needed"),
     ("pause <YYYY-MM-DD | Nd | Nw>", "no check-ins until then"),
-    ("resume", "end a pause"),
+    ("pause <YYYY-MM-DD> to <YYYY-MM-DD>", "book time off ahead (both days included); `pause cancel` cancels it"),
+    ("resume", "end a pause or a leave early"),
     ("export", "get a copy of your own data"),
     ("forget", "delete your answers (asks you to confirm first)"),
 ]

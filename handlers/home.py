@@ -33,11 +33,12 @@ from handlers.context import services_of
 from handlers.guard_actions import guard_home_section
 from handlers.render.checkin import ADD_GOAL
 from handlers.render.help import home_steps
+from handlers.render.leave import open_button, rep_leave_blocks
 from handlers.render.manager import SUMMARY_CSV
 from handlers.sender import SendResult, classify_error
 from handlers.text import MAX_SECTION_CHARS, fit, safe, slack_time
 from scheduling.report import PassReport, pass_token
-from storage import checkins, outbox
+from storage import checkins, leave, outbox
 from storage.changes import touch_reps
 from storage.conversation import pending_steps
 from storage.goals import active_goals
@@ -69,7 +70,11 @@ def rep_section(session: Session, services: Services, user: User) -> list[Block]
         blocks.append(SectionBlock(text=MarkdownTextObject(
             text="*Your goals*\nNo goals yet. Add one you and your manager agree matters.")))
     upcoming = checkins.next_checkin(session, user.team_id, user.slack_id)
-    if user.paused_until and user.paused_until > now:
+    today = now.astimezone(zone_of(user, services.config)).date()
+    booked = leave.booked(session, user.team_id, user.slack_id, today)
+    if leave.current([r for _, r in booked], today) is not None:
+        status = "You're on leave: no check-ins until you're back."
+    elif user.paused_until and user.paused_until > now:
         status = f"Paused until {slack_time(user.paused_until, zone)}."
     elif upcoming is not None and upcoming.state == "sent":
         status = "A check-in is open in our DM; answer whenever suits you."
@@ -78,6 +83,7 @@ def rep_section(session: Session, services: Services, user: User) -> list[Block]
     else:
         status = "Your next check-in will be planned shortly."
     blocks.append(SectionBlock(text=MarkdownTextObject(text=status)))
+    blocks += rep_leave_blocks([(i, r.first, r.last) for i, r in booked], today)
     recent = session.scalars(select(Answer).where(Answer.team_id == user.team_id, Answer.rep_id == user.slack_id)
                              .order_by(Answer.created_at.desc()).limit(5)).all()
     if recent:
@@ -90,6 +96,7 @@ def rep_section(session: Session, services: Services, user: User) -> list[Block]
         ButtonElement(text="Add or edit goals", action_id=ADD_GOAL, value="home"),
         ButtonElement(text="Resume check-ins", action_id=RESUME, value="resume") if paused
         else ButtonElement(text="Pause for a week", action_id=PAUSE_WEEK, value="1w"),
+        open_button(),
     ]))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
         text="Skipping, snoozing or pausing is always fine. `/checkin help` lists everything.")]))

@@ -39,6 +39,7 @@ class Command:
     weeks: int = 4
     pause_days: int | None = None
     pause_until: dt.date | None = None
+    leave: tuple[dt.date, dt.date] | None = None  # `pause <first> to <last>`: days off, inclusive
     every: str | None = None
     day: str | None = None
     time: str | None = None
@@ -48,7 +49,8 @@ class Command:
 USAGE = {
     # Shown in mrkdwn, where a bare <...> would be read as a link: hence &lt; and &gt;.
     "goal": "`/checkin goal add &lt;text&gt;`",
-    "pause": "`/checkin pause &lt;YYYY-MM-DD | Nd | Nw&gt;`, for example `/checkin pause 2w`",
+    "pause": "`/checkin pause &lt;YYYY-MM-DD | Nd | Nw&gt;`, for example `/checkin pause 2w`, or leave booked "
+             "ahead: `/checkin pause 2026-12-21 to 2027-01-04` (`/checkin pause cancel` cancels it)",
     "summary": "`/checkin summary [@rep ...] [Nw] [csv]`, for example `/checkin summary @ana 2w`",
     "ask": "`/checkin ask @rep &lt;question&gt;`",
     "cadence": "`/checkin cadence @rep &lt;day|week|2 weeks|month&gt; [mon..sun] [HH:MM]`",
@@ -126,6 +128,15 @@ def parse(text: str) -> Command:
 
 
 def _parse_pause(rest: list[str]) -> Command:
+    if len(rest) == 1 and rest[0].lower() == "cancel":
+        return Command("pause_cancel")
+    if len(rest) == 3 and rest[1].lower() in ("to", "until", "-"):
+        try:
+            first, last = dt.date.fromisoformat(rest[0]), dt.date.fromisoformat(rest[2])
+        except ValueError:
+            raise ParseError("I couldn't read those dates; please write them as YYYY-MM-DD, for example "
+                             f"`/checkin pause 2026-12-21 to 2027-01-04`. Usage: {USAGE['pause']}") from None
+        return Command("pause", leave=(first, last))
     if len(rest) != 1:
         raise ParseError(f"Usage: {USAGE['pause']}")
     value = rest[0].lower()

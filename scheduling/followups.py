@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from core.services import Services
 from scheduling.report import PassReport
-from storage import lifecycle, outbox
+from storage import leave, lifecycle, outbox
 from storage.models import CheckIn, CheckInKind, CheckInState, OutboxKind, User
 from storage.schedules import schedules_for
 
@@ -30,6 +31,7 @@ def enqueue_reminders(services: Services, now: dt.datetime, report: PassReport) 
                    CheckIn.sent_at <= now - dt.timedelta(hours=1))
         ).all())
         schedules = schedules_for(session, services.config, list({u.slack_id: u for _, u in candidates}.values()))
+        away = leave.ranges_of(session, services.team_id, schedules, (now - dt.timedelta(days=30)).date())
         due: list[tuple[int, str]] = []
         for checkin, user in candidates:
             hours = schedules[user.slack_id].reminder_after_hours
@@ -37,6 +39,8 @@ def enqueue_reminders(services: Services, now: dt.datetime, report: PassReport) 
                 continue
             if (user.paused_until and user.paused_until > now) or user.parked_reason:
                 continue
+            if _leave_since(away.get(user.slack_id, []), checkin.sent_at, now, schedules[user.slack_id].zone):
+                continue  # no reminder about a check-in the rep's leave came after
             due.append((checkin.id, checkin.rep_id))
     for start in range(0, len(due), REMINDER_CHUNK):
         chunk = due[start:start + REMINDER_CHUNK]
@@ -47,3 +51,8 @@ def enqueue_reminders(services: Services, now: dt.datetime, report: PassReport) 
                  "checkin_id": checkin_id, "dedupe_key": f"reminder:{checkin_id}"}
                 for checkin_id, rep in chunk if checkin_id in claimed], now)
         report.add("reminders_queued", len(queued))
+
+
+def _leave_since(ranges: list[leave.Range], sent_at: dt.datetime, now: dt.datetime, zone: ZoneInfo) -> bool:
+    first, last = sent_at.astimezone(zone).date(), now.astimezone(zone).date()
+    return any(r.first <= last and r.last >= first for r in ranges)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from coaching.cadence import Cadence, cadence_of, is_allowed, next_allowed
 from core.config import AdminConfig
+from storage import leave
 from storage.models import OutboxKind, Team, User
 from storage.schedules import schedules_for, zone_of
 
@@ -80,11 +81,13 @@ class Hours:
 
 
 def hours_of(session: Session, config: AdminConfig, team_id: str, people: Iterable[str],
-             users: Mapping[str, User] | None = None) -> dict[str, Hours]:
+             users: Mapping[str, User] | None = None, now: dt.datetime | None = None) -> dict[str, Hours]:
     """Each person's allowed hours: a manager by the team they manage, anyone else by their cadence.
 
+    A rep's days of leave (storage.leave) count as their holidays, so nothing reaches them then.
     Someone the bot has never seen gets the default cadence in the default zone. `users` may hold
-    their rows already (the worker loads a batch's people once).
+    their rows already (the worker loads a batch's people once); with `now`, leave that ended
+    before it is not read.
     """
     ids = set(people)
     if not ids:
@@ -99,8 +102,13 @@ def hours_of(session: Session, config: AdminConfig, team_id: str, people: Iterab
         managed.setdefault(manager, name)
     out: dict[str, Hours] = {}
     reps = [u for slack_id, u in users.items() if slack_id not in managed]
+    since = (now - dt.timedelta(days=2)).date() if now is not None else dt.date.min
+    away = leave.leave_days(leave.ranges_of(session, team_id, [u.slack_id for u in reps], since))
     for slack_id, schedule in schedules_for(session, config, reps).items():
-        out[slack_id] = Hours(schedule.cadence, schedule.zone)
+        cadence = schedule.cadence
+        if away.get(slack_id):
+            cadence = replace(cadence, holidays=cadence.holidays | away[slack_id])
+        out[slack_id] = Hours(cadence, schedule.zone)
     for manager, name in managed.items():
         team = next((t for t in config.teams if t.name == name), None)
         out[manager] = Hours(cadence_of(config.manager_hours(team)), zone_of(users.get(manager), config))

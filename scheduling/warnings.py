@@ -32,6 +32,7 @@ from coaching.drift import (
     track_rearm,
     weekly_series,
 )
+from coaching.drift_signals import on_leave
 from core.config import AdminConfig
 from core.services import Services
 from scheduling.report import PassReport
@@ -84,7 +85,8 @@ def rep_health(session: Session, config: AdminConfig, team_id: str, manager: str
 
 
 def _paused(history: PairHistory, now: dt.datetime) -> bool:
-    return history.paused_until is not None and history.paused_until > now
+    # Leave under way reads as a pause in the health report: no check-ins are expected.
+    return (history.paused_until is not None and history.paused_until > now) or on_leave(history, now)
 
 
 def worst(states: list[DriftState]) -> DriftState:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from storage import leave
 from storage.changes import touch_reps
 from storage.models import (
     Answer,
@@ -84,6 +85,8 @@ def export_data(session: Session, team_id: str, user_id: str, now: dt.datetime) 
             "paused_until": _when(user.paused_until) if user else None,
             "created_at": _when(user.created_at) if user else None,
         },
+        "leave": [{"first_day": r.first.isoformat(), "last_day": r.last.isoformat()}
+                  for r in leave.ranges_of(session, team_id, [user_id], dt.date.min).get(user_id, [])],
         "goals": [{"id": g.id, "text": g.text, "position": g.position, "created_at": _when(g.created_at),
                    "archived_at": _when(g.archived_at), "last_discussed_at": _when(g.last_discussed_at)}
                   for g in goals],

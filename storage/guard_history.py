@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from coaching.drift import AnswerRecord, HelpRecord, PairHistory, RepOutcome, To
 from coaching.drift import ManagerQuestion as DriftQuestion
 from coaching.tone import PRESSURE_LABELS, confident_pressure
 from core.config import AdminConfig
+from storage import leave
 from storage.guard import TOUCH_KINDS
 from storage.models import (
     Answer,
@@ -160,9 +161,14 @@ def pair_histories(session: Session, config: AdminConfig, team_id: str, pairs: l
     # A rep the bot has not seen yet follows the config's cadence; a transient row says so.
     people = [data.users.get(rep) or User(team_id=team_id, slack_id=rep, role="rep", created_at=now,
                                           prompt_sequence=0) for rep in reps]
-    agreed = {rep: schedule.touches_per_week for rep, schedule in schedules_for(session, config, people).items()}
+    schedules = schedules_for(session, config, people)
+    agreed = {rep: schedule.touches_per_week for rep, schedule in schedules.items()}
+    # Leave within the history's reach and ahead, as UTC intervals on the rep's own calendar.
+    away = {rep: tuple(r.utc_interval(schedules[rep].zone) for r in ranges) for rep, ranges in
+            leave.ranges_of(session, team_id, reps, (now - dt.timedelta(days=days + 1)).date()).items()}
     threshold = config.guard.tone_hold_confidence
-    return {(manager, rep): _history(data, manager, rep, data.users.get(rep), agreed[rep], threshold)
+    return {(manager, rep): replace(_history(data, manager, rep, data.users.get(rep), agreed[rep], threshold),
+                                    leave=away.get(rep, ()))
             for manager, rep in pairs}
 
 

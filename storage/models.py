@@ -568,3 +568,23 @@ class HelpRequest(Base):
 SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(Base.metadata, "slack_installations")
 SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(Base.metadata, "slack_bots")
 SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(Base.metadata, "slack_oauth_states")
+
+
+# ---- Time off (issue 13.4) ----------------------------------------------------------------------
+
+
+class Leave(Base):
+    """A rep's time off, booked ahead: whole local days, first to last inclusive, in the rep's zone.
+
+    Nothing is sent to the rep on these days (scheduling.respect treats them as the rep's holidays),
+    and the drift guard's clocks stop for them. `/checkin pause 2w` still uses users.paused_until.
+    """
+
+    __tablename__ = "leaves"
+    __table_args__ = (Index("ix_leaves_rep", "team_id", "rep_id", "last_day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    rep_id: Mapped[str] = mapped_column(String(32))
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime]

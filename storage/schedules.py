@@ -6,6 +6,7 @@ scheduling; scheduling/plan.py builds on them to plan the next check-in.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,6 +92,9 @@ def schedules_for(session: Session, config: AdminConfig, users: Sequence[User]) 
             cadence = cadence_of(base)
             anchor = agreement.anchor or anchor
             source = "agreement"
+        calendar = team.holiday_calendars.get(user.slack_id) if team else None
+        if calendar is not None:
+            cadence = dataclasses.replace(cadence, calendar=calendar)
         out[user.slack_id] = RepSchedule(cadence=cadence, reminder_after_hours=base.reminder_after_hours,
                                          anchor=anchor, zone=zone, agreed=base, source=source)
     return out

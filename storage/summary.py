@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from coaching.summary import AnswerFact, CheckinFact, HelpFact, OrgAggregates, RepFacts, org_aggregates
 from coaching.summary_csv import CheckinRow
 from core.config import AdminConfig
+from storage import leave
 from storage.conversation import open_requests
 from storage.models import Answer, CheckIn, CoachingNote, Goal, ManagerQuestion, Team, User
 from storage.schedules import enrolled_query, schedules_for
@@ -149,15 +150,22 @@ def rep_facts(session: Session, config: AdminConfig, team_id: str, manager_id: s
             contact[rep] = max(moments)
     contact.update(_last_sent_before(session, team_id, [r for r in rep_ids if r not in contact]))
     schedules = schedules_for(session, config, list(users.values()))
+    away = leave.ranges_of(session, team_id, rep_ids, (now - dt.timedelta(days=2)).date())
     out: list[RepFacts] = []
     for rep in rep_ids:
         user = users.get(rep)
         agreed = schedules[rep].touches_per_week if rep in schedules else 0.0
+        # Leave is in the rep's own calendar days.
+        today = now.astimezone(schedules[rep].zone).date() if rep in schedules else now.date()
+        ranges = away.get(rep, [])
+        on_leave = leave.current(ranges, today)
         out.append(RepFacts(
             rep_id=rep, name=(user.display_name if user and user.display_name else rep),
             checkins=tuple(checkins[rep]), answers=tuple(answers[rep]), questions_sent=len(questions.get(rep, [])),
             last_contact=contact.get(rep), agreed_per_week=agreed,
-            paused_until=user.paused_until if user else None, help_requests=tuple(help_requests.get(rep, ()))))
+            paused_until=user.paused_until if user else None, help_requests=tuple(help_requests.get(rep, ())),
+            leave_until=on_leave.last if on_leave else None,
+            leave_booked=next(((r.first, r.last) for r in ranges if r.first > today), None)))
     return out
 
 

@@ -19,6 +19,7 @@ from handlers import (
     guard_actions,
     help_actions,
     home,
+    leave_home,
     manager_actions,
     observe,
     replies,
@@ -106,6 +107,7 @@ def build_app(services: Services, process_before_response: bool = False) -> App:
     views.register(app)
     events.register(app)
     home.register(app)
+    leave_home.register(app)
     manager_actions.register(app)
     guard_actions.register(app)
     replies.register(app)

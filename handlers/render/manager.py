@@ -29,7 +29,7 @@ from slack_sdk.models.views import View
 from coaching.summary import AnswerFact, TeamSummary
 from handlers.render import message, metadata
 from handlers.render.help import help_blocks
-from handlers.render.summary import fit, goal, name_of, safe, team_section
+from handlers.render.summary import fit, goal, leave_status, name_of, safe, team_section
 from handlers.text import slack_time
 
 ANSWER_REPLY, ANSWER_THANKS = "answer_reply", "answer_thanks"
@@ -247,6 +247,9 @@ def home_blocks(team: TeamSummary, awaiting: list[AnswerFact], names: dict[str, 
             head += f"\nGoal: {goal(answer.goal_text, 400)}"
         blocks.append(SectionBlock(text=MarkdownTextObject(text=fit(head + "\n" + quoted(answer.text, 600)))))
         blocks.append(answer_buttons(answer.id))
+    away = [f"• {name_of(r.name)}{leave_status(r)}" for r in team.reps if leave_status(r)]
+    if away:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=fit("*Time off*\n" + "\n".join(away[:25])))))
     if upcoming:
         lines = [f"• {name_of(names.get(rep, rep))}: {slack_time(when, zone)}"
                  for rep, when in sorted(upcoming.items(), key=lambda item: item[1])]

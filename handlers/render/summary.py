@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 
 from coaching.summary import OrgAggregates, RepSummary, TeamSummary, paginate, percent
 from handlers.render.help import help_blocks
+from handlers.render.leave import leave_line
 from handlers.text import fit, safe
 
 ROWS_PER_PAGE = 40  # plus a header, the team section, a divider and a footer: well under 50 blocks
@@ -65,8 +66,17 @@ def confidence_text(row: RepSummary) -> str | None:
     return f"Confidence (1–5): {values}" + (f" ({row.trend})" if row.trend else "")
 
 
+def leave_status(row: RepSummary) -> str:
+    if row.leave_until is not None:
+        return f" · _{leave_line(row.leave_until)}_"
+    if row.leave_booked is not None:
+        return f" · _leave booked {row.leave_booked[0].isoformat()} to {row.leave_booked[1].isoformat()}_"
+    return ""
+
+
 def rep_row(row: RepSummary) -> str:
     status = " · _paused for now_" if row.paused_now else ""
+    status += leave_status(row)
     lines = [f"*{name_of(row.name)}*{status}",
              f"{_count(row.sent, 'check-in')} sent · {row.answered} answered · {row.skipped} skipped · "
              f"{row.paused} paused"]

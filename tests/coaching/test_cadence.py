@@ -359,3 +359,38 @@ def test_snooze_rejects_nonsense_durations(hours: float) -> None:
 
 def test_local_to_utc_converts_a_plain_wall_time() -> None:
     assert local_to_utc(date(2026, 3, 2), time(10, 0), KOLKATA) == datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
+
+
+# --- public-holiday calendars ---------------------------------------------------------------------
+
+
+def test_a_calendar_holiday_is_a_holiday_on_top_of_the_explicit_list() -> None:
+    c = Cadence(calendar="DE-BY", holidays=frozenset({date(2027, 1, 8)}))
+    # Wednesday 6 January 2027 is Epiphany in Bavaria; Friday the 8th is on the explicit list.
+    assert not is_allowed(at(BERLIN, 2027, 1, 6, 11, 0), c, BERLIN)
+    assert is_allowed(at(BERLIN, 2027, 1, 7, 11, 0), c, BERLIN)
+    assert not is_allowed(at(BERLIN, 2027, 1, 8, 11, 0), c, BERLIN)
+    assert is_allowed(at(BERLIN, 2027, 1, 6, 11, 0), Cadence(calendar="US"), BERLIN)
+
+
+def test_a_weekly_slot_on_a_regional_holiday_moves_to_the_next_working_day() -> None:
+    c = cadence_of(parse_config('[cadence]\nday = "wed"\nholiday_calendar = "DE-BY"\n').cadence)
+    due = next_due(c, BERLIN, at(BERLIN, 2027, 1, 4, 12, 0), ANCHOR)
+    assert due == at(BERLIN, 2027, 1, 7, 10, 0)  # Epiphany (Wednesday) -> Thursday
+
+
+def test_dst_easter_monday_after_the_eu_change_moves_to_tuesday_at_ten_cest() -> None:
+    # Berlin moved to UTC+2 on 29 March 2026; Easter Monday, 6 April, is a holiday everywhere in
+    # Germany. The Monday check-in lands on Tuesday 7 April at 10:00 CEST, 08:00 UTC.
+    c = Cadence(calendar="DE-BY")
+    due = next_due(c, BERLIN, at(BERLIN, 2026, 3, 31, 12, 0), ANCHOR)
+    assert due == datetime(2026, 4, 7, 8, 0, tzinfo=UTC)
+    assert next_allowed(datetime(2026, 4, 6, 7, 0, tzinfo=UTC), c, BERLIN) == datetime(2026, 4, 7, 7, 0, tzinfo=UTC)
+
+
+def test_a_calendar_across_new_year_still_finds_a_free_day() -> None:
+    # Christmas to Epiphany in Bavaria plus an explicit week off: the search looks far enough.
+    week_off = frozenset(date(2026, 12, 28) + timedelta(days=n) for n in range(5))
+    c = Cadence(calendar="DE-BY", holidays=week_off)
+    assert next_allowed(at(BERLIN, 2026, 12, 24, 12, 0), c, BERLIN) == at(BERLIN, 2026, 12, 24, 12, 0)
+    assert next_allowed(at(BERLIN, 2026, 12, 24, 19, 0), c, BERLIN) == at(BERLIN, 2027, 1, 4, 9, 0)

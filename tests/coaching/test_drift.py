@@ -511,3 +511,89 @@ def test_track_rearm_keeps_the_rearmed_mark_once_set() -> None:
 def test_a_prior_warning_for_another_signal_is_a_caller_error() -> None:
     with pytest.raises(ValueError):
         should_warn(freq(4), PriorWarning("tone", ago(30), rearmed=True), DEFAULTS, NOW)
+
+
+# --- contact gap by agreed cadence, and leave ------------------------------------------------------
+
+
+@pytest.mark.parametrize("per_week, breached_at, quiet_at", [
+    (12 / 52, 46, 20),   # monthly: 1.5 x ~30.3 days = 45.5 days
+    (12 / 52, 46, 45),
+    (0.5, 21, 20),       # every 2 weeks: 21 days
+    (1.0, 14, 13),       # weekly: 10.5 days is under the 14-day floor, so the floor applies
+    (5.0, 14, 13),       # daily: the floor too
+])
+def test_the_contact_gap_follows_the_agreed_cadence_with_the_floor_under_it(
+        per_week: float, breached_at: float, quiet_at: float) -> None:
+    assert reading("contact_gap", history(agreed_touches_per_week=per_week, last_contact_at=ago(breached_at))).breached
+    assert not reading("contact_gap", history(agreed_touches_per_week=per_week, last_contact_at=ago(quiet_at))).breached
+
+
+def test_a_monthly_reps_gap_says_what_was_agreed() -> None:
+    r = reading("contact_gap", history(agreed_touches_per_week=12 / 52, last_contact_at=ago(50)))
+    assert r.threshold == pytest.approx(45.5) and "at least every 45 days (monthly check-ins)" in r.agreed
+
+
+def leave(*spans: tuple[float, float]) -> tuple[tuple[datetime, datetime], ...]:
+    """Leave intervals given as (started days ago, ended days ago)."""
+    return tuple((ago(start), ago(end)) for start, end in spans)
+
+
+def test_days_on_leave_do_not_count_towards_the_contact_gap() -> None:
+    # 20 days since contact, 10 of them on leave: 10 days count, under the 14-day floor.
+    h = history(last_contact_at=ago(20), leave=leave((15, 5)))
+    r = reading("contact_gap", h)
+    assert r.value == pytest.approx(10.0) and not r.breached and "not counting leave" in r.observed
+    assert reading("contact_gap", history(last_contact_at=ago(25), leave=leave((15, 5)))).breached
+
+
+def test_no_contact_gap_breach_while_the_rep_is_on_leave() -> None:
+    h = history(last_contact_at=ago(40), leave=leave((2, -3)))
+    r = reading("contact_gap", h)
+    assert not r.breached and "on leave" in r.observed
+
+
+def test_frequency_counts_seven_days_present_so_touches_around_a_leave_are_close_together() -> None:
+    # Four questions: two before a 10-day leave, two after. In real time no 7 days hold more than
+    # two; with the leave skipped they fall within 4 days of presence, over the limit of 3.
+    spread = touches(13.5, 12.5, 1.5, 0.5)
+    assert not reading("frequency", history(touches=spread)).breached
+    r = reading("frequency", history(touches=spread, leave=leave((12, 2))))
+    assert r.value == 4.0 and r.breached
+
+
+def test_leave_intervals_must_be_aware_ordered_and_apart() -> None:
+    with pytest.raises(ValueError, match="end after it starts"):
+        history(leave=((NOW, NOW),))
+    with pytest.raises(ValueError, match="overlap"):
+        history(leave=leave((10, 5), (6, 2)))
+    with pytest.raises(ValueError):
+        history(leave=((datetime(2025, 3, 1), NOW),))
+
+
+def test_readings_with_leave_stay_the_same_between_next_change_moments() -> None:
+    from coaching.drift import next_change
+
+    # Weekly check-ins and a few questions around two leaves, one under way.
+    h = history(last_contact_at=ago(9), leave=leave((30, 20), (2, -3)),
+                touches=touches(35, 33, 31, 19.5, 19, 18.5, 9, kind="adhoc"),
+                answers=answers(1, 3))
+    def flags(moment: datetime) -> list[tuple[bool, bool]]:
+        return [(r.breached, is_rearmed(r, DEFAULTS)) for r in compute_signals(h, DEFAULTS, moment).values()]
+    at, seen = NOW, []
+    for _ in range(30):
+        change = next_change(h, DEFAULTS, at)
+        if change is None:
+            break
+        for fraction in (0.25, 0.5, 0.999):
+            assert flags(at + (change - at) * fraction) == flags(at), (at, change)
+        seen.append(change)
+        at = change
+    assert NOW + timedelta(days=3) in seen  # the end of the leave under way
+    # Contact 9 days ago, the last 2 on leave: 7 days count so far, and 7 more after the return.
+    assert reading_at(h, NOW + timedelta(days=3 + 7))["contact_gap"].breached
+    assert not reading_at(h, NOW + timedelta(days=3 + 7) - timedelta(minutes=1))["contact_gap"].breached
+
+
+def reading_at(h: PairHistory, moment: datetime) -> dict[str, SignalReading]:
+    return compute_signals(h, DEFAULTS, moment)  # type: ignore[return-value]

@@ -117,3 +117,22 @@ def test_the_help_nudge_waits_two_working_days_by_default_and_zero_turns_it_off(
     assert parse_config("[guard]\nhelp_nudge_working_days = 0\n").guard.help_nudge_working_days == 0
     [(_, key, _)] = problems("[guard]\nhelp_nudge_working_days = -1\n")
     assert "help_nudge_working_days" in key
+
+
+def test_a_holiday_calendar_is_a_country_or_region_known_to_the_holidays_package() -> None:
+    config = parse_config('[cadence]\nholiday_calendar = "US"\n\n[[teams]]\nname = "Munich"\nmanager = "U0M"\n'
+                          'cadence = { holiday_calendar = "DE-BY" }\nholiday_calendars = { U0R = "GB-SCT" }\n')
+    assert config.cadence.holiday_calendar == "US"
+    assert config.team_cadence(config.teams[0]).holiday_calendar == "DE-BY"
+    assert "plus the DE-BY calendar" in config.team_cadence(config.teams[0]).describe()
+
+
+@pytest.mark.parametrize("text, line, key, words", [
+    ('[cadence]\nholiday_calendar = "XX"\n', 2, "cadence.holiday_calendar", "not a known holiday calendar"),
+    ('[cadence]\nholiday_calendar = "DE-ZZ"\n', 2, "cadence.holiday_calendar", "DE has no region 'ZZ'"),
+    ('[[teams]]\nname = "A"\nmanager = "U0M"\nholiday_calendars = { U0R = "Narnia" }\n', 4,
+     "teams[0].holiday_calendars", "not a known holiday calendar"),
+])
+def test_an_unknown_holiday_calendar_is_one_clear_line(text: str, line: int, key: str, words: str) -> None:
+    [(found_line, found_key, message)] = problems(text)
+    assert (found_line, found_key) == (line, key) and words in message and "\n" not in message

@@ -23,6 +23,7 @@ from handlers.render import checkin as checkin_render
 from handlers.render import goals as goals_render
 from handlers.render import guard as guard_render
 from handlers.render import guard_health
+from handlers.render import leave as leave_render
 from handlers.render import manager as manager_render
 from sandbox.models import TEAM_ID
 from storage.models import AnswerRelay, Base, CadenceAgreement, CheckIn, Goal, ManagerQuestion, Membership
@@ -44,7 +45,7 @@ ACTION_IDS = [
     manager_render.TEAM_DECLINE, manager_render.CADENCE_ACCEPT, manager_render.CADENCE_DECLINE,
     manager_render.FORGET_CONFIRM, manager_render.FORGET_CANCEL, guard_render.USE_SUGGESTION,
     guard_render.SEND_ANYWAY, guard_render.CANCEL, guard_render.CADENCE_HINT, guard_render.SHOW_HEALTH,
-    guard_health.HEALTH_PREV, guard_health.HEALTH_NEXT,
+    guard_health.HEALTH_PREV, guard_health.HEALTH_NEXT, leave_render.CANCEL,
 ]
 PRIVILEGED = ["summary", "team add", "cadence", "ask", "health"]
 SIMPLE = ["goals", "now", "skip", "resume", "export", "forget", "home", "help"]
@@ -123,7 +124,8 @@ def slash_text(rng: random.Random, victim: Victim) -> str:
             value += "?"
         return f"pause {value} {junk(rng, 5)}".strip() if value.strip() else "pause"
     return rng.choice(["goal add " + "x" * rng.randint(281, 3900), "goal " + junk(rng), junk(rng) + "zz",
-                       "ask", "team", "team remove " + mention(rng, victim), "summary 0w", "summary 99w"])
+                       "ask", "team", "team remove " + mention(rng, victim), "summary 0w", "summary 99w",
+                       "pause cancel", f"pause {junk(rng, 10)} to {junk(rng, 10)}"])
 
 
 def forged_value(rng: random.Random, victim: Victim) -> Any:

@@ -65,7 +65,7 @@ def test_forged_clicks_on_every_action_are_refused_and_change_nothing(
 
 
 def test_every_subcommand_is_fuzzed() -> None:
-    fuzzed = {s.replace(" ", "_") for s in PRIVILEGED} | set(SIMPLE) | {"pause", "goal_add"}
+    fuzzed = {s.replace(" ", "_") for s in PRIVILEGED} | set(SIMPLE) | {"pause", "pause_cancel", "goal_add"}
     assert set(ROUTES) <= fuzzed
 
 

@@ -124,6 +124,11 @@ def test_a_month_of_awkward_hours_reaches_no_one_out_of_hours_and_loses_nothing(
             slack.submit_view(sandbox.views_of(MANAGER)[-1], {NOTE_BLOCK: {NOTE_INPUT: text}}, user=MANAGER)
         return run
 
+    def reply(rep: str, text: str) -> Callable[[], None]:
+        def run() -> None:  # in the thread of the manager's latest note to the rep
+            assert slack.dm(rep, text, thread_ts=newest(sandbox.dms_to(rep), "coaching_note").ts).status == 200
+        return run
+
     def do(command: str, user: str = MANAGER) -> Callable[[], None]:
         return lambda: slack.slash(command, user=user, escape=False) and None
 
@@ -134,6 +139,8 @@ def test_a_month_of_awkward_hours_reaches_no_one_out_of_hours_and_loses_nothing(
     agenda: list[tuple[dt.datetime, Callable[[], None]]] = [
         (at_local(MANAGER, 0, 22), do(f"team add <@{KOLKATA}>")),  # Kolkata: 08:30 Tuesday, before hours
         (at_local(KOLKATA, 1, 12), accept(KOLKATA, "manager_question", TEAM_ACCEPT)),  # NY: 02:30
+        # Kolkata skips their first check-in: 13 days without one, past a weekly rep's 10.5-day gap.
+        (at_local(KOLKATA, 2, 12), do("skip", user=KOLKATA)),
         (at_local(MANAGER, 1, 23), ask(LA, "What would help you move the Acme renewal forward?")),
         (at_local(MANAGER, 1, 23, 30), ask(BERLIN, "What is one thing we could try on Initech?")),
         (at_local(MANAGER, 2, 5), ask(SYDNEY, "What would most help with the Globex pilot?")),
@@ -143,6 +150,8 @@ def test_a_month_of_awkward_hours_reaches_no_one_out_of_hours_and_loses_nothing(
         (at_local(SYDNEY, 3, 20), answer(SYDNEY, "More time with their IT lead; I'm blocked on their security review.")),
         (at_local(MANAGER, 3, 23), thanks(LA)),
         (at_local(MANAGER, 3, 23, 15), note(BERLIN, "Great idea, let's try the short demo.")),
+        # Berlin's reply to that note, at 07:00 in New York: it waits for the manager's morning.
+        (at_local(BERLIN, 4, 13), reply(BERLIN, "Thanks! I'll cut it to twenty minutes.")),
         (at_local(MANAGER, 4, 20), do(f"cadence <@{SYDNEY}> week tue 09:30")),  # Sydney: Saturday
         (at_local(SYDNEY, 7, 23), accept(SYDNEY, "cadence_proposal", CADENCE_ACCEPT)),  # NY: morning
         # Three questions to one rep in a week: past the budget, so the guard warns the manager.

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import AdminConfig, parse_config
 from handlers import actions, cmd_rep, events, home, views
-from storage import checkins, outbox
+from storage import checkins, leave, outbox
 from storage.goals import GoalError, active_goals, add_goal
 from storage.models import Answer, CheckIn, Goal, User
 from storage.people import ensure_user
@@ -223,3 +223,45 @@ def test_set_pause_from_the_home_tab(sessions: sessionmaker[Session]) -> None:
         user = home.set_pause(session, TEAM, "U0REP1", NOW + dt.timedelta(days=7), NOW)
         assert user.paused_until == NOW + dt.timedelta(days=7)
         assert home.set_pause(session, TEAM, "U0REP1", None, NOW).paused_until is None
+
+
+@pytest.mark.parametrize("first, last, words", [
+    (dt.date(2026, 3, 20), dt.date(2026, 3, 10), "ends before it starts"),
+    (dt.date(2026, 2, 1), dt.date(2026, 2, 10), "in the past"),
+    (dt.date(2026, 3, 3), dt.date(2026, 3, 10), "today (2026-03-04) or later"),  # began yesterday
+    (dt.date(2026, 3, 10), dt.date(2027, 3, 11), "up to a year"),
+    (dt.date(2027, 3, 10), dt.date(2027, 3, 12), "up to a year ahead"),
+])
+def test_leave_refuses_bad_ranges_politely_and_books_nothing(
+        sessions: sessionmaker[Session], config: AdminConfig, first: dt.date, last: dt.date, words: str) -> None:
+    with sessions.begin() as session:
+        _rep(session)
+        booked = cmd_rep.book_leave(session, config, TEAM, "U0REP1", NOW, first, last)
+        assert booked.refusal is not None and words in booked.refusal
+        assert leave.booked(session, TEAM, "U0REP1", dt.date(2026, 1, 1)) == []
+
+
+def test_leave_merges_overlapping_ranges_and_ends_early(sessions: sessionmaker[Session], config: AdminConfig) -> None:
+    with sessions.begin() as session:
+        _rep(session)
+        cmd_rep.book_leave(session, config, TEAM, "U0REP1", NOW, dt.date(2026, 3, 4), dt.date(2026, 3, 10))
+        merged = cmd_rep.book_leave(session, config, TEAM, "U0REP1", NOW, dt.date(2026, 3, 11), dt.date(2026, 3, 13))
+        assert (merged.first, merged.last) == (dt.date(2026, 3, 4), dt.date(2026, 3, 13))  # touching: one range
+        cmd_rep.book_leave(session, config, TEAM, "U0REP1", NOW, dt.date(2026, 4, 1), dt.date(2026, 4, 3))
+        later = NOW + dt.timedelta(days=2)  # Friday 6 March, on leave
+        assert cmd_rep.resume(session, TEAM, "U0REP1", later, config) is True
+        ranges = [r for _, r in leave.booked(session, TEAM, "U0REP1", dt.date(2026, 1, 1))]
+        # Back today: the leave under way ends yesterday; the one booked for April stays.
+        assert [(r.first, r.last) for r in ranges] == [(dt.date(2026, 3, 4), dt.date(2026, 3, 5)),
+                                                       (dt.date(2026, 4, 1), dt.date(2026, 4, 3))]
+        assert cmd_rep.cancel_leave(session, config, TEAM, "U0REP1", later) == 1
+        assert [r for _, r in leave.booked(session, TEAM, "U0REP1", dt.date(2026, 3, 6))] == []
+
+
+def test_dst_a_leave_across_the_us_change_is_a_23_hour_day_short_in_utc() -> None:
+    # Los Angeles springs forward on 8 March 2026: a leave of 7–9 March lasts 71 hours, and ends at
+    # local midnight on the 10th (07:00 UTC, PDT), not at 08:00 UTC (PST).
+    start, end = leave.Range(dt.date(2026, 3, 7), dt.date(2026, 3, 9)).utc_interval(ZoneInfo(LA))
+    assert start == dt.datetime(2026, 3, 7, 8, 0, tzinfo=dt.UTC)
+    assert end == dt.datetime(2026, 3, 10, 7, 0, tzinfo=dt.UTC)
+    assert end - start == dt.timedelta(hours=71)

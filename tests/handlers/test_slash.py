@@ -92,7 +92,7 @@ def test_every_subcommand_the_parser_accepts_has_a_handler() -> None:
     from handlers.slash import SIMPLE
 
     assert {parse(name).name for name in SIMPLE} <= set(ROUTES)
-    for text in ("goal add x", "pause 2w", "summary", "ask <@U0REP1> What helps?", "cadence <@U0REP1> week",
+    for text in ("goal add x", "pause 2w", "pause cancel", "summary", "ask <@U0REP1> What helps?", "cadence <@U0REP1> week",
                  "team add <@U0REP1>"):
         assert parse(text).name in ROUTES, text
 
@@ -100,3 +100,24 @@ def test_every_subcommand_the_parser_accepts_has_a_handler() -> None:
 def test_home_is_not_offered_as_a_subcommand() -> None:
     with pytest.raises(ParseError, match="I don't know `home`"):
         parse("home")
+
+
+@pytest.mark.parametrize("text", ["pause 2026-12-21 to 2027-01-04", "pause 2026-12-21 TO 2027-01-04",
+                                  "pause  2026-12-21   to 2027-01-04 "])
+def test_pause_takes_a_range_booked_ahead(text: str) -> None:
+    command = parse(text)
+    assert command.name == "pause" and command.leave == (dt.date(2026, 12, 21), dt.date(2027, 1, 4))
+    assert (command.pause_days, command.pause_until) == (None, None)
+
+
+def test_pause_cancel_is_its_own_command_and_the_old_grammar_is_unchanged() -> None:
+    assert parse("pause cancel").name == "pause_cancel"
+    assert parse("pause 2w").leave is None and parse("pause 2026-04-01").leave is None
+
+
+@pytest.mark.parametrize("text", ["pause 2026-12-21 to", "pause 2026-12-21 to soon", "pause 2026-02-30 to 2026-03-02",
+                                  "pause 2026-12-21 and 2027-01-04"])
+def test_a_range_that_cannot_be_read_gets_the_usage(text: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    assert "Usage" in str(caught.value) and "to 2027-01-04" in str(caught.value)

@@ -169,19 +169,22 @@ def test_the_incremental_step_warns_exactly_as_a_full_walk(tmp_path: Path) -> No
 
 def test_a_contact_gap_is_computed_at_its_moment_and_warned_on_the_same_pass(tmp_path: Path) -> None:
     bot = make_bot(tmp_path, "gap.db", False)
+    # Weekly reps: the gap is 1.5 agreed intervals (10.5 days), above the 4-day floor. Starting at
+    # 21:00 puts the moment it is reached at 09:00, inside the managers' hours.
+    begin = START + dt.timedelta(hours=12)
     with bot.sessions.begin() as session:
         for rep in REPS:
-            apply(session, ("sent", rep, 0), START)
-    bot.run(START)
+            apply(session, ("sent", rep, 0), begin)
+    bot.run(begin)
     # The next pass reads again what changed shortly before the last one (SCAN_MARGIN).
-    settled = START + SCAN_MARGIN + dt.timedelta(minutes=1)
+    settled = begin + SCAN_MARGIN + dt.timedelta(minutes=1)
     bot.run(settled)
     def states() -> dict[tuple[str, str], tuple[dt.datetime, dt.datetime | None]]:
         with bot.sessions.begin() as session:
             return {(s.manager_id, s.rep_id): (s.evaluated_at, s.next_eval_at)
                     for s in session.scalars(select(PairState))}
     # Nothing changes; hourly passes. A pair is evaluated only once its stored moment has come.
-    gap_at = START + dt.timedelta(days=CONFIG.guard.contact_gap_days)
+    gap_at = begin + dt.timedelta(days=10.5)
     now, before, evaluations = settled, states(), 0
     while now < gap_at - dt.timedelta(hours=1):
         now += dt.timedelta(hours=1)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from coaching.cadence import cadence_of
 from core.config import parse_config
 from scheduling.respect import RULES, Hours, Rule, allowed_from, hours_of
+from storage import leave
 from storage.models import OutboxKind, User
 from storage.people import sync_config_teams
 
@@ -105,3 +106,68 @@ def test_a_reply_passed_on_waits_but_a_silent_update_of_a_delivered_answer_does_
     assert allowed_from(OutboxKind.NOTE_REPLY, hours, night) == local(dt.date(2026, 3, 5), 9, 0)
     assert allowed_from(OutboxKind.RELAY_REFRESH, hours, night) == night  # a deleted answer leaves at once
     assert RULES[OutboxKind.RELAY_REFRESH] is Rule.SILENT
+
+
+CALENDARS = parse_config("""
+[[teams]]
+name = "Munich"
+manager = "U0MGR"
+members = ["U0REP", "U0NYREP"]
+cadence = { holiday_calendar = "DE-BY" }
+holiday_calendars = { U0NYREP = "US-NY" }
+
+[[teams]]
+name = "Boston"
+manager = "U0MGRUS"
+members = []
+cadence = { holiday_calendar = "DE-BY" }
+manager_cadence = { holiday_calendar = "US-MA" }
+""")
+NEW_YORK = ZoneInfo("America/New_York")
+EPIPHANY = dt.date(2027, 1, 6)  # a Wednesday: a public holiday in Bavaria, not in the US
+THANKSGIVING = dt.date(2026, 11, 26)  # a Thursday: off in the US, not in Bavaria
+
+
+def test_each_recipient_gets_their_own_holiday_calendar(sessions: sessionmaker[Session]) -> None:
+    now = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+    with sessions.begin() as session:
+        sync_config_teams(session, T, CALENDARS, now)
+        session.execute(update(User).where(User.slack_id.in_(["U0MGR", "U0REP"])).values(tz="Europe/Berlin"))
+        session.execute(update(User).where(User.slack_id.in_(["U0NYREP", "U0MGRUS"])).values(tz=NEW_YORK.key))
+        found = hours_of(session, CALENDARS, T, ["U0MGR", "U0REP", "U0NYREP", "U0MGRUS"])
+    # The team's calendar for its manager and its reps; a rep's own calendar where the config gives one.
+    assert not found["U0MGR"].allowed(local(EPIPHANY, 11)) and not found["U0REP"].allowed(local(EPIPHANY, 11))
+    assert found["U0NYREP"].allowed(local(EPIPHANY, 11, zone=NEW_YORK))
+    assert not found["U0NYREP"].allowed(local(THANKSGIVING, 11, zone=NEW_YORK))
+    # A manager_cadence calendar replaces the team's for that manager.
+    assert found["U0MGRUS"].allowed(local(EPIPHANY, 11, zone=NEW_YORK))
+    assert not found["U0MGRUS"].allowed(local(THANKSGIVING, 11, zone=NEW_YORK))
+    # Waiting past the holiday: Thursday 7 January at quiet end.
+    assert found["U0REP"].next_allowed(local(EPIPHANY, 8)) == local(dt.date(2027, 1, 7), 9)
+
+
+def test_a_reps_leave_days_are_their_holidays_and_only_theirs(sessions: sessionmaker[Session]) -> None:
+    now = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+    with sessions.begin() as session:
+        sync_config_teams(session, T, CONFIG, now)
+        session.execute(update(User).where(User.slack_id == "U0REP").values(tz="Europe/Berlin"))
+        leave.book(session, T, "U0REP", dt.date(2026, 3, 9), dt.date(2026, 3, 13), now)
+        found = hours_of(session, CONFIG, T, ["U0MGR", "U0REP"], now=now)
+    assert not found["U0REP"].allowed(local(dt.date(2026, 3, 9), 11))
+    assert found["U0REP"].next_allowed(local(dt.date(2026, 3, 9), 11)) == local(dt.date(2026, 3, 16), 9)
+    assert found["U0MGR"].allowed(local(dt.date(2026, 3, 9), 11))
+
+
+def test_dst_leave_ending_the_day_before_the_eu_change_resumes_at_nine_cest(
+        sessions: sessionmaker[Session]) -> None:
+    # Leave Monday 23 to Saturday 28 March; Berlin moves to UTC+2 on Sunday 29 March. A message held
+    # over the leave lands on Monday 30 March at 09:00 CEST, 07:00 UTC (not 08:00, the CET hour).
+    now = dt.datetime(2026, 3, 20, 12, 0, tzinfo=dt.UTC)
+    with sessions.begin() as session:
+        sync_config_teams(session, T, CONFIG, now)
+        session.execute(update(User).where(User.slack_id == "U0REP").values(tz="Europe/Berlin"))
+        leave.book(session, T, "U0REP", dt.date(2026, 3, 23), dt.date(2026, 3, 28), now)
+        found = hours_of(session, CONFIG, T, ["U0REP"], now=now)
+    sent = local(dt.date(2026, 3, 24), 11)
+    assert allowed_from(OutboxKind.COACHING_NOTE, found["U0REP"], sent) == dt.datetime(2026, 3, 30, 7, 0,
+                                                                                      tzinfo=dt.UTC)

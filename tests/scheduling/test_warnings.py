@@ -117,7 +117,9 @@ def test_a_signal_that_re_arms_warns_again_after_one_cooldown_else_after_two(
         engine: Engine, sessions: sessionmaker[Session]) -> None:
     enrol(sessions)
     slack = FakeSlack()
-    svc = services(engine, sessions, slack, parse_config(CONFIG_TEXT.replace("[guard]", "[guard]\ncontact_gap_days = 3")))
+    # Daily reps: 1.5 agreed intervals (2.1 days) is under the 3-day floor, so the floor is the gap.
+    svc = services(engine, sessions, slack, parse_config(
+        '[cadence]\nevery = "day"\n' + CONFIG_TEXT.replace("[guard]", "[guard]\ncontact_gap_days = 3")))
     day = lambda n: START + dt.timedelta(days=n)  # noqa: E731
     run(svc, day(3))
     assert slack.posts[0]["metadata"]["event_payload"]["reps"] == ["U0REP1", "U0REP2"]
