@@ -78,8 +78,9 @@ def acknowledge_late(services: Services, client: WebClient, event: dict[str, Any
         if outcome.outbox_ids:
             deliver_now(services, outcome.outbox_ids)
         _react(client, event)
-        _ephemeral(client, event, user, "I've added this to your last check-in answer; whoever sees that answer "
-                                        "sees this too. To change it, edit or delete your messages here.")
+        _ephemeral(client, event, user, "I've added this to your check-in answer, after what you wrote before; "
+                                        "whoever sees that answer sees this too. To change it, edit or delete "
+                                        "your messages here.")
     elif outcome.result is LateResult.OFFERED:
         text = (f"There's no check-in open right now. Shall I pass this on to {_names(services, outcome.managers)} "
                 "as a note? It's kept until you choose.")

@@ -172,18 +172,48 @@ def recent_answer(session: Session, team_id: str, rep_id: str, now: dt.datetime)
     return answer
 
 
+def _append(session: Session, team_id: str, answer: Answer, text: str, message_ts: str, event_key: str,
+            now: dt.datetime) -> LateOutcome:
+    """Add the rep's later words after the answer (as a part their own edit or deletion changes), and
+    refresh the managers' copies and digests that show it."""
+    answer.text = f"{answer.text}\n\n{text}"
+    answer.updated_at = now
+    insert_ignore(session, AnswerPart, {"team_id": team_id, "answer_id": answer.id, "rep_id": answer.rep_id,
+                                        "message_ts": message_ts, "created_at": now})
+    refreshes = queue_refreshes(session, team_id, answer, event_key, now)
+    return LateOutcome(LateResult.APPENDED, answer.id, answer.checkin_id, outbox_ids=refreshes)
+
+
+def add_in_thread(session: Session, team_id: str, checkin: CheckIn, text: str, message_ts: str, event_key: str,
+                  now: dt.datetime) -> LateOutcome | None:
+    """A reply in the thread of a check-in already answered: added to its answer, never replacing it
+    (the rep's first wording was theirs and may have been read already). None: no answer to add to.
+
+    No time window: the rep chose this check-in's thread themselves. Re-wording goes through Slack's
+    edit (`revise`) or the answer form's "Edit answer", which are explicit replacements.
+    """
+    answer = session.scalar(select(Answer).where(Answer.checkin_id == checkin.id, Answer.team_id == team_id))
+    if answer is None:
+        return None
+    text = _checked(text)
+    if answer.message_ts == message_ts or session.scalar(select(AnswerPart.id).where(
+            AnswerPart.team_id == team_id, AnswerPart.rep_id == answer.rep_id,
+            AnswerPart.message_ts == message_ts)) is not None:
+        return LateOutcome(LateResult.APPENDED, answer.id, answer.checkin_id)  # the same message again
+    if len(answer.text) + 2 + len(text) > MAX_ANSWER_CHARS:
+        raise CheckInError(f"Added to your answer, that would be {len(answer.text) + 2 + len(text)} characters; "
+                           f"the limit is {MAX_ANSWER_CHARS}. Nothing was changed; please shorten it, or edit "
+                           "your answer instead.")
+    return _append(session, team_id, answer, text, message_ts, event_key, now)
+
+
 def after_answering(session: Session, team_id: str, rep_id: str, text: str, message_ts: str, event_key: str,
                     now: dt.datetime) -> LateOutcome:
     """A DM while no check-in is open: more of the recent answer, else offered to the managers."""
     text = _checked(text)
     answer = recent_answer(session, team_id, rep_id, now)
     if answer is not None and len(answer.text) + 2 + len(text) <= MAX_ANSWER_CHARS:
-        answer.text = f"{answer.text}\n\n{text}"
-        answer.updated_at = now
-        insert_ignore(session, AnswerPart, {"team_id": team_id, "answer_id": answer.id, "rep_id": rep_id,
-                                            "message_ts": message_ts, "created_at": now})
-        refreshes = queue_refreshes(session, team_id, answer, event_key, now)
-        return LateOutcome(LateResult.APPENDED, answer.id, answer.checkin_id, outbox_ids=refreshes)
+        return _append(session, team_id, answer, text, message_ts, event_key, now)
     managers = managers_of_rep(session, team_id, rep_id)
     for manager in managers:
         _queue(session, team_id, rep_id, manager, rep_id, None, text, message_ts, now, status="offered")

@@ -1,0 +1,95 @@
+"""Follow-ups of replies and forget (issues 13.2, 14.7-8), end to end through the sandbox: more words
+in an answered check-in's thread are added, never replacing; digests already posted follow an edit
+or deletion; an offered DM's offer shows its edited words; the "Answered" swap is retried.
+
+Maya manages from New York; Ana is in Los Angeles. Monday 2 March 2026 17:30 UTC is inside both
+their working hours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from core.clock import ManualClock
+from sandbox.models import Message
+from storage.models import Answer, CheckIn
+from storage.people import sync_config_teams
+from wiring.harness import BotHarness
+
+MANAGER, ANA = "U0MANAGER", "U0REP1"
+BOTH_AT_WORK = dt.datetime(2026, 3, 2, 17, 30, tzinfo=dt.UTC)  # NY 12:30, LA 09:30
+
+
+def sync(bot: BotHarness) -> None:
+    with bot.services.sessions.begin() as session:
+        sync_config_teams(session, bot.services.team_id, bot.services.config, bot.services.now())
+
+
+def of_type(messages: list[Message], event_type: str) -> list[Message]:
+    return [m for m in messages if m.event_type == event_type]
+
+
+def answer_by_dm(bot: BotHarness, rep: str, text: str) -> tuple[CheckIn, str]:
+    assert bot.slack.slash("now", user=rep).status == 200
+    assert bot.slack.dm(rep, text).status == 200
+    with bot.services.sessions.begin() as session:
+        checkin = session.scalar(select(CheckIn).where(CheckIn.rep_id == rep, CheckIn.state == "answered"))
+        answer = session.scalar(select(Answer).where(Answer.rep_id == rep))
+        assert checkin is not None and answer is not None and answer.message_ts is not None
+        return checkin, answer.message_ts
+
+
+def answer_text(bot: BotHarness, rep: str) -> str | None:
+    with bot.services.sessions.begin() as session:
+        return session.scalar(select(Answer.text).where(Answer.rep_id == rep))
+
+
+def shown(bot: BotHarness, message: Message) -> str:
+    now = bot.sandbox.workspace.find(message.channel, message.ts)
+    assert now is not None
+    return now.visible_text
+
+
+def ephemeral_texts(bot: BotHarness, user: str) -> str:
+    return "\n".join(str(c.args.get("text")) for c in bot.sandbox.calls_to("chat.postEphemeral")
+                     if c.args.get("user") == user)
+
+
+def test_a_reply_in_an_answered_checkins_thread_adds_to_the_answer(bot: BotHarness, clock: ManualClock) -> None:
+    clock.set(BOTH_AT_WORK)
+    sync(bot)
+    checkin, _ = answer_by_dm(bot, ANA, "Globex wants a pilot in April.")
+    [relay] = of_type(bot.sandbox.dms_to(MANAGER), "checkin_answer")
+    clock.advance(dt.timedelta(minutes=10))
+    assert bot.slack.dm(ANA, "Also: Initech asked for pricing.", thread_ts=checkin.message_ts).status == 200
+    assert answer_text(bot, ANA) == "Globex wants a pilot in April.\n\nAlso: Initech asked for pricing."
+    assert "Globex wants a pilot" in shown(bot, relay) and "Initech asked for pricing" in shown(bot, relay)
+    assert "added this to your check-in answer" in ephemeral_texts(bot, ANA)
+    assert len(of_type(bot.sandbox.dms_to(MANAGER), "checkin_answer")) == 1  # updated, not posted again
+    bot.sandbox.assert_no_violations()
+
+
+def test_a_thread_addition_is_its_own_part_and_editing_it_keeps_the_first_wording(
+        bot: BotHarness, clock: ManualClock) -> None:
+    clock.set(BOTH_AT_WORK)
+    sync(bot)
+    checkin, _ = answer_by_dm(bot, ANA, "Globex wants a pilot in April.")
+    [relay] = of_type(bot.sandbox.dms_to(MANAGER), "checkin_answer")
+    assert bot.slack.dm(ANA, "Initech asked for pricing.", thread_ts=checkin.message_ts).status == 200
+    added = [m for m in bot.sandbox.messages(ANA) if m.user == ANA][-1]
+    assert added.text == "Initech asked for pricing." and added.thread_ts == checkin.message_ts
+    assert bot.slack.edit_message(ANA, added.ts, "Initech asked for a quote.").status == 200
+    assert answer_text(bot, ANA) == "Globex wants a pilot in April.\n\nInitech asked for a quote."
+    assert "asked for a quote" in shown(bot, relay) and "asked for pricing" not in shown(bot, relay)
+
+
+def test_a_thread_addition_that_would_pass_the_limit_changes_nothing_and_says_so(
+        bot: BotHarness, clock: ManualClock) -> None:
+    clock.set(BOTH_AT_WORK)
+    sync(bot)
+    checkin, _ = answer_by_dm(bot, ANA, "x" * 3000)
+    assert bot.slack.dm(ANA, "y" * 1500, thread_ts=checkin.message_ts).status == 200
+    assert answer_text(bot, ANA) == "x" * 3000
+    assert "Nothing was changed" in ephemeral_texts(bot, ANA)
