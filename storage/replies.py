@@ -270,7 +270,29 @@ def queue_refreshes(session: Session, team_id: str, answer: Answer, event_key: s
                      "dedupe_key": f"refresh:{relay.id}:{event_key}",
                      "payload": {"answer_id": answer.id, "checkin_id": answer.checkin_id, "rep": answer.rep_id,
                                  "channel": relay.channel, "ts": relay.message_ts}})
+    rows += _digest_refreshes(session, team_id, answer, managers, event_key, everyone)
     return outbox.enqueue_many(session, rows, now)
+
+
+def _digest_refreshes(session: Session, team_id: str, answer: Answer, managers: set[str], event_key: str,
+                      everyone: bool) -> list[dict[str, object]]:
+    """A digest already posted with this answer is rendered again from the database (the answer's words
+    now, or without it once deleted), as a forget does it: one silent `retract` edit per digest and change.
+
+    Only digests queued since the answer was given can hold it.
+    """
+    rows: list[dict[str, object]] = []
+    for digest in session.scalars(select(OutboxMessage).where(
+            OutboxMessage.team_id == team_id, OutboxMessage.kind == OutboxKind.TEAM_DIGEST,
+            OutboxMessage.state == OutboxState.SENT, OutboxMessage.created_at >= answer.created_at)):
+        if not (digest.channel and digest.ts) or not (everyone or digest.recipient in managers):
+            continue
+        if answer.id not in {int(i) for i in json.loads(digest.payload or "{}").get("answer_ids", [])}:
+            continue
+        rows.append({"team_id": team_id, "kind": OutboxKind.RETRACT, "recipient": digest.recipient,
+                     "dedupe_key": f"refresh_digest:{digest.id}:{event_key}",
+                     "payload": {"channel": digest.channel, "ts": digest.ts, "source": digest.id, "what": "digest"}})
+    return rows
 
 
 def revise(session: Session, team_id: str, rep_id: str, message_ts: str, before: str, after: str | None,
