@@ -134,6 +134,8 @@ def reply_in_thread(session: Session, team_id: str, sender: str, root: OutboxMes
     if relayed_id is None:
         return ReplyOutcome(ReplyResult.DUPLICATE, recipient)
     queued = _enqueue(session, team_id, relayed_id, sender, recipient, rep_id, context, now)
+    if sender != rep_id:
+        touch_reps(session, team_id, [rep_id])  # a manager writing back counts for the guard, as a note does
     return ReplyOutcome(ReplyResult.RELAYED, recipient, queued)
 
 
@@ -365,4 +367,6 @@ def revise_reply(session: Session, team_id: str, sender: str, message_ts: str, a
                               "payload": {**json.loads(posted.payload or "{}"), "reply_id": row.id,
                                           "channel": posted.channel, "ts": posted.ts}})
     ids = outbox.enqueue_many(session, refreshes, now)
+    if text is None and any(row.rep_id != sender for row in rows):
+        touch_reps(session, team_id, [rows[0].rep_id])  # a manager's reply taken back no longer counts
     return Revision(None, text is None, shown, ids)
