@@ -121,7 +121,8 @@ def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient, c
             outcome = DmOutcome(DmResult.DUPLICATE) if reply is not None else record_dm(
                 session, services.team_id, user_id, event_id, thread_ts, text, now, message_ts=ts or None)
             if outcome.result is DmResult.NO_CHECKIN:  # nothing open: never dropped, see storage.replies
-                late = replies.after_answering(session, services.team_id, user_id, text, ts, event_id, now)
+                late = replies.after_answering(session, services.team_id, user_id, text, ts, event_id, now,
+                                               dt.timedelta(days=services.config.checkins.append_window_days))
             late = late or outcome.added
     except checkins.CheckInError as exc:
         _reply(client, event, f"{exc}\n{_quote(text)}")

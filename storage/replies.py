@@ -40,7 +40,8 @@ from storage.people import managers_of_rep, manages
 
 # Messages whose thread is a conversation between a rep and a manager, carried by the bot.
 REPLYABLE = (OutboxKind.COACHING_NOTE, OutboxKind.THANKS, OutboxKind.NOTE_REPLY, OutboxKind.ANSWER_RELAY)
-# A DM this soon after the rep's latest check-in was answered is taken as more of that answer.
+# A DM this soon after the rep's latest check-in was answered is taken as more of that answer: the
+# default of the admin config's `[checkins] append_window_days`.
 APPEND_WINDOW = dt.timedelta(days=3)
 
 
@@ -161,15 +162,16 @@ def _note_on_answer(session: Session, team_id: str, manager: str, answer_id: int
 # ---- A DM after the check-in was answered ----------------------------------------------------------
 
 
-def recent_answer(session: Session, team_id: str, rep_id: str, now: dt.datetime) -> Answer | None:
-    """The answer to the rep's latest check-in, if that one is answered and recently."""
+def recent_answer(session: Session, team_id: str, rep_id: str, now: dt.datetime,
+                  window: dt.timedelta = APPEND_WINDOW) -> Answer | None:
+    """The answer to the rep's latest check-in, if that one is answered, within `window` of `now`."""
     latest = session.scalar(select(CheckIn).where(
         CheckIn.team_id == team_id, CheckIn.rep_id == rep_id, CheckIn.sent_at.is_not(None))
         .order_by(CheckIn.sent_at.desc(), CheckIn.id.desc()).limit(1))
     if latest is None or latest.state != CheckInState.ANSWERED:
         return None
     answer = session.scalar(select(Answer).where(Answer.checkin_id == latest.id))
-    if answer is None or answer.updated_at < now - APPEND_WINDOW:
+    if answer is None or window <= dt.timedelta(0) or answer.updated_at < now - window:
         return None
     return answer
 
@@ -210,10 +212,10 @@ def add_in_thread(session: Session, team_id: str, checkin: CheckIn, text: str, m
 
 
 def after_answering(session: Session, team_id: str, rep_id: str, text: str, message_ts: str, event_key: str,
-                    now: dt.datetime) -> LateOutcome:
-    """A DM while no check-in is open: more of the recent answer, else offered to the managers."""
+                    now: dt.datetime, window: dt.timedelta = APPEND_WINDOW) -> LateOutcome:
+    """A DM while no check-in is open: more of the answer given within `window`, else offered to the managers."""
     text = _checked(text)
-    answer = recent_answer(session, team_id, rep_id, now)
+    answer = recent_answer(session, team_id, rep_id, now, window)
     if answer is not None and len(answer.text) + 2 + len(text) <= MAX_ANSWER_CHARS:
         return _append(session, team_id, answer, text, message_ts, event_key, now)
     managers = managers_of_rep(session, team_id, rep_id)

@@ -110,3 +110,12 @@ def test_the_tone_hold_confidence_defaults_to_0_7_and_must_be_a_share() -> None:
     [(_, key, _)] = problems("[guard]\ntone_hold_confidence = 1.5\n")
     assert "tone_hold_confidence" in key
     assert problems('[guard]\ntone_hold_confidence = "high"\n')
+
+
+def test_the_late_dm_append_window_is_a_checked_number_of_days() -> None:
+    assert parse_config("").checkins.append_window_days == 3
+    assert parse_config("[checkins]\nappend_window_days = 0\n").checkins.append_window_days == 0
+    for bad in ("45", "-1", '"3"', "2.5", "true"):
+        [(line, key, message)] = problems(f"[checkins]\nappend_window_days = {bad}\n")
+        assert (line, key) == (2, "checkins.append_window_days")
+        assert "from 0 to 30" in message and "as a note" in message

@@ -10,16 +10,28 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from core.clock import ManualClock
+from core.config import AdminConfig, parse_config
 from sandbox.models import Message
 from storage.models import Answer, CheckIn
 from storage.people import sync_config_teams
+from tests.conftest import DEFAULT_TEST_CONFIG
 from wiring.harness import BotHarness
 
 MANAGER, ANA = "U0MANAGER", "U0REP1"
 BOTH_AT_WORK = dt.datetime(2026, 3, 2, 17, 30, tzinfo=dt.UTC)  # NY 12:30, LA 09:30
+
+
+@pytest.fixture
+def admin_config(request: pytest.FixtureRequest) -> AdminConfig:
+    """The test config, with `[checkins] append_window_days` set where a test asks (indirect param)."""
+    days = getattr(request, "param", None)
+    text = DEFAULT_TEST_CONFIG if days is None else (
+        DEFAULT_TEST_CONFIG.replace("\n[[teams]]", f"\n[checkins]\nappend_window_days = {days}\n\n[[teams]]", 1))
+    return parse_config(text, "test config")
 
 
 def sync(bot: BotHarness) -> None:
@@ -93,3 +105,25 @@ def test_a_thread_addition_that_would_pass_the_limit_changes_nothing_and_says_so
     assert bot.slack.dm(ANA, "y" * 1500, thread_ts=checkin.message_ts).status == 200
     assert answer_text(bot, ANA) == "x" * 3000
     assert "Nothing was changed" in ephemeral_texts(bot, ANA)
+
+
+@pytest.mark.parametrize("admin_config", [10], indirect=True)
+def test_a_longer_append_window_from_the_config_adds_a_dm_a_week_later(bot: BotHarness, clock: ManualClock) -> None:
+    clock.set(BOTH_AT_WORK)
+    sync(bot)
+    answer_by_dm(bot, ANA, "All good this week.")
+    clock.set(BOTH_AT_WORK + dt.timedelta(days=7))
+    assert bot.slack.dm(ANA, "Update: Globex signed.").status == 200
+    assert answer_text(bot, ANA) == "All good this week.\n\nUpdate: Globex signed."
+    assert "Shall I pass this on" not in ephemeral_texts(bot, ANA)
+
+
+@pytest.mark.parametrize("admin_config", [0], indirect=True)
+def test_an_append_window_of_zero_offers_even_a_dm_minutes_later(bot: BotHarness, clock: ManualClock) -> None:
+    clock.set(BOTH_AT_WORK)
+    sync(bot)
+    answer_by_dm(bot, ANA, "All good this week.")
+    clock.advance(dt.timedelta(minutes=5))
+    assert bot.slack.dm(ANA, "Forgot: out Friday.").status == 200
+    assert answer_text(bot, ANA) == "All good this week."
+    assert "Shall I pass this on" in ephemeral_texts(bot, ANA)
