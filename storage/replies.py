@@ -73,6 +73,7 @@ class LateOutcome:
     checkin_id: int | None = None
     managers: list[str] = field(default_factory=list)
     outbox_ids: list[int] = field(default_factory=list)
+    text: str = ""  # OFFERED: the words offered, shown in the offer
 
 
 def _checked(text: str) -> str:
@@ -221,7 +222,7 @@ def after_answering(session: Session, team_id: str, rep_id: str, text: str, mess
     managers = managers_of_rep(session, team_id, rep_id)
     for manager in managers:
         _queue(session, team_id, rep_id, manager, rep_id, None, text, message_ts, now, status="offered")
-    return LateOutcome(LateResult.OFFERED if managers else LateResult.NOWHERE, managers=managers)
+    return LateOutcome(LateResult.OFFERED if managers else LateResult.NOWHERE, managers=managers, text=text)
 
 
 def decide_offer(session: Session, team_id: str, rep_id: str, message_ts: str, send: bool,
@@ -257,6 +258,8 @@ class Revision:
     deleted: bool  # the whole answer (or the reply) is gone, not only one part of it
     managers: list[str]  # whose copy follows (for a reply: the person it was passed on to)
     outbox_ids: list[int]
+    offered: list[str] = field(default_factory=list)  # a DM only offered to these managers, not sent yet
+    text: str | None = None  # a reply's words now (None: deleted)
 
 
 def queue_refreshes(session: Session, team_id: str, answer: Answer, event_key: str, now: dt.datetime,
@@ -354,6 +357,7 @@ def revise_reply(session: Session, team_id: str, sender: str, message_ts: str, a
         return None
     text = None if after is None or not after.strip() else _checked(after)
     shown = [r.recipient for r in rows if r.status == "queued"]  # an offered one was never seen
+    offered = [r.recipient for r in rows if r.status == "offered"]
     refreshes: list[dict[str, object]] = []
     for row in rows:
         if text is None:  # kept as a row so the thread still leads somewhere, without the words
@@ -371,4 +375,4 @@ def revise_reply(session: Session, team_id: str, sender: str, message_ts: str, a
     ids = outbox.enqueue_many(session, refreshes, now)
     if text is None and any(row.rep_id != sender for row in rows):
         touch_reps(session, team_id, [rows[0].rep_id])  # a manager's reply taken back no longer counts
-    return Revision(None, text is None, shown, ids)
+    return Revision(None, text is None, shown, ids, offered, text)

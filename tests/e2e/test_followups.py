@@ -127,3 +127,38 @@ def test_an_append_window_of_zero_offers_even_a_dm_minutes_later(bot: BotHarness
     assert bot.slack.dm(ANA, "Forgot: out Friday.").status == 200
     assert answer_text(bot, ANA) == "All good this week."
     assert "Shall I pass this on" in ephemeral_texts(bot, ANA)
+
+
+def test_editing_a_dm_only_offered_shows_the_new_words_in_a_fresh_offer_and_sends_them(
+        bot: BotHarness, clock: ManualClock) -> None:
+    clock.set(BOTH_AT_WORK)
+    sync(bot)
+    answer_by_dm(bot, ANA, "All good this week.")
+    clock.set(BOTH_AT_WORK + dt.timedelta(days=7))
+    assert bot.slack.dm(ANA, "Out Friday for the dentist.").status == 200
+    dm = [m for m in bot.sandbox.messages(ANA) if m.user == ANA][-1]
+    first_offer = bot.sandbox.ephemerals_to(ANA)[-1]
+    assert "Out Friday for the dentist." in first_offer.text  # the offer shows what would be sent
+    assert bot.slack.edit_message(ANA, dm.ts, "Out Friday and Monday for the dentist.").status == 200
+    fresh = bot.sandbox.ephemerals_to(ANA)[-1]
+    assert fresh is not first_offer and "Out Friday and Monday" in fresh.text and "edited" in fresh.text
+    assert {"late_dm_send", "late_dm_discard"} <= set(fresh.action_ids())
+    assert "updated the message I passed on" not in ephemeral_texts(bot, ANA)  # it was never passed on
+    before = len(bot.sandbox.dms_to(MANAGER))
+    bot.slack.click("late_dm_send", user=ANA, message=first_offer)  # the older offer sends the new words too
+    [note] = of_type(bot.sandbox.dms_to(MANAGER)[before:], "coaching_note")
+    assert "Out Friday and Monday for the dentist." in note.visible_text
+    bot.sandbox.assert_no_violations()
+
+
+def test_deleting_a_dm_only_offered_withdraws_the_offer(bot: BotHarness, clock: ManualClock) -> None:
+    clock.set(BOTH_AT_WORK)
+    sync(bot)
+    assert bot.slack.dm(ANA, "Thinking of quitting, honestly.").status == 200
+    dm = [m for m in bot.sandbox.messages(ANA) if m.user == ANA][-1]
+    offer = bot.sandbox.ephemerals_to(ANA)[-1]
+    assert bot.slack.delete_message(ANA, dm.ts).status == 200
+    assert "won't send it" in ephemeral_texts(bot, ANA)
+    before = len(bot.sandbox.dms_to(MANAGER))
+    bot.slack.click("late_dm_send", user=ANA, message=offer)
+    assert len(bot.sandbox.dms_to(MANAGER)) == before
