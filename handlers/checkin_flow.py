@@ -9,53 +9,58 @@ import logging
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    ButtonElement,
-)
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.services import Services
+from handlers.delivery import deliver_now
 from handlers.notify import relay_answer
-from handlers.render.checkin import ANSWER, closed_blocks, plain_prompt, prompt_text
-from handlers.text import escape
-from storage.goals import own_goal
-from storage.models import CheckIn
+from handlers.render.outbox import checkin_question, closed_checkin
+from storage import outbox
+from storage.models import CheckIn, OutboxKind
 
 log = logging.getLogger(__name__)
+
+ANSWERED_NOTE = "✅ Answered, thank you. You can edit it any time."
 
 
 def question_of(services: Services, checkin: CheckIn) -> tuple[str, str]:
     """(mrkdwn, plain) question text of a check-in, as the rep saw it."""
-    if checkin.kind == "adhoc" and checkin.prompt is not None:
-        # A manager's ad-hoc question: its prompt is the literal question, not a template. Escaped
-        # in both forms, since the "plain" one becomes a message's `text` fallback.
-        question = escape(checkin.prompt)
-        return question, question
     with services.sessions.begin() as session:
-        goal = own_goal(session, checkin.team_id, checkin.rep_id, checkin.goal_id) if checkin.goal_id else None
-        goal_text = goal.text if goal else None
-    return prompt_text(checkin.prompt, goal_text), plain_prompt(checkin.prompt, goal_text)
+        return checkin_question(session, checkin)
 
 
 def update_checkin_message(services: Services, client: WebClient, checkin: CheckIn, note: str,
                            allow_edit: bool = False) -> None:
-    """Replace the check-in DM's buttons with a short note (and an edit button once answered)."""
+    """Replace the check-in DM's buttons with a short note, now (the rep is looking at it)."""
     if not (checkin.channel and checkin.message_ts):
         return
-    question, plain = question_of(services, checkin)
-    blocks = closed_blocks(question, note)
-    if allow_edit:
-        blocks.append(ActionsBlock(block_id=f"checkin_edit_{checkin.id}", elements=[
-            ButtonElement(text="Edit answer", action_id=ANSWER, value=str(checkin.id))]))
+    with services.sessions.begin() as session:
+        shown = closed_checkin(session, checkin, note, allow_edit)
     try:
-        client.chat_update(channel=checkin.channel, ts=checkin.message_ts, text=f"Check-in: {plain}",
-                           blocks=blocks)
+        client.chat_update(channel=checkin.channel, ts=checkin.message_ts, **shown)
     except SlackApiError as exc:
-        # The state change is already saved; a stale DM is cosmetic, so log and carry on.
+        # The state change is already saved, and the rep was told; a stale DM is cosmetic.
         log.warning("could not update check-in message %s: %s", checkin.id, exc.response.get("error"))
 
 
+def close_answered(services: Services, checkin: CheckIn) -> None:
+    """The answered check-in's DM shows "Answered" instead of its buttons: a silent outbox edit
+    (`checkin_closed`), retried until Slack takes it, so an outage can't leave live buttons behind."""
+    if not (checkin.channel and checkin.message_ts):
+        return
+    try:
+        with services.sessions.begin() as session:
+            queued = outbox.enqueue(session, team_id=checkin.team_id, kind=OutboxKind.CHECKIN_CLOSED,
+                                    recipient=checkin.rep_id, dedupe_key=f"checkin_closed:{checkin.id}",
+                                    now=services.now(),
+                                    payload={"checkin_id": checkin.id, "note": ANSWERED_NOTE, "allow_edit": True})
+    except SQLAlchemyError:  # the answer is saved; only the buttons' swap is not queued
+        log.exception("could not queue the answered swap of check-in %s", checkin.id)
+        return
+    if queued is not None:
+        deliver_now(services, [queued])
+
+
 def answered(services: Services, client: WebClient, checkin: CheckIn, answer_id: int, created: bool) -> None:
-    update_checkin_message(services, client, checkin, "✅ Answered, thank you. You can edit it any time.",
-                           allow_edit=True)
+    close_answered(services, checkin)
     relay_answer(services, client, answer_id, created)  # pass it on to the rep's managers

@@ -57,6 +57,7 @@ RULES: Mapping[OutboxKind, Rule] = {
     OutboxKind.RELAY_REFRESH: Rule.SILENT,
     OutboxKind.RETRACT: Rule.SILENT,  # a forgotten answer leaves what the bot posted at once
     OutboxKind.HOME_REFRESH: Rule.SILENT,  # views.publish replaces the Home tab, silently
+    OutboxKind.CHECKIN_CLOSED: Rule.SILENT,  # the rep's own check-in DM loses its buttons: notifies no one
 }
 
 

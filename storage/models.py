@@ -108,6 +108,9 @@ class OutboxKind(StrEnum):
     # A Home tab to publish again (views.publish) because the last try failed: worked by the pass
     # (handlers.home.refresh_homes), since the view is composed from services the worker lacks.
     HOME_REFRESH = "home_refresh"
+    # chat.update of a check-in DM once answered: its buttons become "Answered" (and "Edit answer"),
+    # retried through the outbox when Slack fails, since nobody would send the edit again.
+    CHECKIN_CLOSED = "checkin_closed"
 
 
 class OutboxState(StrEnum):

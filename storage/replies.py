@@ -269,7 +269,7 @@ def queue_refreshes(session: Session, team_id: str, answer: Answer, event_key: s
     Only current managers' copies change with an edit; `everyone`: a deletion reaches ex-managers' too.
     """
     managers = set(managers_of_rep(session, team_id, answer.rep_id))
-    rows = []
+    rows: list[dict[str, object]] = []
     for relay in session.scalars(select(AnswerRelay).where(AnswerRelay.answer_id == answer.id)):
         if not (relay.channel and relay.message_ts) or not (everyone or relay.manager_id in managers):
             continue

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 from slack_sdk.models.metadata import Metadata
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,11 +23,12 @@ from coaching.drift_model import SignalReading
 from handlers.render import manager as render
 from handlers.render import message as as_message
 from handlers.render import metadata
-from handlers.render.checkin import prompt_text, reminder
+from handlers.render.checkin import ANSWER, closed_blocks, plain_prompt, prompt_text, reminder
 from handlers.render.guard import warning_dm
 from handlers.render.replies import note_reply, reply_now
 from handlers.render.summary import name_of
 from handlers.text import escape, local_time
+from storage.goals import own_goal
 from storage.models import (
     Answer,
     CadenceAgreement,
@@ -69,6 +71,9 @@ EVENT_TYPES: Mapping[OutboxKind, str] = {
     # An edit carries no metadata of its own; recovery looks for this type and finds nothing, so a
     # retraction whose reply was lost is simply done again (an edit is safe to repeat).
     OutboxKind.RETRACT: "checkin_answer",
+    # Also an edit without metadata of its own (the check-in DM keeps its `checkin_prompt` metadata):
+    # a lost reply is simply done again.
+    OutboxKind.CHECKIN_CLOSED: "checkin_prompt",
 }
 
 
@@ -251,6 +256,36 @@ def _retract(session: Session, row: Claimed) -> Message | None:
             "text": shown["text"], "blocks": shown["blocks"]}
 
 
+def checkin_question(session: Session, checkin: CheckIn) -> tuple[str, str]:
+    """(mrkdwn, plain) question text of a check-in, as the rep saw it."""
+    if checkin.kind == "adhoc" and checkin.prompt is not None:
+        # A manager's ad-hoc question: its prompt is the literal question, not a template. Escaped
+        # in both forms, since the "plain" one becomes a message's `text` fallback.
+        question = escape(checkin.prompt)
+        return question, question
+    goal = own_goal(session, checkin.team_id, checkin.rep_id, checkin.goal_id) if checkin.goal_id else None
+    goal_text = goal.text if goal else None
+    return prompt_text(checkin.prompt, goal_text), plain_prompt(checkin.prompt, goal_text)
+
+
+def closed_checkin(session: Session, checkin: CheckIn, note: str, allow_edit: bool) -> Message:
+    """The check-in DM with its buttons replaced by a short note (and an edit button once answered)."""
+    question, plain = checkin_question(session, checkin)
+    blocks = closed_blocks(question, note)
+    if allow_edit:
+        blocks.append(ActionsBlock(block_id=f"checkin_edit_{checkin.id}", elements=[
+            ButtonElement(text="Edit answer", action_id=ANSWER, value=str(checkin.id))]))
+    return {"text": f"Check-in: {plain}", "blocks": blocks}
+
+
+def _checkin_closed(session: Session, row: Claimed) -> Message | None:
+    checkin = session.get(CheckIn, int(row.payload["checkin_id"]))
+    if checkin is None or checkin.team_id != row.team_id or not (checkin.channel and checkin.message_ts):
+        return None
+    shown = closed_checkin(session, checkin, str(row.payload["note"]), bool(row.payload.get("allow_edit")))
+    return {"op": "update", "channel": checkin.channel, "ts": checkin.message_ts, **shown}
+
+
 RENDERERS: Mapping[OutboxKind, Renderer] = {
     OutboxKind.CHECKIN_REMINDER: _reminder,
     OutboxKind.ANSWER_RELAY: _answer_relay,
@@ -267,6 +302,7 @@ RENDERERS: Mapping[OutboxKind, Renderer] = {
     OutboxKind.NOTE_REPLY: note_reply,
     OutboxKind.RELAY_REFRESH: _relay_refresh,
     OutboxKind.RETRACT: _retract,
+    OutboxKind.CHECKIN_CLOSED: _checkin_closed,
 }
 
 
