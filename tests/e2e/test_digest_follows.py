@@ -76,3 +76,12 @@ def test_an_edit_at_the_managers_night_still_reaches_the_digest_at_once(bot: Bot
     clock.set(dt.datetime(2026, 3, 3, 6, 0, tzinfo=dt.UTC))  # 01:00 in New York: an edit notifies no one
     assert bot.slack.edit_message(REP1, ts, "Ana: pilot moved to May.").status == 200
     assert "pilot moved to May" in now_shown(bot, digest)
+
+
+def test_an_answer_edited_in_the_form_changes_the_digest_already_posted(bot: BotHarness, clock: ManualClock) -> None:
+    digest, _ = posted_digest(bot, clock)
+    assert bot.slack.click("checkin_answer", user=REP1).status == 200  # "Edit answer" on the check-in DM
+    view = bot.sandbox.views_of(REP1)[-1]
+    assert bot.slack.submit_view(view, {"answer": {"answer_text": "Ana: the Globex pilot slipped to June."}},
+                                 user=REP1).status == 200
+    assert "slipped to June" in now_shown(bot, digest) and "Initech stalled" in now_shown(bot, digest)
