@@ -6,8 +6,9 @@ the answer: a retried delivery stores nothing twice. An answer may come with a f
 conversation (`thread_broadcast`); bots' messages and other subtypes are not answers.
 
 Nothing a person writes is dropped (`storage.replies`): a reply in the thread of a note, a thanks
-or a passed-on reply goes to the other person; a DM after the check-in was answered is added to
-that answer or offered to the managers as a note; an edit or deletion in Slack of the DM that
+or a passed-on reply goes to the other person; a reply in an answered check-in's thread is added
+to its answer (never replacing it); a DM after the check-in was answered is added to that answer
+or offered to the managers as a note; an edit or deletion in Slack of the DM that
 carried an answer changes or removes the stored answer and the managers' copies.
 """
 
