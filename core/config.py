@@ -191,6 +191,21 @@ class GuardConfig(_Strict):
         return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+class CheckinsConfig(_Strict):
+    # A DM this many days after the rep's latest check-in was answered is added to that answer;
+    # later (or with 0) the rep is asked whether to send it to their manager as a note.
+    append_window_days: Annotated[int, Field(ge=0, le=30)] = 3
+
+    @field_validator("append_window_days", mode="before")
+    @classmethod
+    def _window(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 30:
+            raise ValueError(f"must be a whole number of days from 0 to 30 (got {value!r}): how long after a "
+                             "check-in was answered a DM is still added to that answer; 0 always offers it "
+                             "to the manager as a note instead")
+        return value
+
+
 class TeamConfig(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=80)]
     manager: SlackUserId
@@ -252,6 +267,7 @@ class AdminConfig(_Strict):
     prompts: list[str] = Field(default_factory=list)
     cadence: CadenceConfig = Field(default_factory=CadenceConfig)
     guard: GuardConfig = Field(default_factory=GuardConfig)
+    checkins: CheckinsConfig = Field(default_factory=CheckinsConfig)
     teams: list[TeamConfig] = Field(default_factory=list)
     data: DataConfig = Field(default_factory=DataConfig)
     workspaces: dict[WorkspaceKey, WorkspaceConfig] = Field(default_factory=dict)

@@ -6,8 +6,9 @@ the answer: a retried delivery stores nothing twice. An answer may come with a f
 conversation (`thread_broadcast`); bots' messages and other subtypes are not answers.
 
 Nothing a person writes is dropped (`storage.replies`): a reply in the thread of a note, a thanks
-or a passed-on reply goes to the other person; a DM after the check-in was answered is added to
-that answer or offered to the managers as a note; an edit or deletion in Slack of the DM that
+or a passed-on reply goes to the other person; a reply in an answered check-in's thread is added
+to its answer (never replacing it); a DM after the check-in was answered is added to that answer
+or offered to the managers as a note; an edit or deletion in Slack of the DM that
 carried an answer changes or removes the stored answer and the managers' copies.
 """
 
@@ -32,7 +33,7 @@ from handlers.home import publish_home
 from handlers.replies import acknowledge_late, acknowledge_reply, acknowledge_revision
 from handlers.text import quote, unescape
 from storage import checkins, replies
-from storage.models import CheckIn
+from storage.models import CheckIn, CheckInState
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class DmOutcome:
     checkin: CheckIn | None = None
     answer_id: int | None = None
     created: bool = False
+    added: replies.LateOutcome | None = None  # a reply in an answered check-in's thread, added to its answer
 
 
 def answer_text(event: dict[str, Any]) -> str:
@@ -79,6 +81,10 @@ def record_dm(session: Session, team_id: str, user_id: str, event_id: str, threa
     checkin = checkin or checkins.open_checkin(session, team_id, user_id)
     if checkin is None:
         return DmOutcome(DmResult.NO_CHECKIN)
+    if checkin.state == CheckInState.ANSWERED:  # more words in its thread add to the answer, never replace it
+        added = replies.add_in_thread(session, team_id, checkin, text, message_ts or event_id, event_id, now)
+        if added is not None:
+            return DmOutcome(DmResult.RECORDED, checkin, added.answer_id, added=added)
     recorded = checkins.record_answer(session, checkin, text, "thread" if thread_ts else "dm", now,
                                       event_id=event_id, message_ts=message_ts)
     return DmOutcome(DmResult.RECORDED, checkin, recorded.answer.id, recorded.created)
@@ -116,7 +122,9 @@ def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient, c
             outcome = DmOutcome(DmResult.DUPLICATE) if reply is not None else record_dm(
                 session, services.team_id, user_id, event_id, thread_ts, text, now, message_ts=ts or None)
             if outcome.result is DmResult.NO_CHECKIN:  # nothing open: never dropped, see storage.replies
-                late = replies.after_answering(session, services.team_id, user_id, text, ts, event_id, now)
+                late = replies.after_answering(session, services.team_id, user_id, text, ts, event_id, now,
+                                               dt.timedelta(days=services.config.checkins.append_window_days))
+            late = late or outcome.added
     except checkins.CheckInError as exc:
         _reply(client, event, f"{exc}\n{_quote(text)}")
         return

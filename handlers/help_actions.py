@@ -121,7 +121,7 @@ def _say(body: dict[str, Any], respond: Respond, text: str, blocks: list[Any] | 
 def _refresh(services: Services, client: WebClient, checkin: CheckIn, answer_id: int | None) -> None:
     """Show the change on the rep's answered DM and on each manager's copy of the answer."""
     if checkin.state == CheckInState.ANSWERED:
-        show_answered(services, client, checkin)
+        show_answered(services, checkin)
     if answer_id is not None:
         relay_answer(services, client, answer_id, created=False)
 
@@ -199,7 +199,7 @@ def _after_step(services: Services, client: WebClient, checkin: CheckIn | None, 
     if checkin is None:
         return
     if checkin.state == CheckInState.ANSWERED:
-        show_answered(services, client, checkin)
+        show_answered(services, checkin)
     elif checkin.state == CheckInState.SENT and checkin.channel and checkin.message_ts:
         _reprompt(services, client, checkin)
     publish_home(services, user)

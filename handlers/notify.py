@@ -48,8 +48,8 @@ def queue_relays(session: Session, team_id: str, answer: Answer, now: dt.datetim
 
 def relay_answer(services: Services, client: WebClient, answer_id: int, created: bool) -> None:
     """ANSWER_HOOK: pass a new answer to each manager; refresh their copy when it is edited."""
-    if services.config.deliver_answers != "immediately":
-        return  # the digest step passes it on
+    if created and services.config.deliver_answers != "immediately":
+        return  # the digest step passes it on (an edit still refreshes a digest already posted)
     now = services.now()
     with services.sessions.begin() as session:
         answer = session.get(Answer, answer_id)

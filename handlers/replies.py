@@ -22,6 +22,7 @@ from handlers.context import action_value, services_of
 from handlers.delivery import deliver_now, waiting_note
 from handlers.notify import refresh_relays
 from handlers.render.summary import name_of
+from handlers.text import quote
 from handlers.zones import fill_names
 from storage import replies
 from storage.replies import LateOutcome, LateResult, ReplyOutcome, ReplyResult, Revision
@@ -78,16 +79,25 @@ def acknowledge_late(services: Services, client: WebClient, event: dict[str, Any
         if outcome.outbox_ids:
             deliver_now(services, outcome.outbox_ids)
         _react(client, event)
-        _ephemeral(client, event, user, "I've added this to your last check-in answer; whoever sees that answer "
-                                        "sees this too. To change it, edit or delete your messages here.")
+        _ephemeral(client, event, user, "I've added this to your check-in answer, after what you wrote before; "
+                                        "whoever sees that answer sees this too. To change it, edit or delete "
+                                        "your messages here.")
     elif outcome.result is LateResult.OFFERED:
-        text = (f"There's no check-in open right now. Shall I pass this on to {_names(services, outcome.managers)} "
-                "as a note? It's kept until you choose.")
-        _ephemeral(client, event, user, text, offer_blocks(text, str(event.get("ts") or "")))
+        _offer(services, client, event, user, outcome.managers, outcome.text,
+               "There's no check-in open right now. ")
     else:
         _ephemeral(client, event, user, "Thanks for the message! There's no check-in open right now and no "
                                         "manager to pass it to, so I've nothing to do with it. "
                                         "`/checkin now` starts a check-in whenever you like.")
+
+
+def _offer(services: Services, client: WebClient, event: dict[str, Any], user: str, managers: list[str],
+           words: str, lead: str) -> None:
+    """The private offer of a DM as a note, quoting the words that would be sent (its buttons carry
+    the DM's ts, so an older offer of the same DM sends the same, current words)."""
+    text = (f"{lead}Shall I pass this on to {_names(services, managers)} as a note? It's kept until you "
+            f"choose.\n{quote(words, 2500)}")
+    _ephemeral(client, event, user, text, offer_blocks(text, str(event.get("ts") or "")))
 
 
 def acknowledge_revision(services: Services, client: WebClient, event: dict[str, Any], user: str,
@@ -95,6 +105,14 @@ def acknowledge_revision(services: Services, client: WebClient, event: dict[str,
     """An edit or deletion of the DM that carried an answer: the managers' copies follow it."""
     if revision.outbox_ids:
         deliver_now(services, revision.outbox_ids)
+    if revision.answer_id is None and revision.offered and not revision.managers:  # offered, never sent
+        if revision.deleted or revision.text is None:
+            _ephemeral(client, {**event, "thread_ts": None}, user,
+                       "You deleted the message I offered to pass on, so I won't send it, and I haven't kept it.")
+        else:  # the offer shows the words as they stand now
+            _offer(services, client, {**event, "user": user, "thread_ts": None, "ts": _edited_ts(event)}, user,
+                   revision.offered, revision.text, "You edited the message I offered to pass on. ")
+        return
     seen = f" {_names(services, revision.managers)} now sees" if revision.managers else ""
     if revision.answer_id is None:  # a reply passed on
         text = ("You deleted your message, so I've taken it back" if revision.deleted
@@ -106,6 +124,14 @@ def acknowledge_revision(services: Services, client: WebClient, event: dict[str,
     else:
         text = "I've updated your check-in answer with your change." + (f"{seen} the new version." if seen else "")
     _ephemeral(client, {**event, "thread_ts": None}, user, text)
+
+
+def _edited_ts(event: dict[str, Any]) -> str:
+    """The ts of the rep's own message that an edit event changed."""
+    for inner in (event.get("message"), event.get("previous_message")):
+        if isinstance(inner, dict) and isinstance(inner.get("ts"), str):
+            return str(inner["ts"])
+    return str(event.get("ts") or "")
 
 
 def _react(client: WebClient, event: dict[str, Any]) -> None:

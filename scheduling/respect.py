@@ -63,6 +63,7 @@ RULES: Mapping[OutboxKind, Rule] = {
     OutboxKind.HEALTH_CHART: Rule.AT_ONCE,
     OutboxKind.SUMMARY_CSV: Rule.AT_ONCE,
     OutboxKind.HELP_NUDGE: Rule.RECIPIENT_HOURS,  # the manager's day, like a drift warning
+    OutboxKind.CHECKIN_CLOSED: Rule.SILENT,  # the rep's own check-in DM loses its buttons: notifies no one
 }
 
 

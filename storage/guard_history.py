@@ -2,8 +2,9 @@
 
 Touches are the scheduled check-ins a rep was sent plus the manager's own sent questions; the rep's
 own `/checkin now` never counts as pressure (it does count as contact). Answers, acknowledgements
-and outcomes come from the same check-ins. Everything is read in a few queries for a whole set of
-reps, then grouped in memory, so a dispatch pass stays cheap for big teams.
+(a thanks, a note, or a reply written back to the rep) and outcomes come from the same check-ins.
+Everything is read in a few queries for a whole set of reps, then grouped in memory, so a dispatch
+pass stays cheap for big teams.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from storage.models import (
     HelpState,
     ManagerQuestion,
     Membership,
+    RelayedMessage,
     Team,
     User,
 )
@@ -85,6 +87,27 @@ def _outcome(checkin: CheckIn, answer: Answer | None) -> RepOutcome | None:
     return None
 
 
+def _replied_to(session: Session, team_id: str, reps: list[str], answers: list[Answer], since: dt.datetime,
+                now: dt.datetime) -> set[int]:
+    """Answers a manager responded to by writing back to the rep (a reply passed on, `note_reply`): each
+    such reply acknowledges the rep's latest answer given before it, as a coaching note on it would.
+
+    A deleted reply (status "deleted") or an offered late DM (the rep's own words) counts for nothing.
+    """
+    by_rep: dict[str, list[Answer]] = defaultdict(list)
+    for answer in sorted(answers, key=lambda a: _utc(a.created_at)):
+        by_rep[answer.rep_id].append(answer)
+    found: set[int] = set()
+    for rep, at in session.execute(select(RelayedMessage.recipient, RelayedMessage.created_at).where(
+            RelayedMessage.team_id == team_id, RelayedMessage.recipient.in_(reps),
+            RelayedMessage.rep_id == RelayedMessage.recipient, RelayedMessage.sender != RelayedMessage.recipient,
+            RelayedMessage.status == "queued", RelayedMessage.created_at > since, RelayedMessage.created_at <= now)):
+        before = [a for a in by_rep.get(rep, []) if _utc(a.created_at) <= _utc(at)]
+        if before:
+            found.add(before[-1].id)
+    return found
+
+
 @dataclass
 class _Loaded:
     """Everything read for a set of reps, grouped by rep, so each pair's history is built in memory."""
@@ -115,6 +138,7 @@ def _load(session: Session, team_id: str, reps: list[str], since: dt.datetime, n
     acknowledged = {answer_id for answer_id in session.scalars(
         select(CoachingNote.answer_id).where(CoachingNote.answer_id.in_([a.id for a in answers.values()])))
         if answer_id is not None}
+    acknowledged |= _replied_to(session, team_id, reps, list(answers.values()), since, now)
     questions: dict[str, list[ManagerQuestion]] = defaultdict(list)
     for question in session.scalars(
             select(ManagerQuestion).where(ManagerQuestion.team_id == team_id, ManagerQuestion.rep_id.in_(reps),

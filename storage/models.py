@@ -113,6 +113,9 @@ class OutboxKind(StrEnum):
     HEALTH_CHART = "health_chart"  # the trend chart of the health report the manager asked for
     SUMMARY_CSV = "summary_csv"  # the team's check-ins as a CSV file the manager asked for
     HELP_NUDGE = "help_nudge"  # one gentle reminder to a manager of a help request left unanswered
+    # chat.update of a check-in DM once answered: its buttons become "Answered" (and "Edit answer"),
+    # retried through the outbox when Slack fails, since nobody would send the edit again.
+    CHECKIN_CLOSED = "checkin_closed"
 
 
 class OutboxState(StrEnum):

@@ -40,7 +40,8 @@ from storage.people import managers_of_rep, manages
 
 # Messages whose thread is a conversation between a rep and a manager, carried by the bot.
 REPLYABLE = (OutboxKind.COACHING_NOTE, OutboxKind.THANKS, OutboxKind.NOTE_REPLY, OutboxKind.ANSWER_RELAY)
-# A DM this soon after the rep's latest check-in was answered is taken as more of that answer.
+# A DM this soon after the rep's latest check-in was answered is taken as more of that answer: the
+# default of the admin config's `[checkins] append_window_days`.
 APPEND_WINDOW = dt.timedelta(days=3)
 
 
@@ -72,6 +73,7 @@ class LateOutcome:
     checkin_id: int | None = None
     managers: list[str] = field(default_factory=list)
     outbox_ids: list[int] = field(default_factory=list)
+    text: str = ""  # OFFERED: the words offered, shown in the offer
 
 
 def _checked(text: str) -> str:
@@ -134,6 +136,8 @@ def reply_in_thread(session: Session, team_id: str, sender: str, root: OutboxMes
     if relayed_id is None:
         return ReplyOutcome(ReplyResult.DUPLICATE, recipient)
     queued = _enqueue(session, team_id, relayed_id, sender, recipient, rep_id, context, now)
+    if sender != rep_id:
+        touch_reps(session, team_id, [rep_id])  # a manager writing back counts for the guard, as a note does
     return ReplyOutcome(ReplyResult.RELAYED, recipient, queued)
 
 
@@ -159,35 +163,66 @@ def _note_on_answer(session: Session, team_id: str, manager: str, answer_id: int
 # ---- A DM after the check-in was answered ----------------------------------------------------------
 
 
-def recent_answer(session: Session, team_id: str, rep_id: str, now: dt.datetime) -> Answer | None:
-    """The answer to the rep's latest check-in, if that one is answered and recently."""
+def recent_answer(session: Session, team_id: str, rep_id: str, now: dt.datetime,
+                  window: dt.timedelta = APPEND_WINDOW) -> Answer | None:
+    """The answer to the rep's latest check-in, if that one is answered, within `window` of `now`."""
     latest = session.scalar(select(CheckIn).where(
         CheckIn.team_id == team_id, CheckIn.rep_id == rep_id, CheckIn.sent_at.is_not(None))
         .order_by(CheckIn.sent_at.desc(), CheckIn.id.desc()).limit(1))
     if latest is None or latest.state != CheckInState.ANSWERED:
         return None
     answer = session.scalar(select(Answer).where(Answer.checkin_id == latest.id))
-    if answer is None or answer.updated_at < now - APPEND_WINDOW:
+    if answer is None or window <= dt.timedelta(0) or answer.updated_at < now - window:
         return None
     return answer
 
 
-def after_answering(session: Session, team_id: str, rep_id: str, text: str, message_ts: str, event_key: str,
-                    now: dt.datetime) -> LateOutcome:
-    """A DM while no check-in is open: more of the recent answer, else offered to the managers."""
+def _append(session: Session, team_id: str, answer: Answer, text: str, message_ts: str, event_key: str,
+            now: dt.datetime) -> LateOutcome:
+    """Add the rep's later words after the answer (as a part their own edit or deletion changes), and
+    refresh the managers' copies and digests that show it."""
+    answer.text = f"{answer.text}\n\n{text}"
+    answer.updated_at = now
+    insert_ignore(session, AnswerPart, {"team_id": team_id, "answer_id": answer.id, "rep_id": answer.rep_id,
+                                        "message_ts": message_ts, "created_at": now})
+    refreshes = queue_refreshes(session, team_id, answer, event_key, now)
+    return LateOutcome(LateResult.APPENDED, answer.id, answer.checkin_id, outbox_ids=refreshes)
+
+
+def add_in_thread(session: Session, team_id: str, checkin: CheckIn, text: str, message_ts: str, event_key: str,
+                  now: dt.datetime) -> LateOutcome | None:
+    """A reply in the thread of a check-in already answered: added to its answer, never replacing it
+    (the rep's first wording was theirs and may have been read already). None: no answer to add to.
+
+    No time window: the rep chose this check-in's thread themselves. Re-wording goes through Slack's
+    edit (`revise`) or the answer form's "Edit answer", which are explicit replacements.
+    """
+    answer = session.scalar(select(Answer).where(Answer.checkin_id == checkin.id, Answer.team_id == team_id))
+    if answer is None:
+        return None
     text = _checked(text)
-    answer = recent_answer(session, team_id, rep_id, now)
+    if answer.message_ts == message_ts or session.scalar(select(AnswerPart.id).where(
+            AnswerPart.team_id == team_id, AnswerPart.rep_id == answer.rep_id,
+            AnswerPart.message_ts == message_ts)) is not None:
+        return LateOutcome(LateResult.APPENDED, answer.id, answer.checkin_id)  # the same message again
+    if len(answer.text) + 2 + len(text) > MAX_ANSWER_CHARS:
+        raise CheckInError(f"Added to your answer, that would be {len(answer.text) + 2 + len(text)} characters; "
+                           f"the limit is {MAX_ANSWER_CHARS}. Nothing was changed; please shorten it, or edit "
+                           "your answer instead.")
+    return _append(session, team_id, answer, text, message_ts, event_key, now)
+
+
+def after_answering(session: Session, team_id: str, rep_id: str, text: str, message_ts: str, event_key: str,
+                    now: dt.datetime, window: dt.timedelta = APPEND_WINDOW) -> LateOutcome:
+    """A DM while no check-in is open: more of the answer given within `window`, else offered to the managers."""
+    text = _checked(text)
+    answer = recent_answer(session, team_id, rep_id, now, window)
     if answer is not None and len(answer.text) + 2 + len(text) <= MAX_ANSWER_CHARS:
-        answer.text = f"{answer.text}\n\n{text}"
-        answer.updated_at = now
-        insert_ignore(session, AnswerPart, {"team_id": team_id, "answer_id": answer.id, "rep_id": rep_id,
-                                            "message_ts": message_ts, "created_at": now})
-        refreshes = queue_refreshes(session, team_id, answer, event_key, now)
-        return LateOutcome(LateResult.APPENDED, answer.id, answer.checkin_id, outbox_ids=refreshes)
+        return _append(session, team_id, answer, text, message_ts, event_key, now)
     managers = managers_of_rep(session, team_id, rep_id)
     for manager in managers:
         _queue(session, team_id, rep_id, manager, rep_id, None, text, message_ts, now, status="offered")
-    return LateOutcome(LateResult.OFFERED if managers else LateResult.NOWHERE, managers=managers)
+    return LateOutcome(LateResult.OFFERED if managers else LateResult.NOWHERE, managers=managers, text=text)
 
 
 def decide_offer(session: Session, team_id: str, rep_id: str, message_ts: str, send: bool,
@@ -223,6 +258,8 @@ class Revision:
     deleted: bool  # the whole answer (or the reply) is gone, not only one part of it
     managers: list[str]  # whose copy follows (for a reply: the person it was passed on to)
     outbox_ids: list[int]
+    offered: list[str] = field(default_factory=list)  # a DM only offered to these managers, not sent yet
+    text: str | None = None  # a reply's words now (None: deleted)
 
 
 def queue_refreshes(session: Session, team_id: str, answer: Answer, event_key: str, now: dt.datetime,
@@ -232,7 +269,7 @@ def queue_refreshes(session: Session, team_id: str, answer: Answer, event_key: s
     Only current managers' copies change with an edit; `everyone`: a deletion reaches ex-managers' too.
     """
     managers = set(managers_of_rep(session, team_id, answer.rep_id))
-    rows = []
+    rows: list[dict[str, object]] = []
     for relay in session.scalars(select(AnswerRelay).where(AnswerRelay.answer_id == answer.id)):
         if not (relay.channel and relay.message_ts) or not (everyone or relay.manager_id in managers):
             continue
@@ -240,7 +277,29 @@ def queue_refreshes(session: Session, team_id: str, answer: Answer, event_key: s
                      "dedupe_key": f"refresh:{relay.id}:{event_key}",
                      "payload": {"answer_id": answer.id, "checkin_id": answer.checkin_id, "rep": answer.rep_id,
                                  "channel": relay.channel, "ts": relay.message_ts}})
+    rows += _digest_refreshes(session, team_id, answer, managers, event_key, everyone)
     return outbox.enqueue_many(session, rows, now)
+
+
+def _digest_refreshes(session: Session, team_id: str, answer: Answer, managers: set[str], event_key: str,
+                      everyone: bool) -> list[dict[str, object]]:
+    """A digest already posted with this answer is rendered again from the database (the answer's words
+    now, or without it once deleted), as a forget does it: one silent `retract` edit per digest and change.
+
+    Only digests queued since the answer was given can hold it.
+    """
+    rows: list[dict[str, object]] = []
+    for digest in session.scalars(select(OutboxMessage).where(
+            OutboxMessage.team_id == team_id, OutboxMessage.kind == OutboxKind.TEAM_DIGEST,
+            OutboxMessage.state == OutboxState.SENT, OutboxMessage.created_at >= answer.created_at)):
+        if not (digest.channel and digest.ts) or not (everyone or digest.recipient in managers):
+            continue
+        if answer.id not in {int(i) for i in json.loads(digest.payload or "{}").get("answer_ids", [])}:
+            continue
+        rows.append({"team_id": team_id, "kind": OutboxKind.RETRACT, "recipient": digest.recipient,
+                     "dedupe_key": f"refresh_digest:{digest.id}:{event_key}",
+                     "payload": {"channel": digest.channel, "ts": digest.ts, "source": digest.id, "what": "digest"}})
+    return rows
 
 
 def revise(session: Session, team_id: str, rep_id: str, message_ts: str, before: str, after: str | None,
@@ -298,6 +357,7 @@ def revise_reply(session: Session, team_id: str, sender: str, message_ts: str, a
         return None
     text = None if after is None or not after.strip() else _checked(after)
     shown = [r.recipient for r in rows if r.status == "queued"]  # an offered one was never seen
+    offered = [r.recipient for r in rows if r.status == "offered"]
     refreshes: list[dict[str, object]] = []
     for row in rows:
         if text is None:  # kept as a row so the thread still leads somewhere, without the words
@@ -313,4 +373,6 @@ def revise_reply(session: Session, team_id: str, sender: str, message_ts: str, a
                               "payload": {**json.loads(posted.payload or "{}"), "reply_id": row.id,
                                           "channel": posted.channel, "ts": posted.ts}})
     ids = outbox.enqueue_many(session, refreshes, now)
-    return Revision(None, text is None, shown, ids)
+    if text is None and any(row.rep_id != sender for row in rows):
+        touch_reps(session, team_id, [rows[0].rep_id])  # a manager's reply taken back no longer counts
+    return Revision(None, text is None, shown, ids, offered, text)

@@ -14,7 +14,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 from slack_sdk.models.metadata import Metadata
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,18 +29,21 @@ from coaching.drift_model import SignalReading
 from coaching.health_chart import alt_text, from_payload, title
 from coaching.summary import HelpFact
 from coaching.summary_csv import to_csv
+from handlers.render import help as help_view
 from handlers.render import manager as render
 from handlers.render import message as as_message
 from handlers.render import message as compose
 from handlers.render import metadata
 from handlers.render.chart import chart_png
-from handlers.render.checkin import prompt_text, reminder
+from handlers.render.checkin import ANSWER, closed_blocks, plain_prompt, prompt_text, reminder
 from handlers.render.guard import warning_dm
 from handlers.render.guard_health import chart_words
 from handlers.render.help import nudge_message
 from handlers.render.replies import note_reply, reply_now
 from handlers.render.summary import name_of
 from handlers.text import escape, local_time
+from storage.conversation import request_of
+from storage.goals import own_goal
 from storage.models import (
     Answer,
     CadenceAgreement,
@@ -47,6 +56,7 @@ from storage.models import (
     Membership,
     OutboxKind,
     OutboxMessage,
+    StepState,
 )
 from storage.outbox import Claimed
 from storage.people import reps_of_manager
@@ -86,6 +96,9 @@ EVENT_TYPES: Mapping[OutboxKind, str] = {
     OutboxKind.SUMMARY_CSV: "team_digest",
     # A gentle reminder, to the manager, of a help request on a check-in (not a second relay).
     OutboxKind.HELP_NUDGE: "checkin_reminder",
+    # Also an edit without metadata of its own (the check-in DM keeps its `checkin_prompt` metadata):
+    # a lost reply is simply done again.
+    OutboxKind.CHECKIN_CLOSED: "checkin_prompt",
 }
 HEALTH_CHART_FILENAME = "checkin-health.png"
 
@@ -317,6 +330,47 @@ def _summary_csv(session: Session, row: Claimed) -> Message | None:
                      "title": f"Check-ins, {span}", "image": False}}
 
 
+def checkin_question(session: Session, checkin: CheckIn) -> tuple[str, str]:
+    """(mrkdwn, plain) question text of a check-in, as the rep saw it."""
+    if checkin.kind == "adhoc" and checkin.prompt is not None:
+        # A manager's ad-hoc question: its prompt is the literal question, not a template. Escaped
+        # in both forms, since the "plain" one becomes a message's `text` fallback.
+        question = escape(checkin.prompt)
+        return question, question
+    goal = own_goal(session, checkin.team_id, checkin.rep_id, checkin.goal_id) if checkin.goal_id else None
+    goal_text = goal.text if goal else None
+    return prompt_text(checkin.prompt, goal_text), plain_prompt(checkin.prompt, goal_text)
+
+
+def closed_checkin(session: Session, checkin: CheckIn, note: str, allow_edit: bool) -> Message:
+    """The check-in DM with its buttons replaced by a short note (and an edit button once answered)."""
+    question, plain = checkin_question(session, checkin)
+    blocks = closed_blocks(question, note)
+    if allow_edit:  # answered: what it says about help and the next step, and the controls to change them
+        answer = session.scalar(select(Answer).where(Answer.checkin_id == checkin.id))
+        found = request_of(session, checkin.id)
+        help_open = found is not None and found.state == HelpState.OPEN
+        step = answer.next_step if answer is not None and answer.next_step_state == StepState.PENDING else None
+        notes = help_view.answered_notes(help_open, step)
+        if notes:
+            blocks.append(ContextBlock(elements=[MarkdownTextObject(text="\n".join(notes))]))
+        controls = [ButtonElement(text="Edit answer", action_id=ANSWER, value=str(checkin.id)),
+                    help_view.help_button(checkin.id, help_open),
+                    help_view.confidence_select(checkin.id, answer.confidence if answer is not None else None)]
+        if step and answer is not None:
+            controls += help_view.step_buttons(answer.id)
+        blocks.append(ActionsBlock(block_id=f"checkin_edit_{checkin.id}", elements=controls))
+    return {"text": f"Check-in: {plain}", "blocks": blocks}
+
+
+def _checkin_closed(session: Session, row: Claimed) -> Message | None:
+    checkin = session.get(CheckIn, int(row.payload["checkin_id"]))
+    if checkin is None or checkin.team_id != row.team_id or not (checkin.channel and checkin.message_ts):
+        return None
+    shown = closed_checkin(session, checkin, str(row.payload["note"]), bool(row.payload.get("allow_edit")))
+    return {"op": "update", "channel": checkin.channel, "ts": checkin.message_ts, **shown}
+
+
 RENDERERS: Mapping[OutboxKind, Renderer] = {
     OutboxKind.CHECKIN_REMINDER: _reminder,
     OutboxKind.ANSWER_RELAY: _answer_relay,
@@ -336,6 +390,7 @@ RENDERERS: Mapping[OutboxKind, Renderer] = {
     OutboxKind.HEALTH_CHART: _health_chart,
     OutboxKind.SUMMARY_CSV: _summary_csv,
     OutboxKind.HELP_NUDGE: _help_nudge,
+    OutboxKind.CHECKIN_CLOSED: _checkin_closed,
 }
 
 

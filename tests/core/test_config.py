@@ -136,3 +136,12 @@ def test_a_holiday_calendar_is_a_country_or_region_known_to_the_holidays_package
 def test_an_unknown_holiday_calendar_is_one_clear_line(text: str, line: int, key: str, words: str) -> None:
     [(found_line, found_key, message)] = problems(text)
     assert (found_line, found_key) == (line, key) and words in message and "\n" not in message
+
+
+def test_the_late_dm_append_window_is_a_checked_number_of_days() -> None:
+    assert parse_config("").checkins.append_window_days == 3
+    assert parse_config("[checkins]\nappend_window_days = 0\n").checkins.append_window_days == 0
+    for bad in ("45", "-1", '"3"', "2.5", "true"):
+        [(line, key, message)] = problems(f"[checkins]\nappend_window_days = {bad}\n")
+        assert (line, key) == (2, "checkins.append_window_days")
+        assert "from 0 to 30" in message and "as a note" in message

@@ -89,14 +89,16 @@ def test_the_answer_modal_stores_answer_confidence_and_help_flag(bot: BotHarness
     bot.sandbox.assert_no_violations()
 
 
-def test_a_thread_reply_edits_the_answer_instead_of_adding_one(bot: BotHarness, clock: ManualClock) -> None:
+def test_a_thread_reply_adds_to_the_answer_and_keeps_the_first_wording(bot: BotHarness, clock: ManualClock) -> None:
+    # Once replaced, the first wording was gone although the manager may have read it: nothing anyone
+    # wrote may be lost. Re-wording is Slack's own edit, or the "Edit answer" form.
     add_goals(bot, "U0REP1", "Grow Globex expansion")
     sent = run_until_sent(bot, clock, "U0REP1")
     bot.slack.dm("U0REP1", "first thought", event_id="Ev-1")
     bot.slack.dm("U0REP1", "better thought", thread_ts=sent.message_ts, event_id="Ev-2")
     with bot.services.sessions.begin() as session:
         answers = session.scalars(select(Answer)).all()
-        assert [a.text for a in answers] == ["better thought"]
+        assert [a.text for a in answers] == ["first thought\n\nbetter thought"]
 
 
 def test_skip_records_a_skip_without_guilt(bot: BotHarness, clock: ManualClock) -> None:

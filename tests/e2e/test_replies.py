@@ -202,7 +202,7 @@ def test_a_dm_after_answering_is_added_to_that_answer(bot: BotHarness, clock: Ma
     clock.set(BOTH_AT_WORK + dt.timedelta(minutes=20))
     assert bot.slack.dm(ANA, "Forgot to say: Globex renewal came in too.").status == 200
     assert answer_text(bot, ANA) == "Quarter is on track.\n\nForgot to say: Globex renewal came in too."
-    assert "added this to your last check-in answer" in ephemeral_texts(bot, ANA)
+    assert "added this to your check-in answer" in ephemeral_texts(bot, ANA)
     assert "Globex renewal came in" in shown(bot, relay)
     assert "haven't saved it" not in ephemeral_texts(bot, ANA)
     bot.sandbox.assert_no_violations()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from coaching.drift import DEFAULT_THRESHOLDS, compute_signals
 from core.config import AdminConfig, parse_config
 from storage import guard, guard_history, outbox
-from storage.models import Answer, CheckIn, CoachingNote, ManagerQuestion, User
+from storage.models import Answer, CheckIn, CoachingNote, ManagerQuestion, RelayedMessage, User
 from storage.people import sync_config_teams
 
 T = "T0TEST"
@@ -128,6 +128,44 @@ def test_an_answer_is_acknowledged_by_any_coaching_note_on_it(sessions: sessionm
         assert sorted(a.acknowledged for a in found.answers) == [False, False, True]
         assert all(o.kind == "answered" and o.latency == dt.timedelta(hours=2) for o in found.outcomes)
         assert compute_signals(found, DEFAULT_THRESHOLDS, NOW)["feedback"].breached
+
+
+def _answered(session: Session, ago_days: tuple[int, ...]) -> list[Answer]:
+    rows = [checkin(session, "U0REP1", "scheduled", NOW - days(d), state="answered") for d in ago_days]
+    answers = [Answer(team_id=T, checkin_id=row.id, rep_id="U0REP1", text="fine", source="dm",
+                      created_at=row.sent_at + dt.timedelta(hours=2), updated_at=row.sent_at + dt.timedelta(hours=2))
+               for row in rows]
+    session.add_all(answers)
+    session.flush()
+    return answers
+
+
+def _reply(session: Session, sender: str, recipient: str, at: dt.datetime, status: str = "queued") -> None:
+    session.add(RelayedMessage(team_id=T, sender=sender, recipient=recipient, rep_id="U0REP1", text="ok",
+                               message_ts=f"{at.timestamp():.6f}", status=status, created_at=at))
+    session.flush()
+
+
+def test_a_managers_reply_passed_on_to_the_rep_acknowledges_their_latest_answer_before_it(
+        sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        setup(session)
+        oldest, middle, newest = _answered(session, (17, 10, 3))
+        _reply(session, "U0MANAGER", "U0REP1", middle.created_at + days(1))
+        found = history(session)
+        acknowledged = {a.answered_at: a.acknowledged for a in found.answers}
+        assert acknowledged == {oldest.created_at: False, middle.created_at: True, newest.created_at: False}
+        assert compute_signals(found, DEFAULT_THRESHOLDS, NOW)["feedback"].value == pytest.approx(1 / 3)
+
+
+def test_the_reps_own_words_and_a_reply_taken_back_acknowledge_nothing(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        setup(session)
+        [answer] = _answered(session, (5,))
+        _reply(session, "U0REP1", "U0MANAGER", answer.created_at + days(1))  # the rep writing to the manager
+        _reply(session, "U0MANAGER", "U0REP1", answer.created_at + days(2), status="deleted")
+        _reply(session, "U0MANAGER", "U0REP1", answer.created_at - dt.timedelta(hours=1))  # before the answer
+        assert [a.acknowledged for a in history(session).answers] == [False]
 
 
 def test_outcomes_come_from_checkin_states(sessions: sessionmaker[Session]) -> None:

@@ -21,6 +21,7 @@ from storage.models import (
     OutboxMessage,
     OutboxState,
     RelayedMessage,
+    User,
 )
 from storage.people import sync_config_teams
 
@@ -213,3 +214,40 @@ def test_forget_takes_the_reps_replies_and_their_posted_copies(sessions: session
         forgotten = forget_rep(session, TEAM, REP, "summary_rep_x", {})
         assert ("DMGR", "40.000001") in {(c.channel, c.ts) for c in forgotten.copies}
         assert session.scalars(select(RelayedMessage.text)).all() == []
+
+
+def test_a_managers_reply_to_the_rep_marks_the_rep_for_the_guards_next_pass(
+        sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        answer = _answered(session)
+        late = _sent(session, OutboxKind.NOTE_REPLY, MANAGER, "40.000001", "{}")
+        relayed = RelayedMessage(team_id=TEAM, sender=REP, recipient=MANAGER, rep_id=REP, text="Out Friday.",
+                                 message_ts="39.000001", status="queued", created_at=NOW)
+        session.add(relayed)
+        session.flush()
+        late.payload = f'{{"reply_id": {relayed.id}}}'
+        rep = session.scalar(select(User).where(User.slack_id == REP))
+        assert rep is not None and answer is not None
+        rep.guard_dirty = False
+        session.flush()
+        root = replies.thread_root(session, TEAM, MANAGER, "40.000001")
+        assert root is not None
+        outcome = replies.reply_in_thread(session, TEAM, MANAGER, root, "Enjoy the day off.", "41.000001", NOW)
+        assert outcome is not None and outcome.result is replies.ReplyResult.RELAYED and outcome.recipient == REP
+        session.refresh(rep)
+        assert rep.guard_dirty, "the guard's feedback signal must see the manager's response"
+
+
+def test_an_edit_queues_a_silent_rerender_of_each_sent_digest_holding_the_answer(
+        sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        answer = _answered(session)
+        holding = _sent(session, OutboxKind.TEAM_DIGEST, MANAGER, "50.000001",
+                        f'{{"answer_ids": [{answer.id}], "since": "{NOW.isoformat()}", "zone": "UTC"}}')
+        _sent(session, OutboxKind.TEAM_DIGEST, MANAGER, "51.000001",
+              f'{{"answer_ids": [{answer.id + 1000}], "since": "{NOW.isoformat()}", "zone": "UTC"}}')
+        replies.revise(session, TEAM, REP, "10.000001", "Legal is slow.", "Legal is slower.", "EvEdit", NOW)
+        replies.revise(session, TEAM, REP, "10.000001", "Legal is slower.", "Legal is slower.", "EvEdit", NOW)
+        rows = list(session.scalars(select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.RETRACT)))
+        assert [(r.recipient, r.payload) for r in rows] == [
+            (MANAGER, f'{{"channel":"D1","source":{holding.id},"ts":"50.000001","what":"digest"}}')]
