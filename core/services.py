@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.error import URLError
@@ -76,6 +77,8 @@ class Services:
     # The Enterprise Grid org the workspace belongs to (None outside Grid); also from auth.test.
     enterprise_id: str | None = None
     bot_user_id: str | None = None
+    # Set on SIGTERM: the outbox worker claims and starts nothing more, and gives back what it holds.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def now(self) -> dt.datetime:
         value = self.clock()

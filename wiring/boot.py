@@ -7,6 +7,10 @@ Bolt or the listeners.
 from __future__ import annotations
 
 import hashlib
+import logging
+import signal
+import threading
+from types import FrameType
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
@@ -16,6 +20,8 @@ from core.services import Clock, Services, make_web_client, system_clock
 from core.settings import Settings
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.people import known_identity, remember_identity, sync_config_teams
+
+log = logging.getLogger(__name__)
 
 
 def build_services(settings: Settings, config: AdminConfig, clock: Clock = system_clock,
@@ -66,3 +72,15 @@ def identify(services: Services) -> None:
     if services.bot_user_id:
         with services.sessions.begin() as session:
             remember_identity(session, services.team_id, services.bot_user_id, digest, services.now())
+
+
+def stop_claiming_on_sigterm(stopping: threading.Event) -> None:
+    """`dispatch`: on SIGTERM the pass stops claiming, finishes the posts in flight, gives back the
+    rest and returns, so the process exits 0 within seconds and another worker sends the rest."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        log.warning("SIGTERM: finishing the posts in flight, giving back the rest")
+        stopping.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
