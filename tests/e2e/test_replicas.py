@@ -320,3 +320,64 @@ class Worker(threading.Thread):
 
     def output(self) -> str:
         return "".join(log.read_text()[-1000:] for log in self.logs)
+
+
+def requests_counted(port: int) -> float:
+    """The checkin_requests_total a process reports on its metrics port."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:  # noqa: S310
+            text = resp.read().decode()
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return -1.0
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("checkin_requests_total{"))
+
+
+def test_two_socket_mode_processes_share_the_envelopes_and_an_event_sent_to_both_counts_once(
+    live: Sandbox, database_url: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    reps = [rep(i) for i in range(4)]
+    prepare(live, sessions, tmp_path, reps)
+    env = {**bot_env(live, database_url, tmp_path), "SLACK_APP_TOKEN": "xapp-1-A0SANDBOX-3333-replicas"}
+    ports = [free_port() for _ in range(2)]
+    processes = [(start(["serve", "--no-scheduler", "--metrics-port", str(port)], env, tmp_path,
+                        tmp_path / f"socket{n}.log"), tmp_path / f"socket{n}.log") for n, port in enumerate(ports)]
+    try:
+        server = live.socket_server
+        live.wait_for(lambda: server.connection_count == 2 or any(p.poll() is not None for p, _ in processes),
+                      timeout=60, interval=0.1)
+        assert server.connection_count == 2, [log.read_text()[-2000:] for _, log in processes]
+        server.spread = True  # each envelope to one connection, in turn
+        slack = live.client(socket=True, timeout=20.0)
+        for n, who in enumerate(reps):
+            assert slack.slash(f"goal add Goal {n}: expand the Umbrella account", user=who).status == 200
+        # Both processes took envelopes.
+        assert all(requests_counted(port) >= 1 for port in ports), [requests_counted(p) for p in ports]
+        # Slack retries an event it thinks was lost, maybe on the other connection: it counts once.
+        with sessions.begin() as session:
+            session.execute(update(CheckIn).values(state="sent", sent_at=dt.datetime.now(dt.UTC)))
+        assert slack.dm(reps[0], "Signed the pilot today.", event_id="Ev0REPLICA").status == 200
+        assert slack.resend("Ev0REPLICA").status == 200
+        live.wait_for(lambda: answers_of(sessions, reps[0]), timeout=20, interval=0.1)
+        time.sleep(1.0)  # the retry, had it been handled, would have been by now
+        with sessions.begin() as session:
+            added = sorted(session.scalars(select(Goal.text)))
+        assert added == sorted(f"Goal {n}: expand the Umbrella account" for n in range(len(reps)))
+        assert answers_of(sessions, reps[0]) == ["Signed the pilot today."]
+        assert len(live.calls_to("reactions.add")) == 1, "the answer was handled once: one thank-you"
+        assert sum(requests_counted(port) for port in ports) >= len(reps) + 2
+    finally:
+        for process, _ in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process, log in processes:
+            try:
+                assert process.wait(timeout=GRACE_SECONDS) == 0, log.read_text()[-2000:]
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise
+
+
+def answers_of(sessions: sessionmaker[Session], user: str) -> list[str]:
+    with sessions.begin() as session:
+        return list(session.scalars(select(Answer.text).where(Answer.rep_id == user)))
