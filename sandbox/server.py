@@ -142,6 +142,11 @@ class Sandbox:
     def base_url(self) -> str:
         return f"{'https' if self.certificate else 'http'}://127.0.0.1:{self.port}"
 
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections the Web API server has accepted (a kept-alive one counts once)."""
+        return int(getattr(self._server, "connections", 0))
+
     def client_ssl_context(self) -> ssl.SSLContext | None:
         """The TLS context a client needs to trust this sandbox (None when it serves plain HTTP)."""
         return self.certificate.client_context() if self.certificate else None

@@ -299,7 +299,11 @@ def make_server(api: WebApi, host: str = "127.0.0.1", tls: ssl.SSLContext | None
         # has connections dropped and retried by TCP a second later, which Slack never does.
         request_queue_size = 128
 
+        connections = 0  # accepted so far: how a test sees whether a client keeps them alive
+
         def finish_request(self, request: Any, client_address: Any) -> None:
+            with api.recorder.lock:
+                type(self).connections += 1
             if tls is None:
                 super().finish_request(request, client_address)
                 return
