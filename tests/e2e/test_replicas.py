@@ -115,15 +115,18 @@ def live() -> Iterator[Sandbox]:
         yield sb
 
 
+@pytest.mark.parametrize("command", ["dispatch", "serve"])
 def test_sigterm_mid_pass_gives_back_what_was_not_started_and_the_next_worker_sends_it_once(
-    live: Sandbox, database_url: str, sessions: sessionmaker[Session], tmp_path: Path
+    live: Sandbox, database_url: str, sessions: sessionmaker[Session], tmp_path: Path, command: str
 ) -> None:
     reps = [rep(i) for i in range(80)]
     prepare(live, sessions, tmp_path, reps)
     env = bot_env(live, database_url, tmp_path)
     live.faults.latency(0.4, method="chat.postMessage")  # 80 posts, 16 at a time: about 2 s of sending
     log = tmp_path / "stopped.log"
-    process = start(["dispatch"], env, tmp_path, log)
+    # `serve` runs its scheduler's first pass at start-up; `dispatch` is one pass.
+    args = ["dispatch"] if command == "dispatch" else ["serve", "--http", "--port", str(free_port())]
+    process = start(args, env, tmp_path, log)
     try:
         live.wait_for(lambda: len(prompt_counts(live)) >= 16 or process.poll() is not None, timeout=60)
         assert process.poll() is None, log.read_text()[-3000:]
