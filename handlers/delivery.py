@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +107,30 @@ class _Batch:
         return [r for r in out if r is not None]
 
 
+class _Lazy:
+    """The drain's transport, opened for its first post only: a drain with nothing to send (every
+    few seconds in `serve`) starts no thread and opens no session."""
+
+    def __init__(self, open_transport: Callable[[], Transport]) -> None:
+        self._open = open_transport
+        self._transport: Transport | None = None
+
+    def submit(self, messages: list[dict[str, Any]]) -> Future[list[SendResult]]:
+        if self._transport is None:
+            self._transport = self._open()
+        return self._transport.submit(messages)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    def __enter__(self) -> _Lazy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def drain(services: Services, now: dt.datetime | None = None, report: PassReport | None = None, *,
           ids: Collection[int] | None = None, kinds: Iterable[OutboxKind] | None = None,
           concurrency: int = CONCURRENCY, transport: TransportFactory = KeepAlive) -> PassReport:
@@ -123,7 +146,7 @@ def drain(services: Services, now: dt.datetime | None = None, report: PassReport
     token = pass_token()
     kind_list = list(kinds) if kinds is not None else None
     stopping = services.stopping
-    with closing(transport(services.client, concurrency, stopping)) as posting:
+    with _Lazy(lambda: transport(services.client, concurrency, stopping)) as posting:
         in_flight: _Batch | None = None
         while True:
             if stopping.is_set():
