@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -158,6 +159,8 @@ class Services:
         if enterprise_id and enterprise_id != self.enterprise_id:
             return False
         return team_id == self.team_id
+    # Set on SIGTERM: the outbox worker claims and starts nothing more, and gives back what it holds.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def now(self) -> dt.datetime:
         value = self.clock()

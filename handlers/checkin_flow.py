@@ -6,6 +6,7 @@ Shared by the button, modal and DM listeners so that each stays thin.
 from __future__ import annotations
 
 import logging
+import uuid
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -62,9 +63,10 @@ def show_answered(services: Services, checkin: CheckIn) -> str | None:
             # Read from their words by this very save (the same `now` stamps both): confirm, with an undo.
             just_read = (found.detail if found is not None and found.state == HelpState.OPEN and found.source == "words"
                          and answer is not None and found.created_at == answer.updated_at else None)
-            # One edit per change (a later change must show too); a repeated edit is harmless.
+            # One edit per change, even within one clock tick (a later change must show too); an
+            # edit repeated by a retried event is harmless.
             queued = outbox.enqueue(session, team_id=checkin.team_id, kind=OutboxKind.CHECKIN_CLOSED,
-                                    recipient=checkin.rep_id, dedupe_key=f"checkin_closed:{checkin.id}:{now.isoformat()}",
+                                    recipient=checkin.rep_id, dedupe_key=f"checkin_closed:{checkin.id}:{uuid.uuid4().hex}",
                                     now=now, payload={"checkin_id": checkin.id, "note": ANSWERED_NOTE, "allow_edit": True})
     except SQLAlchemyError:  # the answer is saved; only the message's refresh is not queued
         log.exception("could not queue the answered refresh of check-in %s", checkin.id)

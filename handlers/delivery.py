@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_sdk import WebClient
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
@@ -31,8 +30,9 @@ from core import metrics
 from core.services import Services
 from handlers.delivery_checkins import CHECKIN_KINDS, prepare
 from handlers.render.outbox import EVENT_TYPES, RENDERERS, stamp
-from handlers.sender import SendResult, find_sent, send
+from handlers.sender import SendResult, find_sent
 from handlers.text import slack_time
+from handlers.transport import KeepAlive, Transport, TransportFactory
 from scheduling.plan import MAX_LATENESS
 from scheduling.report import PassReport, claimant_gone, host_prefix, pass_token
 from scheduling.respect import allowed_from, hours_of, load_people
@@ -102,18 +102,17 @@ class _Batch:
     futures: list[Future[list[SendResult]]] = field(default_factory=list)
     groups: list[list[int]] = field(default_factory=list)  # job indices per future
 
-    def start(self, pool: ThreadPoolExecutor, client: WebClient) -> _Batch:
+    def start(self, transport: Transport) -> _Batch:
         by_recipient: dict[str, list[int]] = {}
         for index, job in enumerate(self.jobs):
             by_recipient.setdefault(job.row.recipient, []).append(index)
         self.groups = list(by_recipient.values())
-        self.futures = [pool.submit(_post_in_order, client, [self.jobs[i].message for i in group])
-                        for group in self.groups]
+        self.futures = [transport.submit([self.jobs[i].message for i in group]) for group in self.groups]
         return self
 
     def results(self) -> list[SendResult]:
         out: list[SendResult | None] = [None] * len(self.jobs)
-        stopped = [SendResult("transient", error="not sent: pass stopped")]
+        stopped = [SendResult("unsent", error="not sent: pass stopped")]
         for group, future in zip(self.groups, self.futures, strict=True):
             results = stopped * len(group) if future.cancelled() else future.result()
             for index, result in zip(group, results, strict=True):
@@ -121,28 +120,57 @@ class _Batch:
         return [r for r in out if r is not None]
 
 
-def _post_in_order(client: WebClient, messages: list[dict[str, Any]]) -> list[SendResult]:
-    return [send(client, message) for message in messages]
+class _Lazy:
+    """The drain's transport, opened for its first post only: a drain with nothing to send (every
+    few seconds in `serve`) starts no thread and opens no session."""
+
+    def __init__(self, open_transport: Callable[[], Transport]) -> None:
+        self._open = open_transport
+        self._transport: Transport | None = None
+
+    def submit(self, messages: list[dict[str, Any]]) -> Future[list[SendResult]]:
+        if self._transport is None:
+            self._transport = self._open()
+        return self._transport.submit(messages)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    def __enter__(self) -> _Lazy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def drain(services: Services, now: dt.datetime | None = None, report: PassReport | None = None, *,
           ids: Collection[int] | None = None, kinds: Iterable[OutboxKind] | None = None,
-          concurrency: int = CONCURRENCY) -> PassReport:
-    """Post everything due (or only the rows `ids`, or only `kinds`), batch by batch."""
+          concurrency: int = CONCURRENCY, transport: TransportFactory = KeepAlive) -> PassReport:
+    """Post everything due (or only the rows `ids`, or only `kinds`), batch by batch.
+
+    Once `services.stopping` is set (SIGTERM) nothing more is claimed or started: the posts in
+    flight finish and are recorded, and the rest of what this drain holds is given back at once.
+    """
     now = now or services.now()
     report = report if report is not None else PassReport()
     if ids is not None and not ids:
         return report
     token = pass_token()
     kind_list = list(kinds) if kinds is not None else None
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="outbox") as pool:
+    stopping = services.stopping
+    with _Lazy(lambda: transport(services.client, concurrency, stopping)) as posting:
         in_flight: _Batch | None = None
         while True:
+            if stopping.is_set():
+                if in_flight:
+                    _finish(services, in_flight, now, report)
+                return report
             with services.sessions.begin() as session:
                 claimed = outbox.claim_due(session, now, token, BATCH, team_id=services.team_id, kinds=kind_list,
                                            ids=ids, claimed_at=max(now, services.now()), exclude=ELSEWHERE)
                 jobs = _prepare(session, services, claimed, now, report) if claimed else []
-            batch = _Batch(jobs).start(pool, services.client)
+            batch = _Batch(jobs).start(posting)
             fatal = _finish(services, in_flight, now, report) if in_flight else None
             if fatal:
                 for future in batch.futures:
@@ -244,8 +272,11 @@ def record(session: Session, team_id: str, outcomes: Sequence[tuple[Claimed, Sen
     unknown: list[tuple[int, str]] = []
     failed: list[tuple[Claimed, str]] = []
     retry: list[tuple[Claimed, str]] = []
+    unsent: list[Claimed] = []
     for row, result in outcomes:
-        if result.outcome == "ok":
+        if result.outcome == "unsent":
+            unsent.append(row)  # never reached Slack: given back untouched, for any worker
+        elif result.outcome == "ok":
             sent.append((row, result.channel, result.ts))
         elif result.outcome == "unknown":
             unknown.append((row.id, result.error or "no reply"))
@@ -269,8 +300,11 @@ def record(session: Session, team_id: str, outcomes: Sequence[tuple[Claimed, Sen
         given_up: set[int] = set()
     else:
         given_up = set(outbox.release(session, [(r.id, r.attempts, error) for r, error in retry], now))
+    outbox.release_now(session, [r.id for r in unsent])
     lifecycle.release(session, [(r.checkin_id, e) for r, e in retry
                                 if r.kind in CHECKIN_KINDS and r.checkin_id and r.id not in given_up])
+    lifecycle.release(session, [(r.checkin_id, "not sent: stopped") for r in unsent
+                                if r.kind in CHECKIN_KINDS and r.checkin_id])
     failed += [(r, f"gave up: {e}") for r, e in retry if r.id in given_up]
     after_failed(session, failed, now)
     for row, _, _ in sent:
@@ -279,6 +313,7 @@ def record(session: Session, team_id: str, outcomes: Sequence[tuple[Claimed, Sen
     report.add("parked", len([1 for r, e in failed if not e.startswith("gave up") and r.kind not in NEVER_PARKS]))
     report.add("failed", len(failed))
     report.add("retry_later", len(retry) - len(given_up))
+    report.add("given_back", len(unsent))
     return fatal
 
 

@@ -15,6 +15,7 @@ from core import logcontext, metrics
 from core.services import Services
 from handlers.delivery import CONCURRENCY, INTERACTIVE, drain, recover
 from handlers.home import refresh_homes
+from handlers.transport import KeepAlive, TransportFactory
 from handlers.zones import refresh_zones
 from scheduling.dispatch import plan_checkins, plan_follow_ups
 from scheduling.report import PassReport
@@ -23,11 +24,12 @@ from storage.installations import departed, purge_workspace
 log = logging.getLogger(__name__)
 
 
-def run_pass(services: Services, now: dt.datetime | None = None, concurrency: int = CONCURRENCY) -> PassReport:
+def run_pass(services: Services, now: dt.datetime | None = None, concurrency: int = CONCURRENCY,
+             transport: TransportFactory = KeepAlive) -> PassReport:
     with metrics.timed_pass():
         if not services.multi_workspace:
-            return _run_pass(services, now, concurrency)
-        return _each_workspace(services, now, lambda one: _run_pass(one, now, concurrency), retention=True)
+            return _run_pass(services, now, concurrency, transport)
+        return _each_workspace(services, now, lambda one: _run_pass(one, now, concurrency, transport), retention=True)
 
 
 def _each_workspace(services: Services, now: dt.datetime | None, step: Callable[[Services], PassReport],
@@ -67,17 +69,23 @@ def purge_departed(services: Services, now: dt.datetime, report: PassReport) -> 
             report.add("workspaces_purged")
 
 
-def _run_pass(services: Services, now: dt.datetime | None, concurrency: int) -> PassReport:
+def _run_pass(services: Services, now: dt.datetime | None, concurrency: int,
+              transport: TransportFactory) -> PassReport:
     now = now or services.now()
     report = PassReport()
-    refresh_zones(services, now, report)
-    plan_checkins(services, now, report)
-    recover(services, now, report)
-    drain(services, now, report, concurrency=concurrency)
-    # Reminders, warnings and digests are decided on what was just delivered, then sent.
-    plan_follow_ups(services, now, report)
-    drain(services, now, report, concurrency=concurrency)
-    refresh_homes(services, now, report)  # Home tabs whose publish failed (after a forget)
+    # Reminders, warnings and digests are decided on what was just delivered, then sent. Each step
+    # is idempotent, so a pass stopped between steps (SIGTERM) is finished by the next pass.
+    steps = (lambda: refresh_zones(services, now, report), lambda: plan_checkins(services, now, report),
+             lambda: recover(services, now, report),
+             lambda: drain(services, now, report, concurrency=concurrency, transport=transport),
+             lambda: plan_follow_ups(services, now, report),
+             lambda: drain(services, now, report, concurrency=concurrency, transport=transport),
+             lambda: refresh_homes(services, now, report))  # Home tabs whose publish failed (after a forget)
+    for step in steps:
+        if services.stopping.is_set():
+            report.add("stopped")
+            break
+        step()
     log.info("%s", report.summary())
     return report
 

@@ -4,6 +4,10 @@ The WebClient already retries 429 (honouring Retry-After), 5xx and connection re
 fails here after those retries is classified so the caller can park, retry later, or stop.
 A post whose answer never came (a read timeout, a dropped connection) is "unknown": Slack may
 well have posted it, so the caller must look for it before posting again.
+
+The outbox worker posts with `post_async` (slack_sdk's AsyncWebClient on one kept-alive aiohttp
+session, handlers.transport); listeners and look-ups use the sync WebClient. Both end in the same
+`SendResult` and the same `classify_error`.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.error import URLError
 
+import aiohttp
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from core import logcontext, metrics
 
@@ -33,7 +39,8 @@ PERMANENT_USER_ERRORS = frozenset({
 FATAL_ERRORS = frozenset({"invalid_auth", "token_revoked", "account_inactive", "account_inactive_app", "not_authed",
                           "missing_scope", "no_permission", "token_expired"})
 
-Outcome = Literal["ok", "permanent", "transient", "fatal", "unknown"]
+# "unsent": never handed to Slack (the process was stopping): given back at once, no try counted.
+Outcome = Literal["ok", "permanent", "transient", "fatal", "unknown", "unsent"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ def classify_error(exc: Exception) -> tuple[Outcome, str]:
 
 # How each outcome shows in the checkin_messages metric.
 _RESULT_LABEL: dict[Outcome, str] = {"ok": "sent", "permanent": "failed", "fatal": "failed",
-                                     "transient": "deferred", "unknown": "deferred"}
+                                     "transient": "deferred", "unknown": "deferred", "unsent": "deferred"}
 
 
 def message_kind(kwargs: dict[str, Any]) -> str | None:
@@ -70,19 +77,49 @@ def message_kind(kwargs: dict[str, Any]) -> str | None:
     return str(kind) if kind else None
 
 
-def post(client: WebClient, **kwargs: Any) -> SendResult:
-    kind = message_kind(kwargs)
+def _log_fields(kwargs: dict[str, Any]) -> dict[str, Any]:
     meta = kwargs.get("metadata")
     payload = meta.get("event_payload") if isinstance(meta, dict) else getattr(meta, "event_payload", None)
-    with logcontext.bind(kind=kind, outbox_id=(payload or {}).get("outbox_id")):
+    return {"kind": message_kind(kwargs), "outbox_id": (payload or {}).get("outbox_id")}
+
+
+def post(client: WebClient, **kwargs: Any) -> SendResult:
+    fields = _log_fields(kwargs)
+    with logcontext.bind(**fields):
         result = _post(client, **kwargs)
-    metrics.record_message(kind, _RESULT_LABEL[result.outcome])
+    metrics.record_message(fields["kind"], _RESULT_LABEL[result.outcome])
     return result
 
 
 # An update of a message that is no longer there (or no longer ours to change) has nothing left to
 # do: it counts as done rather than as an unreachable recipient, who would be parked.
 GONE_MESSAGE_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+
+
+async def post_async(client: AsyncWebClient, **kwargs: Any) -> SendResult:
+    """`post` on the outbox worker's kept-alive session: the same outcomes, the same error policy."""
+    fields = _log_fields(kwargs)
+    with logcontext.bind(**fields):  # each task has its own context, so fields don't leak across posts
+        result = await _post_async(client, **kwargs)
+    metrics.record_message(fields["kind"], _RESULT_LABEL[result.outcome])
+    return result
+
+
+async def _post_async(client: AsyncWebClient, **kwargs: Any) -> SendResult:
+    try:
+        # The client retries failures to connect only (handlers.transport.async_client).
+        response = await client.chat_postMessage(**kwargs)
+    except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+        # No connection was made: Slack never got the request.
+        return SendResult("transient", error=type(exc).__name__)
+    except (SlackApiError, SlackRequestError) as exc:
+        outcome, error = classify_error(exc)
+        return SendResult(outcome, error=error)
+    except (TimeoutError, OSError, aiohttp.ClientError, json.JSONDecodeError) as exc:
+        # Sent, but no usable answer (read timeout, connection dropped, garbled reply): Slack may
+        # have posted it, so it is looked for before it is posted again.
+        return SendResult("unknown", error=type(exc).__name__)
+    return SendResult("ok", channel=response.get("channel"), ts=response.get("ts"))
 
 
 def _post(client: WebClient, **kwargs: Any) -> SendResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from sandbox.ratelimits import Limiter, RateLimits, tier_of_spec
 from sandbox.records import Call, Recorder
 from sandbox.socket_mode import SocketModeServer
 from sandbox.tenants import Directory, Org, Tenant
+from sandbox.tls import ThrowawayCertificate
 from sandbox.views import ViewStore
 from sandbox.webapi import WebApi, make_server
 from sandbox.workspace import Workspace
@@ -66,6 +68,7 @@ class Sandbox:
         self._socket: SocketModeServer | None = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.certificate: ThrowawayCertificate | None = None
         ctx = self._make_ctx(self.workspace, self.view_store)
         self.directory = Directory(Tenant(self.workspace, self.view_store, ctx), clock, trigger_ttl, self._make_ctx,
                                    lenient=not strict_tokens)
@@ -83,7 +86,7 @@ class Sandbox:
     def start(cls, spec_dir: Path | None = None, manifest_path: Path | None = None, *,
               clock: Callable[[], float] = time.time, trigger_ttl: float = 3.0, strict: bool = True,
               rate_limits: RateLimits | None = None, strict_tokens: bool = False,
-              token_rotation: bool = False) -> Sandbox:
+              token_rotation: bool = False, tls: bool = False) -> Sandbox:
         """Start the Web API server on 127.0.0.1 (ephemeral port).
 
         `spec_dir` defaults to ../shared/slack-spec when present (a missing folder skips the spec
@@ -92,11 +95,15 @@ class Sandbox:
         `strict=False` payloads that break Block Kit limits are recorded but still accepted.
         `rate_limits` switches Slack's rate limits on (off by default). With `strict_tokens` only
         tokens the sandbox issued are accepted (else any xoxb- token is the default workspace's);
-        `token_rotation` makes oauth.v2.access issue expiring tokens with refresh tokens.
+        `token_rotation` makes oauth.v2.access issue expiring tokens with refresh tokens. With `tls`
+        the Web API is served over HTTPS with a throw-away certificate (`client_ssl_context()`).
         """
         sandbox = cls(spec_dir, manifest_path, clock=clock, trigger_ttl=trigger_ttl, strict=strict,
                       rate_limits=rate_limits, strict_tokens=strict_tokens, token_rotation=token_rotation)
-        sandbox._server = make_server(sandbox.web)
+        if tls:
+            sandbox.certificate = ThrowawayCertificate()
+        sandbox._server = make_server(sandbox.web, tls=sandbox.certificate.server_context()
+                                      if sandbox.certificate else None)
         for tenant in sandbox.directory.tenants.values():
             tenant.ctx.base_url = sandbox.base_url
         server = sandbox._server
@@ -115,6 +122,8 @@ class Sandbox:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        if self.certificate is not None:
+            self.certificate.remove()
 
     def __enter__(self) -> Sandbox:
         return self
@@ -131,7 +140,16 @@ class Sandbox:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.certificate else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections the Web API server has accepted (a kept-alive one counts once)."""
+        return int(getattr(self._server, "connections", 0))
+
+    def client_ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context a client needs to trust this sandbox (None when it serves plain HTTP)."""
+        return self.certificate.client_context() if self.certificate else None
 
     @property
     def api_url(self) -> str:

@@ -25,6 +25,10 @@ class SocketModeServer:
         self._waiting: dict[str, threading.Event] = {}
         self._acks: dict[str, dict[str, Any]] = {}
         self.received: list[dict[str, Any]] = []  # every message the app sent, acks included
+        # Slack spreads envelopes over an app's connections (up to 10), each to one of them; with
+        # `spread` they go round-robin, else to the newest connection.
+        self.spread = False
+        self._sent = 0
         self._server = serve(self._handle, host, 0, compression=None, ping_interval=None)
         self.port = int(self._server.socket.getsockname()[1])
         self._thread = threading.Thread(target=self._server.serve_forever, name="slack-sandbox-ws", daemon=True)
@@ -82,7 +86,8 @@ class SocketModeServer:
         envelope_id = str(uuid.uuid4())
         done = threading.Event()
         with self._lock:
-            conn = self._connections[-1]
+            self._sent += 1
+            conn = self._connections[self._sent % len(self._connections)] if self.spread else self._connections[-1]
             self._waiting[envelope_id] = done
         envelope: dict[str, Any] = {"envelope_id": envelope_id, "payload": payload, "type": envelope_type,
                                     "accepts_response_payload": accepts_response_payload}

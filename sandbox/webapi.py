@@ -7,6 +7,7 @@ recorded as a `Call`; every failed check is recorded as a `Violation`.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import traceback
 from dataclasses import dataclass, field
@@ -233,12 +234,15 @@ class WebApi:
         return json_reply(out, status)
 
 
-def make_server(api: WebApi, host: str = "127.0.0.1") -> ThreadingHTTPServer:
-    """A server on an ephemeral port; run `serve_forever` in a thread."""
+def make_server(api: WebApi, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> ThreadingHTTPServer:
+    """A server on an ephemeral port; run `serve_forever` in a thread. With `tls`, HTTPS."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "SlackSandbox/1.0"
+        # Headers and body go out in two writes: on a kept-alive connection Nagle's algorithm would
+        # hold the body back for the client's delayed ACK (40 ms), which Slack's servers don't do.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet test output
             return
@@ -294,6 +298,24 @@ def make_server(api: WebApi, host: str = "127.0.0.1") -> ThreadingHTTPServer:
         # socketserver's default listen backlog is 5: a bot posting with more threads than that
         # has connections dropped and retried by TCP a second later, which Slack never does.
         request_queue_size = 128
+
+        connections = 0  # accepted so far: how a test sees whether a client keeps them alive
+
+        def finish_request(self, request: Any, client_address: Any) -> None:
+            with api.recorder.lock:
+                type(self).connections += 1
+            if tls is None:
+                super().finish_request(request, client_address)
+                return
+            # The handshake runs in the connection's own thread, not the accepting one.
+            try:
+                secure = tls.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):
+                return
+            try:
+                super().finish_request(secure, client_address)
+            finally:
+                secure.close()
 
     server = Server((host, 0), Handler)
     server.daemon_threads = True

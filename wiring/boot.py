@@ -7,6 +7,10 @@ Bolt or the listeners.
 from __future__ import annotations
 
 import hashlib
+import logging
+import signal
+import threading
+from types import FrameType
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import Engine
@@ -19,6 +23,8 @@ from storage.db import make_engine, make_session_factory, upgrade
 from storage.installations import InstallationStore
 from storage.people import known_identity, remember_identity, sync_config_teams
 from wiring.tenancy import build_tenants
+
+log = logging.getLogger(__name__)
 
 
 def build_services(settings: Settings, config: AdminConfig, clock: Clock = system_clock,
@@ -92,3 +98,15 @@ def sync_workspace_config(services: Services, key: str) -> None:
     """Teams from a workspace's admin config are known from its first request, not its first pass."""
     with services.sessions.begin() as session:
         sync_config_teams(session, key, services.config.for_workspace(key), services.now())
+
+
+def stop_claiming_on_sigterm(stopping: threading.Event) -> None:
+    """`dispatch`: on SIGTERM the pass stops claiming, finishes the posts in flight, gives back the
+    rest and returns, so the process exits 0 within seconds and another worker sends the rest."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        log.warning("SIGTERM: finishing the posts in flight, giving back the rest")
+        stopping.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)

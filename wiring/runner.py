@@ -41,15 +41,18 @@ def start_scheduler(services: Services) -> BackgroundScheduler:
     return scheduler
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(0)
-
-
-def exit_on_sigterm() -> None:
+def exit_on_sigterm(stopping: threading.Event | None = None) -> None:
     """Platforms stop a process with SIGTERM: end `serve` as Ctrl-C does, so `finally` blocks run
-    and the exit code is 0 rather than death by signal."""
+    and the exit code is 0 rather than death by signal. `stopping` is set first, so the outbox
+    worker claims nothing more and gives back what it has not started (handlers.delivery.drain)."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if stopping is not None:
+            stopping.set()
+        raise SystemExit(0)
+
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGTERM, stop)
 
 
 def start_ops_server(services: Services, port: int, scheduler: bool) -> Any:
@@ -64,6 +67,7 @@ def serve(settings: Settings, config: AdminConfig, http: bool, port: int, schedu
           metrics_port: int | None = None) -> int:
     exit_on_sigterm()
     services = build_services(settings, config)
+    exit_on_sigterm(services.stopping)
     app = build_app(services)
     server = None
     if http:
@@ -86,10 +90,12 @@ def serve(settings: Settings, config: AdminConfig, http: bool, port: int, schedu
             log.info("connecting in Socket Mode")
             SocketModeHandler(app, settings.app_token).start()
     finally:
+        services.stopping.set()  # Ctrl-C too: claim nothing more, give back what isn't started
         if ops is not None:
             stop_server(ops)
         if background is not None:
-            # Let a pass in progress finish (its claims would otherwise wait out their lease).
+            # A pass in progress ends its posts in flight and gives back the rest (a claim left
+            # held would otherwise wait out its lease), then the scheduler stops.
             background.shutdown(wait=True)
         # Listener work that ran after its ack (Bolt's thread pool) finishes before exit.
         app.listener_runner.listener_executor.shutdown(wait=True)

@@ -16,6 +16,7 @@ from scheduling.report import PassReport
 from storage import conversation
 from storage.models import CheckIn, HelpRequest, OutboxMessage, User
 from storage.people import sync_config_teams
+from tests.inline_transport import InlineTransport
 from tests.scheduling.test_warnings import CONFIG_TEXT, FakeSlack, T, services
 
 # Monday 2 March 2026, 15:00 UTC: 10:00 in New York, the manager's zone below.
@@ -38,7 +39,7 @@ def ask(sessions: sessionmaker[Session], config_text: str = CONFIG_TEXT) -> int:
 def run(svc: Services, now: dt.datetime) -> PassReport:
     report = PassReport()
     enqueue_help_nudges(svc, now, report)
-    drain(svc, now, report)
+    drain(svc, now, report, transport=InlineTransport)
     return report
 
 

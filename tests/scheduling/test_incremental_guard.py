@@ -37,6 +37,7 @@ from storage.models import (
     Workspace,
 )
 from storage.people import get_user, sync_config_teams
+from tests.inline_transport import InlineTransport
 
 T = "T0TEST"
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -84,7 +85,7 @@ class Bot:
         before = len(self.slack.posts)
         report = PassReport()
         enqueue_warnings(self.services, now, report)
-        drain(self.services, now, report)
+        drain(self.services, now, report, transport=InlineTransport)
         self.log += [(now, *post) for post in self.slack.posts[before:]]
 
 

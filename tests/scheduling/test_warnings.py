@@ -18,6 +18,7 @@ from scheduling.report import PassReport
 from scheduling.warnings import enqueue_warnings
 from storage.models import CheckIn, User, WarningClaim, WarningSent
 from storage.people import sync_config_teams
+from tests.inline_transport import InlineTransport
 
 T = "T0TEST"
 START = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
@@ -77,7 +78,7 @@ def touch(sessions: sessionmaker[Session], rep: str, at: dt.datetime) -> None:
 def run(svc: Services, now: dt.datetime) -> PassReport:
     report = PassReport()
     enqueue_warnings(svc, now, report)
-    drain(svc, now, report)
+    drain(svc, now, report, transport=InlineTransport)
     return report
 
 
