@@ -18,20 +18,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_sdk import WebClient
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from core import metrics
 from core.services import Services
 from handlers.delivery_checkins import CHECKIN_KINDS, prepare
+from handlers.pacing import post_paced, reserve
 from handlers.render.outbox import EVENT_TYPES, RENDERERS, stamp
-from handlers.sender import SendResult, find_sent, post
+from handlers.sender import SendResult, find_sent
 from handlers.text import local_time
 from scheduling.plan import MAX_LATENESS
 from scheduling.report import PassReport, claimant_gone, host_prefix, pass_token
@@ -66,6 +66,16 @@ INTERACTIVE = frozenset({
     OutboxKind.INVITE_OUTCOME, OutboxKind.SUMMARY_PAGE,
 })
 
+# A row for someone whose zone was never read waits this long at most for the pass's lookup; the
+# lookup makes it due again as soon as it has the zone. Replies to a person's own action don't wait.
+ZONE_WAIT = dt.timedelta(minutes=2)
+SENT_BEFORE_ZONE = INTERACTIVE
+
+
+def zone_unread(user: User | None) -> bool:
+    return (user is not None and user.tz_refreshed_at is None and user.last_lookup_at is None
+            and user.parked_reason is None)
+
 
 # How a pass's summary counts what it sent, by kind (check-ins count as "sent").
 REPORT_KEYS = {OutboxKind.CHECKIN_PROMPT: "sent", OutboxKind.CHECKIN_NOW: "sent",
@@ -89,12 +99,12 @@ class _Batch:
     futures: list[Future[list[SendResult]]] = field(default_factory=list)
     groups: list[list[int]] = field(default_factory=list)  # job indices per future
 
-    def start(self, pool: ThreadPoolExecutor, client: WebClient) -> _Batch:
+    def start(self, pool: ThreadPoolExecutor, services: Services) -> _Batch:
         by_recipient: dict[str, list[int]] = {}
         for index, job in enumerate(self.jobs):
             by_recipient.setdefault(job.row.recipient, []).append(index)
         self.groups = list(by_recipient.values())
-        self.futures = [pool.submit(_post_in_order, client, [self.jobs[i].message for i in group])
+        self.futures = [pool.submit(_post_in_order, services, [self.jobs[i] for i in group])
                         for group in self.groups]
         return self
 
@@ -108,28 +118,36 @@ class _Batch:
         return [r for r in out if r is not None]
 
 
-def _post_in_order(client: WebClient, messages: list[dict[str, Any]]) -> list[SendResult]:
-    return [post(client, **message) for message in messages]
+def _post_in_order(services: Services, jobs: list[Job]) -> list[SendResult]:
+    # Paced: within the workspace's shared budget, and a person's messages a second apart.
+    return [post_paced(services, job.row.team_id, job.message) for job in jobs]
 
 
 def drain(services: Services, now: dt.datetime | None = None, report: PassReport | None = None, *,
           ids: Collection[int] | None = None, kinds: Iterable[OutboxKind] | None = None,
-          concurrency: int = CONCURRENCY) -> PassReport:
-    """Post everything due (or only the rows `ids`, or only `kinds`), batch by batch."""
+          concurrency: int = CONCURRENCY, then: Callable[[], None] | None = None) -> PassReport:
+    """Post everything due (or only the rows `ids`, or only `kinds`), batch by batch.
+
+    `then` runs once, after the first batch's posts have started (or when there is nothing to
+    post): what a pass does after sending, without holding the sending up."""
     now = now or services.now()
     report = report if report is not None else PassReport()
     if ids is not None and not ids:
         return report
     token = pass_token()
     kind_list = list(kinds) if kinds is not None else None
+    looking_up = then is not None  # zones are being read beside this drain: unread ones may wait
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="outbox") as pool:
         in_flight: _Batch | None = None
         while True:
             with services.sessions.begin() as session:
                 claimed = outbox.claim_due(session, now, token, BATCH, team_id=services.team_id, kinds=kind_list,
                                            ids=ids, claimed_at=max(now, services.now()))
-                jobs = _prepare(session, services, claimed, now, report) if claimed else []
-            batch = _Batch(jobs).start(pool, services.client)
+                jobs = _prepare(session, services, claimed, now, report, looking_up) if claimed else []
+            batch = _Batch(jobs).start(pool, services)
+            if then is not None:
+                then()  # once, while the first batch is being posted (a pass's lookups)
+                then = None
             fatal = _finish(services, in_flight, now, report) if in_flight else None
             if fatal:
                 for future in batch.futures:
@@ -172,7 +190,7 @@ def undeliverable(states: dict[int, outbox.Status], outbox_id: int | None) -> bo
 
 
 def _prepare(session: Session, services: Services, claimed: list[Claimed], now: dt.datetime,
-             report: PassReport) -> list[Job]:
+             report: PassReport, looking_up: bool = False) -> list[Job]:
     """Hold back what may not land yet, then render the rest (or cancel what is no longer wanted)."""
     recipients = {r.recipient for r in claimed}
     people = load_people(session, services.team_id, recipients)
@@ -182,7 +200,13 @@ def _prepare(session: Session, services: Services, claimed: list[Claimed], now: 
     too_late: list[Claimed] = []
     for row in claimed:
         moment = allowed_from(row.kind, hours[row.recipient], now)
-        if moment <= now:
+        if (looking_up and moment <= now and row.deferrals == 0 and row.kind not in SENT_BEFORE_ZONE
+                and zone_unread(people.get(row.recipient))):
+            # Slack has not been asked their zone yet (the pass asks beside this sending): hold it,
+            # once, until it has, so their hours are theirs and not default_timezone's (see
+            # apply_profiles). If the lookup fails, the row goes by default_timezone's hours.
+            deferred.append((row.id, now + ZONE_WAIT))
+        elif moment <= now:
             ready.append(row)
         elif row.kind is OutboxKind.CHECKIN_PROMPT and moment - row.not_before > MAX_LATENESS:
             # A scheduled check-in that can't land within its lateness window is skipped for this
@@ -338,6 +362,10 @@ def recover(services: Services, now: dt.datetime, report: PassReport) -> None:
 
     def look(row: Claimed) -> tuple[str, str] | None | LookupError:
         oldest = (row.not_before - dt.timedelta(minutes=1)).timestamp()
+        # Two Tier 3 calls a row (about 50 a minute each): a long wait, but a look skipped here
+        # leaves the row claimed until a later pass can afford it.
+        if not reserve(services, row.team_id, "conversations.open", "conversations.history", max_wait=45.0):
+            return LookupError(row.recipient)
         try:
             return find_sent(services.client, row.recipient, EVENT_TYPES[row.kind], "outbox_id", row.id, oldest)
         except LookupError as exc:

@@ -41,6 +41,20 @@ class SendResult:
     channel: str | None = None
     ts: str | None = None
     error: str | None = None
+    retry_after: float | None = None  # a 429's Retry-After, in seconds
+
+
+def retry_after_of(exc: SlackApiError) -> float | None:
+    """Seconds Slack asked us to wait (HTTP 429 Retry-After), or None if it wasn't a 429."""
+    if exc.response.status_code != 429:
+        return None
+    headers = {str(k).lower(): v for k, v in (exc.response.headers or {}).items()}
+    value = headers.get("retry-after")
+    value = value[0] if isinstance(value, list) and value else value
+    try:
+        return max(1.0, float(str(value)))
+    except ValueError:
+        return 1.0
 
 
 def classify_error(exc: Exception) -> tuple[Outcome, str]:
@@ -92,7 +106,8 @@ def _post(client: WebClient, **kwargs: Any) -> SendResult:
         return SendResult("unknown", error=type(exc).__name__)
     except (SlackApiError, SlackRequestError) as exc:
         outcome, error = classify_error(exc)
-        return SendResult(outcome, error=error)
+        return SendResult(outcome, error=error,
+                          retry_after=retry_after_of(exc) if isinstance(exc, SlackApiError) else None)
     return SendResult("ok", channel=response.get("channel"), ts=response.get("ts"))
 
 

@@ -29,6 +29,7 @@ BOT_METHODS: dict[str, list[str]] = {
     "conversations.history": ["groups:history", "im:history", "mpim:history", "channels:history"],
     "conversations.replies": ["groups:history", "im:history", "mpim:history", "channels:history"],
     "users.info": ["users:read"],
+    "users.list": ["users:read"],
     "reactions.add": ["reactions:write"],
     "files.getUploadURLExternal": ["files:write"],
     "files.completeUploadExternal": ["files:write"],
@@ -40,7 +41,8 @@ BOT_METHODS: dict[str, list[str]] = {
 # Scopes that come with a feature rather than a method.
 FEATURE_SCOPES = {"commands": "slash_commands"}
 # Bot events and the scopes they need (from events.json).
-EVENT_SCOPES: dict[str, list[str]] = {"app_home_opened": [], "message.im": ["im:history"]}
+EVENT_SCOPES: dict[str, list[str]] = {"app_home_opened": [], "message.im": ["im:history"],
+                                      "user_change": ["users:read"]}
 
 
 @pytest.fixture(scope="module")
