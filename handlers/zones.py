@@ -148,14 +148,16 @@ def _retime_pending(session: Session, services: Services, user: User, old_zone: 
 
     The upcoming row was planned in the old zone; left alone it would arrive at the old zone's hour
     (or in the new zone's quiet hours, and expire). It moves to the first slot on the same local day
-    or later, never one already past (a zone learnt late must not make a check-in late); snoozed
-    rows keep the moment the rep chose.
+    or later, never one already past (a zone learnt late must not make a check-in late). One already
+    due stays due: it goes now if their own hours allow, else at their next allowed moment (the
+    worker checks). Snoozed rows keep the moment the rep chose.
     """
     schedule = schedule_for(session, services.config, user)  # user.tz is already the new zone
     rows = session.execute(
         select(CheckIn.id, CheckIn.due_at)
         .where(CheckIn.team_id == user.team_id, CheckIn.rep_id == user.slack_id, CheckIn.kind == "scheduled",
-               CheckIn.state == "scheduled", CheckIn.snoozed_until.is_(None), CheckIn.message_ts.is_(None))
+               CheckIn.state == "scheduled", CheckIn.snoozed_until.is_(None), CheckIn.message_ts.is_(None),
+               CheckIn.due_at > now)
     ).all()
     moved = 0
     for checkin_id, due_at in rows:

@@ -99,6 +99,10 @@ class _Store:
     def pause(self, key: Key, seconds: float) -> None:
         raise NotImplementedError
 
+    def paused_for(self, key: Key) -> float:
+        """Seconds left of a 429's pause (0 if none)."""
+        raise NotImplementedError
+
 
 class MemoryStore(_Store):
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
@@ -118,6 +122,11 @@ class MemoryStore(_Store):
             row = self._rows.setdefault(key, [0.0, now, 0.0])
             row[2] = max(row[2], now + seconds)
 
+    def paused_for(self, key: Key) -> float:
+        with self._lock:
+            row = self._rows.get(key)
+            return max(0.0, row[2] - self.clock()) if row else 0.0
+
 
 def _spend(row: list[float], rate: Rate, wanted: int, now: float) -> tuple[int, float]:
     """Refill a bucket [tokens, refilled_at, paused_until] to `now` and take up to `wanted`."""
@@ -125,9 +134,9 @@ def _spend(row: list[float], rate: Rate, wanted: int, now: float) -> tuple[int, 
     if paused > now:
         return 0, paused - now
     tokens = min(rate.burst, tokens + max(0.0, now - at) * rate.per_second)
-    granted = min(wanted, int(tokens))
-    row[0], row[1] = tokens - granted, now
-    return (granted, 0.0) if granted else (0, (1.0 - tokens) / rate.per_second)
+    granted = min(wanted, int(tokens + 1e-9))  # 0.9999999 is a token: floats drift
+    row[0], row[1] = max(0.0, tokens - granted), now
+    return (granted, 0.0) if granted else (0, max(0.001, (1.0 - tokens) / rate.per_second))
 
 
 class PostgresStore(_Store):
@@ -171,11 +180,24 @@ class PostgresStore(_Store):
                 .values(paused_until=until, tokens=0.0))
 
 
+    def paused_for(self, key: Key) -> float:
+        with self.engine.connect() as connection:
+            left = connection.execute(select(func.extract("epoch", RateBudget.paused_until - func.clock_timestamp()))
+                                      .where(RateBudget.team_id == key[0], RateBudget.method == key[1])).scalar()
+        return max(0.0, float(left)) if left is not None else 0.0
+
+
+# A method with no workspace-wide rate (chat.postMessage without a configured cap) is not claimed
+# token by token; a worker only looks for another's 429 pause, at most this often.
+PAUSE_POLL = 1.0
+
+
 @dataclass
 class _Held:
     tokens: int = 0
     until: float = 0.0  # monotonic; unspent tokens expire then
     paused_until: float = 0.0  # monotonic; this process knows of a pause until then
+    polled_at: float = float("-inf")  # monotonic; when the shared pause was last looked at
 
 
 class Budget:
@@ -204,7 +226,13 @@ class Budget:
                 if held.paused_until > now:
                     wait = held.paused_until - now
                 elif rate is None:
-                    return True
+                    if now - held.polled_at < PAUSE_POLL:
+                        return True
+                    held.polled_at = now
+                    wait = self.store.paused_for(key)
+                    if wait <= 0:
+                        return True
+                    held.paused_until = now + wait
                 elif held.tokens and held.until > now:
                     held.tokens -= 1
                     return True
