@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from core import metrics
 from core.services import Services
 from handlers.delivery_checkins import CHECKIN_KINDS, prepare
-from handlers.pacing import post_paced, reserve
+from handlers.pacing import LISTENER_WAIT, MAX_WAIT, post_paced, reserve
 from handlers.render.outbox import EVENT_TYPES, RENDERERS, stamp
 from handlers.sender import SendResult, find_sent
 from handlers.text import local_time
@@ -99,12 +99,12 @@ class _Batch:
     futures: list[Future[list[SendResult]]] = field(default_factory=list)
     groups: list[list[int]] = field(default_factory=list)  # job indices per future
 
-    def start(self, pool: ThreadPoolExecutor, services: Services) -> _Batch:
+    def start(self, pool: ThreadPoolExecutor, services: Services, max_wait: float = MAX_WAIT) -> _Batch:
         by_recipient: dict[str, list[int]] = {}
         for index, job in enumerate(self.jobs):
             by_recipient.setdefault(job.row.recipient, []).append(index)
         self.groups = list(by_recipient.values())
-        self.futures = [pool.submit(_post_in_order, services, [self.jobs[i] for i in group])
+        self.futures = [pool.submit(_post_in_order, services, [self.jobs[i] for i in group], max_wait)
                         for group in self.groups]
         return self
 
@@ -118,14 +118,15 @@ class _Batch:
         return [r for r in out if r is not None]
 
 
-def _post_in_order(services: Services, jobs: list[Job]) -> list[SendResult]:
-    # Paced: within the workspace's shared budget, and a person's messages a second apart.
-    return [post_paced(services, job.row.team_id, job.message) for job in jobs]
+def _post_in_order(services: Services, jobs: list[Job], max_wait: float) -> list[SendResult]:
+    # Paced: within the workspace's shared budget, and a person's messages about a second apart.
+    return [post_paced(services, job.row.team_id, job.message, max_wait) for job in jobs]
 
 
 def drain(services: Services, now: dt.datetime | None = None, report: PassReport | None = None, *,
           ids: Collection[int] | None = None, kinds: Iterable[OutboxKind] | None = None,
-          concurrency: int = CONCURRENCY, then: Callable[[], None] | None = None) -> PassReport:
+          concurrency: int = CONCURRENCY, then: Callable[[], None] | None = None,
+          max_wait: float = MAX_WAIT) -> PassReport:
     """Post everything due (or only the rows `ids`, or only `kinds`), batch by batch.
 
     `then` runs once, after the first batch's posts have started (or when there is nothing to
@@ -144,7 +145,7 @@ def drain(services: Services, now: dt.datetime | None = None, report: PassReport
                 claimed = outbox.claim_due(session, now, token, BATCH, team_id=services.team_id, kinds=kind_list,
                                            ids=ids, claimed_at=max(now, services.now()))
                 jobs = _prepare(session, services, claimed, now, report, looking_up) if claimed else []
-            batch = _Batch(jobs).start(pool, services)
+            batch = _Batch(jobs).start(pool, services, max_wait)
             if then is not None:
                 then()  # once, while the first batch is being posted (a pass's lookups)
                 then = None
@@ -167,7 +168,7 @@ def deliver_now(services: Services, ids: Sequence[int]) -> dict[int, outbox.Stat
 
     Returns what became of each: sent, waiting (and until when), or failed.
     """
-    report = drain(services, ids=ids)
+    report = drain(services, ids=ids, max_wait=LISTENER_WAIT)
     if report.fatal:
         log.warning("immediate delivery stopped: %s", report.fatal)
     states: dict[int, outbox.Status] = {}

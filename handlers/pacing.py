@@ -25,6 +25,9 @@ from storage.budget import POST_MESSAGE, budget_for, rate_for
 T = TypeVar("T")
 # How long a call waits for its budget before it is left for later (a long 429 pause).
 MAX_WAIT = 20.0
+# A listener delivering its own rows (a person is waiting, and so is Bolt's thread) waits less;
+# what can't go now is sent by the outbox worker (`serve` drains these every few seconds).
+LISTENER_WAIT = 2.0
 
 _UNRETRIED: weakref.WeakKeyDictionary[WebClient, WebClient] = weakref.WeakKeyDictionary()
 
@@ -54,8 +57,8 @@ def post_paced(services: Services, team_id: str, message: dict[str, Any], max_wa
     budget, pacer = budget_for(services.engine)
     rate = rate_for(services.config, POST_MESSAGE)
     for _ in range(retries + 1):
-        pacer.wait_turn(team_id, str(message.get("channel") or ""))
-        if not budget.take(team_id, POST_MESSAGE, rate, max_wait):
+        if not pacer.wait_turn(team_id, str(message.get("channel") or ""), max_wait) or \
+                not budget.take(team_id, POST_MESSAGE, rate, max_wait):
             return SendResult("transient", error="ratelimited")
         result = post(unretried(services.client), **message)
         if result.retry_after is None:

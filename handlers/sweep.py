@@ -18,30 +18,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from functools import partial
-from typing import Any
-
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from core.services import Services
-from handlers import pacing
-from handlers.zones import ZONE_REFRESH, Profile, apply_profiles, lookup_one, unseen_people
+from handlers.zones import (
+    EXTRA_SWEEP_GAP,
+    INFO_AT_MOST,
+    ZONE_REFRESH,
+    lookup_one,
+    sweep_users,
+    unseen_people,
+)
 from scheduling.report import PassReport
 from storage.budget import budget_for
 from storage.models import UserSweep
 
 log = logging.getLogger(__name__)
 
-PAGE = 1000  # Slack's largest users.list page
-# More new people than this, and one users.list page is cheaper than a users.info each.
-INFO_AT_MOST = 20
-# An extra sweep for many new people, at most this often (a daily one comes anyway).
-EXTRA_SWEEP_GAP = dt.timedelta(hours=1)
-# A sweep left unfinished this long starts over rather than resuming a stale cursor.
-SWEEP_RESTART = dt.timedelta(hours=12)
-# A pass waits at most this long for one page's budget (Tier 2: about 3 s a page).
-PAGE_WAIT = 10.0
 
 
 def slot_offset(team_id: str) -> dt.timedelta:
@@ -76,7 +68,7 @@ def refresh_zones(services: Services, now: dt.datetime, report: PassReport) -> N
         sweep = session.get(UserSweep, team_id)
         due = sweep_due(team_id, sweep, now, len(unseen))
     if due:
-        if not _sweep(services, now, report):
+        if not sweep_users(services, now, report):
             return  # paused mid-way: the rest, and any users.info, on a later pass
         with services.sessions.begin() as session:
             unseen = unseen_people(session, team_id, now, INFO_AT_MOST + 1)
@@ -84,41 +76,3 @@ def refresh_zones(services: Services, now: dt.datetime, report: PassReport) -> N
         if lookup_one(services, user_id, now, report, max_wait=1.0) is None and \
                 budget_for(services.engine)[0].paused(team_id, "users.info"):
             break  # Slack said 429: the rest wait for a later pass
-
-
-def _page(client: WebClient, cursor: str | None) -> Any:
-    return client.users_list(limit=PAGE, cursor=cursor)
-
-
-def _sweep(services: Services, now: dt.datetime, report: PassReport) -> bool:
-    """Page through users.list from where the sweep stands. True when it reached the last page."""
-    team_id = services.team_id
-    with services.sessions.begin() as session:
-        sweep = session.get(UserSweep, team_id)
-        if sweep is None:
-            sweep = UserSweep(team_id=team_id, started_at=now)
-            session.add(sweep)
-        elif sweep.finished_at is not None or now - sweep.started_at > SWEEP_RESTART:
-            sweep.started_at, sweep.cursor, sweep.finished_at = now, None, None
-        cursor = sweep.cursor
-    while True:
-        try:
-            page: Any = pacing.call(services, team_id, "users.list", partial(_page, cursor=cursor), PAGE_WAIT)
-        except pacing.Limited:
-            report.add("sweep_paused")
-            return False
-        except (SlackApiError, SlackRequestError, OSError) as exc:
-            log.info("users.list stopped: %s", type(exc).__name__)
-            return False
-        members = page.get("members") or []
-        cursor = ((page.get("response_metadata") or {}).get("next_cursor")) or None
-        with services.sessions.begin() as session:
-            apply_profiles(session, services, [Profile.of(m) for m in members if isinstance(m, dict)], now, report)
-            sweep = session.get(UserSweep, team_id)
-            if sweep is not None:
-                sweep.cursor = cursor
-                if cursor is None:
-                    sweep.finished_at = services.now()
-        report.add("users_list_pages")
-        if cursor is None:
-            return True

@@ -11,9 +11,11 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -26,7 +28,7 @@ from handlers.pacing import MAX_WAIT
 from handlers.sender import PERMANENT_USER_ERRORS, classify_error
 from scheduling.report import PassReport
 from storage import lifecycle, outbox
-from storage.models import CheckIn, Team, User
+from storage.models import CheckIn, Team, User, UserSweep
 from storage.people import ensure_user
 from storage.schedules import enrolled_query, schedule_for, zone_of
 from storage.summary import names_of
@@ -141,6 +143,53 @@ def lookup_one(services: Services, user_id: str, now: dt.datetime, report: PassR
 
 
 CHUNK = 2000
+PAGE = 1000  # Slack's largest users.list page
+# More new people than this, and one users.list page is cheaper than a users.info each.
+INFO_AT_MOST = 20
+# An extra sweep for many new people, at most this often (a daily one comes anyway).
+EXTRA_SWEEP_GAP = dt.timedelta(hours=1)
+# A sweep left unfinished this long starts over rather than resuming a stale cursor.
+SWEEP_RESTART = dt.timedelta(hours=12)
+# A pass waits at most this long for one page's budget (Tier 2: about 3 s a page).
+PAGE_WAIT = 10.0
+
+
+def _page(client: WebClient, cursor: str | None) -> Any:
+    return client.users_list(limit=PAGE, cursor=cursor)
+
+
+def sweep_users(services: Services, now: dt.datetime, report: PassReport) -> bool:
+    """Page through users.list from where the sweep stands. True when it reached the last page."""
+    team_id = services.team_id
+    with services.sessions.begin() as session:
+        sweep = session.get(UserSweep, team_id)
+        if sweep is None:
+            sweep = UserSweep(team_id=team_id, started_at=now)
+            session.add(sweep)
+        elif sweep.finished_at is not None or now - sweep.started_at > SWEEP_RESTART:
+            sweep.started_at, sweep.cursor, sweep.finished_at = now, None, None
+        cursor = sweep.cursor
+    while True:
+        try:
+            page: Any = pacing.call(services, team_id, "users.list", partial(_page, cursor=cursor), PAGE_WAIT)
+        except pacing.Limited:
+            report.add("sweep_paused")
+            return False
+        except (SlackApiError, SlackRequestError, OSError) as exc:
+            log.info("users.list stopped: %s", type(exc).__name__)
+            return False
+        members = page.get("members") or []
+        cursor = ((page.get("response_metadata") or {}).get("next_cursor")) or None
+        with services.sessions.begin() as session:
+            apply_profiles(session, services, [Profile.of(m) for m in members if isinstance(m, dict)], now, report)
+            sweep = session.get(UserSweep, team_id)
+            if sweep is not None:
+                sweep.cursor = cursor
+                if cursor is None:
+                    sweep.finished_at = services.now()
+        report.add("users_list_pages")
+        if cursor is None:
+            return True
 
 
 def _retime_pending(session: Session, services: Services, user: User, old_zone: ZoneInfo, now: dt.datetime) -> int:
@@ -189,8 +238,9 @@ def fill_names(services: Services, user_ids: Sequence[str]) -> dict[str, str]:
     Someone the sweep has not seen yet (no name, or a zone never read) is looked up once with
     users.info, before anything is queued for them: a message held for their morning must be held
     for *their* morning, not the default zone's. Their row is kept as a guest (looking someone up
-    enrols no one). Someone asked about within LOOKUP_RETRY is not asked again, and the lookup
-    waits briefly for its budget at most (a person is waiting for this answer).
+    enrols no one). Someone asked about within LOOKUP_RETRY is not asked again, and a lookup waits
+    half a second for its budget at most (a person is waiting, and so is Bolt's thread); many new
+    people at once are read from a users.list page instead.
     """
     now = services.now()
     with services.sessions.begin() as session:
@@ -203,8 +253,22 @@ def fill_names(services: Services, user_ids: Sequence[str]) -> dict[str, str]:
             if user_id not in rows:
                 ensure_user(session, services.team_id, user_id, now, role="guest")
     report = PassReport()
-    for user_id in [u for u in user_ids if (names.get(u) == u or u not in known) and u not in asked]:
-        profile = lookup_one(services, user_id, now, report, max_wait=2.0)
+    wanted = [u for u in user_ids if (names.get(u) == u or u not in known) and u not in asked]
+    if len(wanted) > INFO_AT_MOST and _may_sweep(services, now):
+        sweep_users(services, now, report)  # a page of users.list rather than a users.info each
+        with services.sessions.begin() as session:
+            names = names_of(session, services.team_id, user_ids)
+            fresh = set(session.scalars(select(User.slack_id).where(
+                User.team_id == services.team_id, User.slack_id.in_(wanted), User.last_lookup_at == now)))
+        wanted = [u for u in wanted if u not in fresh]
+    for user_id in wanted[:INFO_AT_MOST]:
+        profile = lookup_one(services, user_id, now, report, max_wait=0.5)
         if profile is not None and profile.name:
             names[user_id] = profile.name
     return names
+
+
+def _may_sweep(services: Services, now: dt.datetime) -> bool:
+    with services.sessions.begin() as session:
+        sweep = session.get(UserSweep, services.team_id)
+        return sweep is None or sweep.finished_at is None or now - sweep.started_at >= EXTRA_SWEEP_GAP

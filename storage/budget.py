@@ -274,7 +274,9 @@ class ChannelPacer:
         self._lock = threading.Lock()
         self._rows: dict[Key, list[float]] = {}
 
-    def wait_turn(self, team_id: str, channel: str) -> None:
+    def wait_turn(self, team_id: str, channel: str, max_wait: float = float("inf")) -> bool:
+        """Wait for the channel's next turn; False (and no turn taken) if it is more than `max_wait` off."""
+        deadline = self.clock() + max_wait
         while True:
             with self._lock:
                 now = self.clock()
@@ -284,7 +286,9 @@ class ChannelPacer:
                 row = self._rows.setdefault((team_id, channel), [self.rate.burst, now, 0.0])
                 granted, wait = _spend(row, self.rate, 1, now)
             if granted:
-                return
+                return True
+            if now + wait > deadline:
+                return False
             self.sleep(wait)
 
 
