@@ -23,6 +23,7 @@ from core.services import Services
 from handlers.zones import (
     EXTRA_SWEEP_GAP,
     INFO_AT_MOST,
+    PAGE_WAIT,
     ZONE_REFRESH,
     lookup_one,
     sweep_users,
@@ -68,7 +69,9 @@ def refresh_zones(services: Services, now: dt.datetime, report: PassReport) -> N
         sweep = session.get(UserSweep, team_id)
         due = sweep_due(team_id, sweep, now, len(unseen))
     if due:
-        if not sweep_users(services, now, report):
+        # New people wait for their zones, so their sweep waits for its budget; the daily refresh
+        # takes a page only when the budget has one, and resumes on a later pass otherwise.
+        if not sweep_users(services, now, report, page_wait=PAGE_WAIT if unseen else 0.0):
             return  # paused mid-way: the rest, and any users.info, on a later pass
         with services.sessions.begin() as session:
             unseen = unseen_people(session, team_id, now, INFO_AT_MOST + 1)

@@ -158,7 +158,7 @@ def _page(client: WebClient, cursor: str | None) -> Any:
     return client.users_list(limit=PAGE, cursor=cursor)
 
 
-def sweep_users(services: Services, now: dt.datetime, report: PassReport) -> bool:
+def sweep_users(services: Services, now: dt.datetime, report: PassReport, page_wait: float = PAGE_WAIT) -> bool:
     """Page through users.list from where the sweep stands. True when it reached the last page."""
     team_id = services.team_id
     with services.sessions.begin() as session:
@@ -171,7 +171,7 @@ def sweep_users(services: Services, now: dt.datetime, report: PassReport) -> boo
         cursor = sweep.cursor
     while True:
         try:
-            page: Any = pacing.call(services, team_id, "users.list", partial(_page, cursor=cursor), PAGE_WAIT)
+            page: Any = pacing.call(services, team_id, "users.list", partial(_page, cursor=cursor), page_wait)
         except pacing.Limited:
             report.add("sweep_paused")
             return False
@@ -255,7 +255,7 @@ def fill_names(services: Services, user_ids: Sequence[str]) -> dict[str, str]:
     report = PassReport()
     wanted = [u for u in user_ids if (names.get(u) == u or u not in known) and u not in asked]
     if len(wanted) > INFO_AT_MOST and _may_sweep(services, now):
-        sweep_users(services, now, report)  # a page of users.list rather than a users.info each
+        sweep_users(services, now, report, page_wait=1.0)  # a page of users.list, not a users.info each
         with services.sessions.begin() as session:
             names = names_of(session, services.team_id, user_ids)
             fresh = set(session.scalars(select(User.slack_id).where(

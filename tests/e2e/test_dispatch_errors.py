@@ -17,6 +17,7 @@ from core.clock import ManualClock
 from core.config import AdminConfig, parse_config
 from core.services import make_web_client
 from handlers.sender import post
+from handlers.sweep import next_sweep
 from storage.models import CheckIn, OutboxMessage, User
 from wiring.harness import BOT_TOKEN, BotHarness
 
@@ -321,21 +322,26 @@ def test_the_zone_comes_from_a_users_list_sweep_and_a_move_from_user_change_at_o
 
 
 def test_a_move_without_an_event_is_picked_up_by_the_next_daily_sweep(bot: BotHarness, clock: ManualClock) -> None:
+    start = clock()
     bot.dispatch()
     bot.sandbox.update_user("U0REP1", tz="America/New_York")  # no user_change reached the bot
-    start = clock()
-    for hour in range(1, 49):
-        clock.set(start + dt.timedelta(hours=hour))
-        bot.dispatch()
+    due = next_sweep(bot.services.team_id, start)
+    assert dt.timedelta(hours=24) <= due - start < dt.timedelta(hours=48), "daily, at the workspace's slot"
+
+    def zone() -> str | None:
         with bot.services.sessions.begin() as session:
             user = session.scalar(select(User).where(User.slack_id == "U0REP1"))
-            assert user is not None
-            if user.tz == "America/New_York":
-                break
-    assert user.tz == "America/New_York"
-    sweeps = len(bot.sandbox.calls_to("users.list"))
-    assert sweeps == 2, "one sweep at start, the next a day or so later"
-    assert dt.timedelta(hours=24) <= clock() - start <= dt.timedelta(hours=48)
+            return user.tz if user else None
+
+    for hours in range(1, int((due - start).total_seconds() // 3600)):
+        clock.set(start + dt.timedelta(hours=hours))
+        bot.dispatch()
+    assert zone() == "America/Los_Angeles" and len(bot.sandbox.calls_to("users.list")) == 1
+    time.sleep(3.5)  # users.list is Tier 2 (about one call every 3 s): the budget refills in real time
+    clock.set(due)
+    bot.dispatch()
+    assert zone() == "America/New_York"
+    assert len(bot.sandbox.calls_to("users.list")) == 2
 
 
 # ---- snoozes ----------------------------------------------------------------------------------------
