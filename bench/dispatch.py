@@ -51,7 +51,7 @@ from core.services import Services, make_web_client  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from handlers import delivery, passes  # noqa: E402
 from handlers.sender import SendResult, post  # noqa: E402
-from handlers.transport import KeepAlive, TransportFactory  # noqa: E402
+from handlers.transport import Admission, KeepAlive, TransportFactory  # noqa: E402
 from sandbox import Sandbox  # noqa: E402
 from storage.db import make_engine, make_session_factory, upgrade  # noqa: E402
 from storage.models import Base, CheckIn, Goal, OutboxMessage, User, Workspace  # noqa: E402
@@ -128,12 +128,20 @@ class ThreadPerPost:
     """The transport before keep-alive, kept here as the baseline: slack_sdk's sync WebClient (a new
     connection, and over TLS a new handshake, per call) on `concurrency` threads."""
 
-    def __init__(self, client: WebClient, concurrency: int, stopping: threading.Event | None = None) -> None:
+    def __init__(self, client: WebClient, concurrency: int, stopping: threading.Event | None = None,
+                 pacing: Admission | None = None) -> None:
         self.client = client
+        self.pacing = pacing
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="outbox")
 
+    def _post(self, message: dict[str, Any]) -> SendResult:
+        # The same admission as the kept-alive transport, so the two differ by transport only.
+        if self.pacing is not None and not self.pacing.admit(message):
+            return SendResult("transient", error="ratelimited")
+        return post(self.client, **message)
+
     def submit(self, messages: list[dict[str, Any]]) -> Future[list[SendResult]]:
-        return self.pool.submit(lambda: [post(self.client, **message) for message in messages])
+        return self.pool.submit(lambda: [self._post(message) for message in messages])
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)

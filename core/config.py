@@ -206,6 +206,34 @@ class CheckinsConfig(_Strict):
         return value
 
 
+# A Web API method's name, as in Slack's docs ("users.info").
+SlackMethod = Annotated[str, Field(pattern=r"^[a-z]+(\.[a-zA-Z0-9]+)+$")]
+
+
+class SlackConfig(_Strict):
+    """How fast the bot may call Slack. These can only lower the limits Slack publishes per method
+    tier (a value above a method's tier is capped at the tier); chat.postMessage has no published
+    workspace-wide figure, so `post_rate_per_second` is the one to set when a workspace has one."""
+
+    # Posts a second across the whole workspace (every process together); unset = paced only per
+    # channel (about one a second per conversation, as Slack asks).
+    post_rate_per_second: Annotated[float, Field(gt=0.0, le=1000.0)] | None = None
+    # Calls a minute, per method, for this workspace (e.g. "users.info" = 50).
+    method_rates: dict[SlackMethod, Annotated[float, Field(gt=0.0, le=10000.0)]] = Field(default_factory=dict)
+
+    @field_validator("post_rate_per_second", mode="before")
+    @classmethod
+    def _int_rate(cls, value: Any) -> Any:
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("method_rates", mode="before")
+    @classmethod
+    def _int_rates(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in value.items()}
+        return value
+
+
 class TeamConfig(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=80)]
     manager: SlackUserId
@@ -271,6 +299,7 @@ class AdminConfig(_Strict):
     teams: list[TeamConfig] = Field(default_factory=list)
     data: DataConfig = Field(default_factory=DataConfig)
     workspaces: dict[WorkspaceKey, WorkspaceConfig] = Field(default_factory=dict)
+    slack: SlackConfig = Field(default_factory=SlackConfig)
 
     @field_validator("default_timezone")
     @classmethod

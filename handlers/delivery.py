@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from core import metrics
 from core.services import Services
 from handlers.delivery_checkins import CHECKIN_KINDS, prepare
+from handlers.pacing import LISTENER_WAIT, MAX_WAIT, Pacing, reserve
 from handlers.render.outbox import EVENT_TYPES, RENDERERS, stamp
 from handlers.sender import SendResult, find_sent
 from handlers.text import slack_time
@@ -77,6 +78,16 @@ NEVER_PARKS = frozenset({OutboxKind.RETRACT, OutboxKind.CHECKIN_CLOSED})
 # Kinds that chat.update a message already posted (payload "channel"/"ts"), stamped with their own
 # outbox_id like a post, so recovery finds them the same way.
 UPDATES = frozenset({OutboxKind.RELAY_REFRESH})
+
+# A row for someone whose zone was never read waits this long at most for the pass's lookup; the
+# lookup makes it due again as soon as it has the zone. Replies to a person's own action don't wait.
+ZONE_WAIT = dt.timedelta(minutes=2)
+SENT_BEFORE_ZONE = INTERACTIVE
+
+
+def zone_unread(user: User | None) -> bool:
+    return (user is not None and user.tz_refreshed_at is None and user.last_lookup_at is None
+            and user.parked_reason is None)
 
 
 # How a pass's summary counts what it sent, by kind (check-ins count as "sent").
@@ -146,8 +157,13 @@ class _Lazy:
 
 def drain(services: Services, now: dt.datetime | None = None, report: PassReport | None = None, *,
           ids: Collection[int] | None = None, kinds: Iterable[OutboxKind] | None = None,
-          concurrency: int = CONCURRENCY, transport: TransportFactory = KeepAlive) -> PassReport:
-    """Post everything due (or only the rows `ids`, or only `kinds`), batch by batch.
+          concurrency: int = CONCURRENCY, transport: TransportFactory = KeepAlive,
+          then: Callable[[], None] | None = None, max_wait: float = MAX_WAIT) -> PassReport:
+    """Post everything due (or only the rows `ids`, or only `kinds`), batch by batch, each post
+    within the workspace's shared rate budget (handlers.pacing).
+
+    `then` runs once, after the first batch's posts have started (or when there is nothing to
+    post): what a pass does after sending, without holding the sending up.
 
     Once `services.stopping` is set (SIGTERM) nothing more is claimed or started: the posts in
     flight finish and are recorded, and the rest of what this drain holds is given back at once.
@@ -158,8 +174,10 @@ def drain(services: Services, now: dt.datetime | None = None, report: PassReport
         return report
     token = pass_token()
     kind_list = list(kinds) if kinds is not None else None
+    looking_up = then is not None  # zones are being read beside this drain: unread ones may wait
     stopping = services.stopping
-    with _Lazy(lambda: transport(services.client, concurrency, stopping)) as posting:
+    pacing = Pacing(services, max_wait)
+    with _Lazy(lambda: transport(services.client, concurrency, stopping, pacing)) as posting:
         in_flight: _Batch | None = None
         while True:
             if stopping.is_set():
@@ -169,8 +187,11 @@ def drain(services: Services, now: dt.datetime | None = None, report: PassReport
             with services.sessions.begin() as session:
                 claimed = outbox.claim_due(session, now, token, BATCH, team_id=services.team_id, kinds=kind_list,
                                            ids=ids, claimed_at=max(now, services.now()), exclude=ELSEWHERE)
-                jobs = _prepare(session, services, claimed, now, report) if claimed else []
+                jobs = _prepare(session, services, claimed, now, report, looking_up) if claimed else []
             batch = _Batch(jobs).start(posting)
+            if then is not None:
+                then()  # once, while the first batch is being posted (a pass's lookups)
+                then = None
             fatal = _finish(services, in_flight, now, report) if in_flight else None
             if fatal:
                 for future in batch.futures:
@@ -190,7 +211,7 @@ def deliver_now(services: Services, ids: Sequence[int]) -> dict[int, outbox.Stat
 
     Returns what became of each: sent, waiting (and until when), or failed.
     """
-    report = drain(services, ids=ids)
+    report = drain(services, ids=ids, max_wait=LISTENER_WAIT)
     if report.fatal:
         log.warning("immediate delivery stopped: %s", report.fatal)
     states: dict[int, outbox.Status] = {}
@@ -213,7 +234,7 @@ def undeliverable(states: dict[int, outbox.Status], outbox_id: int | None) -> bo
 
 
 def _prepare(session: Session, services: Services, claimed: list[Claimed], now: dt.datetime,
-             report: PassReport) -> list[Job]:
+             report: PassReport, looking_up: bool = False) -> list[Job]:
     """Hold back what may not land yet, then render the rest (or cancel what is no longer wanted)."""
     recipients = {r.recipient for r in claimed}
     people = load_people(session, services.team_id, recipients)
@@ -223,7 +244,13 @@ def _prepare(session: Session, services: Services, claimed: list[Claimed], now: 
     too_late: list[Claimed] = []
     for row in claimed:
         moment = allowed_from(row.kind, hours[row.recipient], now)
-        if moment <= now:
+        if (looking_up and moment <= now and row.deferrals == 0 and row.kind not in SENT_BEFORE_ZONE
+                and zone_unread(people.get(row.recipient))):
+            # Slack has not been asked their zone yet (the pass asks beside this sending): hold it,
+            # once, until it has, so their hours are theirs and not default_timezone's (see
+            # apply_profiles). If the lookup fails, the row goes by default_timezone's hours.
+            deferred.append((row.id, now + ZONE_WAIT))
+        elif moment <= now:
             ready.append(row)
         elif row.kind is OutboxKind.CHECKIN_PROMPT and moment - row.not_before > MAX_LATENESS:
             # A scheduled check-in that can't land within its lateness window is skipped for this
@@ -393,6 +420,10 @@ def recover(services: Services, now: dt.datetime, report: PassReport) -> None:
         oldest = (row.not_before - dt.timedelta(minutes=1)).timestamp()
         if row.kind in UPDATES:  # the message it changed is older: look from that one on
             oldest = min(oldest, float(row.payload["ts"]) - 1)
+        # Two Tier 3 calls a row (about 50 a minute each): a long wait, but a look skipped here
+        # leaves the row claimed until a later pass can afford it.
+        if not reserve(services, row.team_id, "conversations.open", "conversations.history", max_wait=45.0):
+            return LookupError(row.recipient)
         try:
             return find_sent(services.client, row.recipient, EVENT_TYPES[row.kind], "outbox_id", row.id, oldest)
         except LookupError as exc:

@@ -32,6 +32,8 @@ from handlers.context import services_of
 from handlers.home import publish_home
 from handlers.replies import acknowledge_late, acknowledge_reply, acknowledge_revision
 from handlers.text import quote, unescape
+from handlers.zones import Profile, apply_profiles
+from scheduling.report import PassReport
 from storage import checkins, replies
 from storage.models import CheckIn, CheckInState
 
@@ -199,9 +201,20 @@ def on_home(event: dict[str, Any], context: BoltContext) -> None:
     publish_home(services_of(context), str(event["user"]))
 
 
+def on_user_change(event: dict[str, Any], context: BoltContext) -> None:
+    """Slack says someone's profile changed: keep their zone and name without asking Slack again."""
+    member = event.get("user")
+    if not isinstance(member, dict) or not isinstance(member.get("id"), str):
+        return
+    services = services_of(context)
+    with services.sessions.begin() as session:
+        apply_profiles(session, services, [Profile.of(member)], services.now(), PassReport())
+
+
 def register(app: App) -> None:
     app.event("message")(on_message)
     app.event("app_home_opened")(on_home)
+    app.event("user_change")(on_user_change)
 
 
 def _reply(client: WebClient, event: dict[str, Any], text: str) -> None:

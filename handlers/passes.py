@@ -1,4 +1,4 @@
-"""One dispatch pass: refresh zones, plan due check-ins, recover, send; then follow-ups, send.
+"""One dispatch pass: plan due check-ins, recover, send (looking zones up beside it); follow-ups, send.
 
 `checkin-bot dispatch` and `serve`'s scheduler both run `run_pass`; `serve` also runs
 `drain_interactive` every few seconds, so a message waiting on a retry or on its recipient's
@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable
 
 from core import logcontext, metrics
 from core.services import Services
 from handlers.delivery import CONCURRENCY, INTERACTIVE, drain, recover
 from handlers.home import refresh_homes
+from handlers.sweep import refresh_zones
 from handlers.transport import KeepAlive, TransportFactory
-from handlers.zones import refresh_zones
 from scheduling.dispatch import plan_checkins, plan_follow_ups
 from scheduling.report import PassReport
 from storage.installations import departed, purge_workspace
@@ -73,11 +74,27 @@ def _run_pass(services: Services, now: dt.datetime | None, concurrency: int,
               transport: TransportFactory) -> PassReport:
     now = now or services.now()
     report = PassReport()
+    # Zones and names are looked up after sending has started, beside it: a pass sends what it can
+    # first (someone whose zone is still unknown is held to default_timezone's hours), and a zone
+    # learnt meanwhile moves that person's rows to their own hours (handlers.zones.apply_profiles).
     # Reminders, warnings and digests are decided on what was just delivered, then sent. Each step
     # is idempotent, so a pass stopped between steps (SIGTERM) is finished by the next pass.
-    steps = (lambda: refresh_zones(services, now, report), lambda: plan_checkins(services, now, report),
-             lambda: recover(services, now, report),
-             lambda: drain(services, now, report, concurrency=concurrency, transport=transport),
+    looked_up = PassReport()
+    lookups = threading.Thread(target=_look_up, args=(services, now, looked_up), name="lookups", daemon=True)
+
+    def send_and_look_up() -> None:
+        try:
+            drain(services, now, report, concurrency=concurrency, transport=transport, then=lookups.start)
+        finally:
+            if lookups.is_alive():
+                lookups.join()
+        report.merge(looked_up)
+        if looked_up.get("zones_refreshed") and not services.stopping.is_set():
+            # What waited for a zone just read (and is within its person's hours) goes now, not next pass.
+            drain(services, max(now, services.now()), report, concurrency=concurrency, transport=transport)
+
+    steps = (lambda: plan_checkins(services, now, report), lambda: recover(services, now, report),
+             send_and_look_up,
              lambda: plan_follow_ups(services, now, report),
              lambda: drain(services, now, report, concurrency=concurrency, transport=transport),
              lambda: refresh_homes(services, now, report))  # Home tabs whose publish failed (after a forget)
@@ -88,6 +105,13 @@ def _run_pass(services: Services, now: dt.datetime | None, concurrency: int,
         step()
     log.info("%s", report.summary())
     return report
+
+
+def _look_up(services: Services, now: dt.datetime, report: PassReport) -> None:
+    try:
+        refresh_zones(services, now, report)
+    except Exception:  # a lookup failing must not stop the pass's sending; the next pass tries again
+        log.exception("looking up zones and names failed")
 
 
 def drain_interactive(services: Services) -> PassReport:

@@ -49,6 +49,20 @@ class SendResult:
     channel: str | None = None
     ts: str | None = None
     error: str | None = None
+    retry_after: float | None = None  # a 429's Retry-After, in seconds
+
+
+def retry_after_of(exc: SlackApiError) -> float | None:
+    """Seconds Slack asked us to wait (HTTP 429 Retry-After), or None if it wasn't a 429."""
+    if exc.response.status_code != 429:
+        return None
+    headers = {str(k).lower(): v for k, v in (exc.response.headers or {}).items()}
+    value = headers.get("retry-after")
+    value = value[0] if isinstance(value, list) and value else value
+    try:
+        return max(1.0, float(str(value)))
+    except ValueError:
+        return 1.0
 
 
 def classify_error(exc: Exception) -> tuple[Outcome, str]:
@@ -114,7 +128,8 @@ async def _post_async(client: AsyncWebClient, **kwargs: Any) -> SendResult:
         return SendResult("transient", error=type(exc).__name__)
     except (SlackApiError, SlackRequestError) as exc:
         outcome, error = classify_error(exc)
-        return SendResult(outcome, error=error)
+        return SendResult(outcome, error=error,
+                          retry_after=retry_after_of(exc) if isinstance(exc, SlackApiError) else None)
     except (TimeoutError, OSError, aiohttp.ClientError, json.JSONDecodeError) as exc:
         # Sent, but no usable answer (read timeout, connection dropped, garbled reply): Slack may
         # have posted it, so it is looked for before it is posted again.
@@ -140,7 +155,8 @@ def _post(client: WebClient, **kwargs: Any) -> SendResult:
         if op == "update" and error in GONE_MESSAGE_ERRORS:
             log.info("the message to update is gone (%s); nothing to change", error)
             return SendResult("ok", channel=kwargs.get("channel"), ts=kwargs.get("ts"))
-        return SendResult(outcome, error=error)
+        return SendResult(outcome, error=error,
+                          retry_after=retry_after_of(exc) if isinstance(exc, SlackApiError) else None)
     return SendResult("ok", channel=response.get("channel"), ts=response.get("ts"))
 
 

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Coroutine
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
@@ -52,8 +52,18 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
-# (the sync client whose token and base URL to use, concurrency, stop flag) -> a transport.
-TransportFactory = Callable[[WebClient, int, threading.Event | None], Transport]
+class Admission(Protocol):
+    """The shared rate budget (handlers.pacing.Pacing): blocking waits, so called off the loop."""
+
+    def admit(self, message: dict[str, Any]) -> bool: ...
+
+    def paused(self, retry_after: float) -> None: ...
+
+
+# (the sync client whose token and base URL to use, concurrency, stop flag, pacing) -> a transport.
+TransportFactory = Callable[[WebClient, int, threading.Event | None, Admission | None], Transport]
+# A post answered 429 waits its turn after the shared pause and tries again, this many times.
+PACED_RETRIES = 3
 
 
 class CountingAsyncRateLimitHandler(AsyncRateLimitErrorRetryHandler):
@@ -66,12 +76,13 @@ class CountingAsyncRateLimitHandler(AsyncRateLimitErrorRetryHandler):
         return await super()._can_retry_async(state=state, request=request, response=response, error=error)
 
 
-def retry_handlers() -> list[AsyncRetryHandler]:
+def retry_handlers(paced: bool = False) -> list[AsyncRetryHandler]:
     """The sync client's policy (core.services.make_web_client) for the async client: 429 after
     Retry-After, 5xx, and failures to connect only; a connection lost after the request went out
-    is not retried (Slack may have posted it)."""
+    is not retried (Slack may have posted it). When the posts are paced on the shared budget, a 429
+    is not retried here: it pauses the method for every worker instead (handlers.pacing)."""
     return [
-        CountingAsyncRateLimitHandler(max_retry_count=3),
+        *([] if paced else [CountingAsyncRateLimitHandler(max_retry_count=3)]),
         AsyncServerErrorRetryHandler(max_retry_count=2),
         AsyncConnectionErrorRetryHandler(max_retry_count=2, error_types=[aiohttp.ClientConnectorError,
                                                                          aiohttp.ConnectionTimeoutError]),
@@ -94,15 +105,21 @@ def sdk_logger() -> logging.Logger:
 class KeepAlive:
     """One drain's posting: an event loop thread, one aiohttp session, `concurrency` at a time."""
 
-    def __init__(self, client: WebClient, concurrency: int, stopping: threading.Event | None = None) -> None:
+    def __init__(self, client: WebClient, concurrency: int, stopping: threading.Event | None = None,
+                 pacing: Admission | None = None) -> None:
         self.stopping = stopping
+        self.pacing = pacing
         self._sync = client  # for the rare edits and uploads (handlers.sender.send), off the loop
         self._loop = asyncio.new_event_loop()
+        # One thread per recipient in flight for the budget's blocking waits (asyncio's default
+        # executor has only a few on a small machine, which would cap the fan-out).
+        self._waits = ThreadPoolExecutor(max_workers=max(4, concurrency), thread_name_prefix="outbox-pace")
+        self._loop.set_default_executor(self._waits)
         self._thread = threading.Thread(target=self._loop.run_forever, name="outbox-io", daemon=True)
         self._thread.start()
         self._tasks: set[asyncio.Task[None]] = set()
         try:
-            self._client, self._gate = self._run(self._open(client, concurrency))
+            self._client, self._gate = self._run(self._open(client, concurrency, pacing is not None))
         except BaseException:
             self._stop_loop()
             raise
@@ -111,14 +128,14 @@ class KeepAlive:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     @staticmethod
-    async def _open(client: WebClient, concurrency: int) -> tuple[AsyncWebClient, asyncio.Semaphore]:
+    async def _open(client: WebClient, concurrency: int, paced: bool) -> tuple[AsyncWebClient, asyncio.Semaphore]:
         # Mirrors the sync client the worker was given (its token, URL, timeout and TLS context),
         # so whatever picks the client (one workspace or many) picks the transport's too.
         connector = aiohttp.TCPConnector(limit=concurrency, ssl=client.ssl if client.ssl is not None else True)
         session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=client.timeout))
         async_client = AsyncWebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
                                       ssl=client.ssl, session=session, headers=dict(client.headers or {}),
-                                      logger=sdk_logger(), retry_handlers=retry_handlers())
+                                      logger=sdk_logger(), retry_handlers=retry_handlers(paced))
         return async_client, asyncio.Semaphore(concurrency)
 
     def submit(self, messages: list[dict[str, Any]]) -> Future[list[SendResult]]:
@@ -145,11 +162,24 @@ class KeepAlive:
                         # thread, under the same error policy, rather than an async twin of each.
                         results.append(await asyncio.to_thread(send, self._sync, message))
                     else:
-                        results.append(await post_async(self._client, **{k: v for k, v in message.items()
-                                                                          if k != "op"}))
+                        results.append(await self._post_paced({k: v for k, v in message.items() if k != "op"}))
                 future.set_result(results)
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting worker, which raises it
                 future.set_exception(exc)
+
+    async def _post_paced(self, message: dict[str, Any]) -> SendResult:
+        if self.pacing is None:
+            return await post_async(self._client, **message)
+        result = SendResult("transient", error="ratelimited")
+        for _ in range(PACED_RETRIES + 1):
+            # The budget's waits block (a short database transaction on PostgreSQL): off the loop.
+            if not await asyncio.to_thread(self.pacing.admit, message):
+                return SendResult("transient", error="ratelimited")
+            result = await post_async(self._client, **message)
+            if result.retry_after is None:
+                return result
+            await asyncio.to_thread(self.pacing.paused, result.retry_after)
+        return result
 
     def close(self) -> None:
         """Wait for every post started or queued, then close the session and the loop."""
@@ -169,6 +199,7 @@ class KeepAlive:
         self._thread.join(timeout=10)
         if not self._thread.is_alive():
             self._loop.close()
+        self._waits.shutdown(wait=False)
 
     def __enter__(self) -> KeepAlive:
         return self

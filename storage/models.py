@@ -161,6 +161,9 @@ class User(Base):
     display_name: Mapped[str | None]
     tz: Mapped[str | None] = mapped_column(String(64))  # IANA zone name from users.info
     tz_refreshed_at: Mapped[dt.datetime | None]
+    # When Slack was last asked about this person (answered or not): a lookup that found no zone,
+    # or was rate-limited, waits for the next daily sweep instead of being retried every pass.
+    last_lookup_at: Mapped[dt.datetime | None]
     # rep (gets check-ins) | manager | guest (seen, e.g. opened App Home, but not opted in)
     role: Mapped[str] = mapped_column(String(16), default="rep")
     paused_until: Mapped[dt.datetime | None]
@@ -591,3 +594,30 @@ class Leave(Base):
     first_day: Mapped[dt.date] = mapped_column(Date)
     last_day: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime]
+
+
+# ---- Rate budgets and the users.list sweep (issue 10) ----------------------------------------
+
+
+class RateBudget(Base):
+    """One Web API method's token bucket for one workspace, shared by every process that calls
+    Slack for it (storage.budget; PostgreSQL only, SQLite runs one process and keeps it in memory).
+    Times are the database's clock, so hosts whose clocks differ still agree."""
+
+    __tablename__ = "rate_budget"
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    method: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    refilled_at: Mapped[dt.datetime]
+    # A 429's Retry-After: nobody calls this method for this workspace before then.
+    paused_until: Mapped[dt.datetime | None]
+
+
+class UserSweep(Base):
+    """Where a workspace's daily users.list sweep stands: a page cursor to resume after a pause."""
+
+    __tablename__ = "user_sweeps"
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    started_at: Mapped[dt.datetime]
+    cursor: Mapped[str | None] = mapped_column(String(255))
+    finished_at: Mapped[dt.datetime | None]

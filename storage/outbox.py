@@ -46,6 +46,7 @@ class Claimed:
     attempts: int  # including this claim
     created_at: dt.datetime
     claimed_by: str | None = None  # set for rows read back as stuck or held by another worker
+    deferrals: int = 0  # times held back for the recipient's hours (or zone) so far
 
 
 def enqueue(session: Session, *, team_id: str, kind: OutboxKind, recipient: str, dedupe_key: str,
@@ -103,10 +104,10 @@ def claim_due(session: Session, now: dt.datetime, token: str, limit: int, *, tea
                 attempts=OutboxMessage.attempts + 1)
         .returning(OutboxMessage.id, OutboxMessage.team_id, OutboxMessage.kind, OutboxMessage.recipient,
                    OutboxMessage.checkin_id, OutboxMessage.payload, OutboxMessage.not_before,
-                   OutboxMessage.attempts, OutboxMessage.created_at)
+                   OutboxMessage.attempts, OutboxMessage.created_at, OutboxMessage.deferrals)
         .execution_options(synchronize_session=False)).all()
     claimed = [Claimed(r.id, r.team_id, OutboxKind(r.kind), r.recipient, r.checkin_id, json.loads(r.payload or "{}"),
-                       r.not_before, r.attempts, r.created_at, token) for r in rows]
+                       r.not_before, r.attempts, r.created_at, token, r.deferrals) for r in rows]
     return sorted(claimed, key=lambda c: (c.not_before, c.id))
 
 
@@ -274,3 +275,18 @@ def reconsider(session: Session, team_id: str, recipient: str, now: dt.datetime)
                                     OutboxMessage.not_before > now)
         .values(not_before=now).execution_options(synchronize_session=False))
     return int(getattr(result, "rowcount", 0))
+
+
+def reconsider_many(session: Session, team_id: str, recipients: Sequence[str], now: dt.datetime) -> int:
+    """`reconsider` for many people at once (a users.list page that taught us their zones)."""
+    moved = 0
+    people = list(recipients)
+    for start in range(0, len(people), 500):
+        result = session.execute(
+            update(OutboxMessage).where(OutboxMessage.team_id == team_id,
+                                        OutboxMessage.recipient.in_(people[start:start + 500]),
+                                        OutboxMessage.state == OutboxState.PENDING, OutboxMessage.deferrals > 0,
+                                        OutboxMessage.not_before > now)
+            .values(not_before=now).execution_options(synchronize_session=False))
+        moved += int(getattr(result, "rowcount", 0))
+    return moved

@@ -11,7 +11,8 @@ from handlers.sender import SendResult, send
 
 
 class InlineTransport:
-    def __init__(self, client: Any, concurrency: int, stopping: threading.Event | None = None) -> None:
+    def __init__(self, client: Any, concurrency: int, stopping: threading.Event | None = None,
+                 pacing: Any = None) -> None:
         self.client = client
 
     def submit(self, messages: list[dict[str, Any]]) -> Future[list[SendResult]]:

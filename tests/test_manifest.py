@@ -29,6 +29,7 @@ BOT_METHODS: dict[str, list[str]] = {
     "conversations.history": ["groups:history", "im:history", "mpim:history", "channels:history"],
     "conversations.replies": ["groups:history", "im:history", "mpim:history", "channels:history"],
     "users.info": ["users:read"],
+    "users.list": ["users:read"],
     "reactions.add": ["reactions:write"],
     "files.getUploadURLExternal": ["files:write"],
     "files.completeUploadExternal": ["files:write"],
@@ -42,7 +43,8 @@ FEATURE_SCOPES = {"commands": "slash_commands"}
 # Bot events and the scopes they need (from events.json).
 EVENT_SCOPES: dict[str, list[str]] = {"app_home_opened": [], "message.im": ["im:history"],
                                       # OAuth installs: a workspace leaving stops all sending there.
-                                      "app_uninstalled": [], "tokens_revoked": []}
+                                      "app_uninstalled": [], "tokens_revoked": [],
+                                      "user_change": ["users:read"]}
 
 
 @pytest.fixture(scope="module")

@@ -32,9 +32,10 @@ from wiring.harness import BotHarness
 
 ATTACKER, VICTIM, MANAGER, OTHER, NEWBIE = "U0REP2", "U0REP1", "U0MANAGER", "U0OTHERMGR", "U0NEWBIE"
 FORM = "application/x-www-form-urlencoded"
-BOOKKEEPING = {"processed_events", "seen_requests"}  # request de-duplication, not user state
-# Slack profile data cached on first sight (users.info), not state anyone's click decides.
-PROFILE_CACHE = {"display_name", "tz", "tz_refreshed_at"}
+# Request de-duplication, Web API budgets and the users.list sweep's place: not user state.
+BOOKKEEPING = {"processed_events", "seen_requests", "rate_budget", "user_sweeps"}
+# Slack profile data cached on first sight (users.list, users.info), not state anyone's click decides.
+PROFILE_CACHE = {"display_name", "tz", "tz_refreshed_at", "last_lookup_at"}
 
 # Every action_id a listener is registered for. PAUSE_WEEK and RESUME are left out on purpose: they
 # act on the clicker's own schedule whatever the value says, so there is nothing to forge.

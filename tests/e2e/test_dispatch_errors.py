@@ -17,6 +17,7 @@ from core.clock import ManualClock
 from core.config import AdminConfig, parse_config
 from core.services import make_web_client
 from handlers.sender import post
+from handlers.sweep import next_sweep
 from storage.models import CheckIn, OutboxMessage, User
 from wiring.harness import BOT_TOKEN, BotHarness
 
@@ -282,14 +283,17 @@ def test_a_checkin_missed_while_the_bot_was_down_is_sent_late_only_within_12_hou
 # ---- time zones -------------------------------------------------------------------------------------
 
 
-def test_the_zone_comes_from_users_info_and_a_move_is_picked_up_within_a_day(
+def test_the_zone_comes_from_a_users_list_sweep_and_a_move_from_user_change_at_once(
     bot: BotHarness, clock: ManualClock
 ) -> None:
     bot.dispatch()
     with bot.services.sessions.begin() as session:
         user = session.scalar(select(User).where(User.slack_id == "U0REP1"))
         assert user is not None and user.tz == "America/Los_Angeles"
+    assert bot.sandbox.calls_to("users.info") == [], "the sweep saw everyone: no lookup one by one"
+    assert len(bot.sandbox.calls_to("users.list")) == 1
     first = due_of(bot, "U0REP1")
+    assert first.due_at == dt.datetime(2026, 3, 2, 18, 0, tzinfo=UTC)  # 10:00 PST, learnt in the same pass
     clock.set(first.due_at)
     bot.dispatch()
     bot.dispatch()  # plans Tuesday's, in the zone known then
@@ -297,11 +301,10 @@ def test_the_zone_comes_from_users_info_and_a_move_is_picked_up_within_a_day(
     [prompt] = prompts_to(bot, "U0REP1")
     # The sandbox keeps message ts unique by adding microseconds when two posts share a moment.
     sent = dt.datetime.fromtimestamp(float(prompt.ts), UTC).replace(microsecond=0)
-    assert sent == dt.datetime(2026, 3, 2, 18, 0, tzinfo=UTC)  # 10:00 PST
+    assert sent == dt.datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
 
-    bot.sandbox.add_user("U0REP1", name="ana", tz="America/New_York")  # ana moves east
-    clock.set(dt.datetime(2026, 3, 3, 8, 5, tzinfo=UTC))  # a day after the last zone lookup
-    bot.dispatch()
+    bot.sandbox.update_user("U0REP1", tz="America/New_York")  # ana moves east; Slack says so
+    assert bot.slack.user_change("U0REP1").status == 200
     with bot.services.sessions.begin() as session:
         user = session.scalar(select(User).where(User.slack_id == "U0REP1"))
         assert user is not None and user.tz == "America/New_York"
@@ -313,9 +316,32 @@ def test_the_zone_comes_from_users_info_and_a_move_is_picked_up_within_a_day(
     times = [dt.datetime.fromtimestamp(float(m.ts), UTC).replace(microsecond=0) for m in prompts_to(bot, "U0REP1")]
     # Tuesday and Wednesday at 10:00 in New York (UTC-5), not 10:00 in Los Angeles (18:00 UTC).
     assert times[1:] == [dt.datetime(2026, 3, 3, 15, 0, tzinfo=UTC), dt.datetime(2026, 3, 4, 15, 0, tzinfo=UTC)]
-    lookups = [c for c in bot.sandbox.calls_to("users.info") if c.args.get("user") == "U0REP1"]
-    assert len(lookups) == 3, "one lookup a day, not one a pass"
+    assert bot.sandbox.calls_to("users.info") == []
+    assert len(bot.sandbox.calls_to("users.list")) <= 3, "at most one sweep a day, not one a pass"
     bot.sandbox.assert_no_violations()
+
+
+def test_a_move_without_an_event_is_picked_up_by_the_next_daily_sweep(bot: BotHarness, clock: ManualClock) -> None:
+    start = clock()
+    bot.dispatch()
+    bot.sandbox.update_user("U0REP1", tz="America/New_York")  # no user_change reached the bot
+    due = next_sweep(bot.services.team_id, start)
+    assert dt.timedelta(hours=24) <= due - start < dt.timedelta(hours=48), "daily, at the workspace's slot"
+
+    def zone() -> str | None:
+        with bot.services.sessions.begin() as session:
+            user = session.scalar(select(User).where(User.slack_id == "U0REP1"))
+            return user.tz if user else None
+
+    for hours in range(1, int((due - start).total_seconds() // 3600)):
+        clock.set(start + dt.timedelta(hours=hours))
+        bot.dispatch()
+    assert zone() == "America/Los_Angeles" and len(bot.sandbox.calls_to("users.list")) == 1
+    time.sleep(3.5)  # users.list is Tier 2 (about one call every 3 s): the budget refills in real time
+    clock.set(due)
+    bot.dispatch()
+    assert zone() == "America/New_York"
+    assert len(bot.sandbox.calls_to("users.list")) == 2
 
 
 # ---- snoozes ----------------------------------------------------------------------------------------

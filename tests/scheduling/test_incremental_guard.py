@@ -158,7 +158,8 @@ def test_the_incremental_step_warns_exactly_as_a_full_walk(tmp_path: Path) -> No
             with full.sessions.begin() as a, incremental.sessions.begin() as b:
                 assert org_states(b, CONFIG, T, now) == org_states(a, CONFIG, T, now)
     assert len(full.log) >= 5  # the scenario does warn, several times
-    assert incremental.log == full.log
+    # Posts to different people go out side by side, so within a pass their order is not defined.
+    assert sorted(incremental.log, key=repr) == sorted(full.log, key=repr)
     with full.sessions.begin() as a, incremental.sessions.begin() as b:
         def rows(session: Session) -> list[tuple[Any, ...]]:
             return [(w.manager_id, w.rep_id, w.signal, w.sent_at, w.rearmed)

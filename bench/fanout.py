@@ -1,0 +1,249 @@
+"""Benchmark fan-out under Slack's rate limits: N new reps, zones unknown, all due at once.
+
+Run: .venv/bin/python bench/fanout.py [--reps 2000] [--cap 10] [--latency 0.02] [--db URL]
+
+The sandbox (in a child process, as Slack would be remote) emulates Slack's limits: each method's
+tier per workspace, chat.postMessage per channel, and a workspace cap of `--cap` posts a second.
+The bot's config says the same cap (`[slack] post_rate_per_second`). The database is seeded with
+N reps whose zones and names nobody has read yet, each with a check-in due a minute ago, and one
+dispatch pass runs. A watcher thread reads the database twice a second.
+
+Printed, each against its target:
+- onboarding: from the pass's start until every rep's zone is known (target <= 60 s);
+- delivery: until every check-in is sent, as a ratio to the ideal N / cap (target <= 1.2);
+- 429s: the share of all Web API calls the sandbox answered 429 (target <= 1%);
+- duplicates: check-ins posted more than once (target 0).
+As a baseline measured in the same run, bare threads then post as fast as the emulated cap lets
+them for a few seconds (retrying each 429 after its Retry-After): the rate the sandbox really
+allows on this machine, which the ideal assumes is `--cap`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import multiprocessing
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+from slack_sdk import WebClient  # noqa: E402
+from slack_sdk.errors import SlackApiError  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from core.config import parse_config  # noqa: E402
+from core.services import Services, make_web_client  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from handlers import delivery, passes  # noqa: E402
+from sandbox import RateLimits, Sandbox  # noqa: E402
+from storage.db import make_engine, make_session_factory, upgrade  # noqa: E402
+from storage.models import CheckIn, Goal, OutboxMessage, User, Workspace  # noqa: E402
+
+ONBOARDING_TARGET = 60.0
+DELIVERY_TARGET = 1.2
+LIMITED_TARGET = 0.01
+ZONES = [
+    "Pacific/Honolulu", "America/Anchorage", "America/Los_Angeles", "America/Denver", "America/Chicago",
+    "America/New_York", "America/Sao_Paulo", "Atlantic/Azores", "Europe/London", "Europe/Berlin",
+    "Europe/Athens", "Africa/Nairobi", "Asia/Dubai", "Asia/Karachi", "Asia/Kolkata", "Asia/Bangkok",
+    "Asia/Shanghai", "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland",
+]
+PROBE_SECONDS = 5.0
+
+
+def rep_id(i: int) -> str:
+    return f"U0F{i:07d}"
+
+
+# ---- the sandbox, in a child process ------------------------------------------------------------
+
+
+def serve_sandbox(reps: int, cap: float, latency: float, conn: Connection) -> None:
+    sandbox = Sandbox.start(rate_limits=RateLimits(workspace_post_cap=cap))
+    for i in range(reps):
+        sandbox.add_user(rep_id(i), name=f"rep{i}", tz=ZONES[i % len(ZONES)])
+    sandbox.faults.latency(latency)
+    conn.send((sandbox.api_url, sandbox.team_id, sandbox.bot_token))
+    while (ask := conn.recv()) != "stop":
+        limiter = sandbox.limiter
+        assert limiter is not None
+        calls, limited = dict(limiter.calls), dict(limiter.limited)
+        if ask == "reset":
+            limiter.reset()
+            conn.send(None)
+            continue
+        prompts = Counter(str((m.metadata or {}).get("event_payload", {}).get("checkin_id"))
+                          for m in sandbox.messages() if (m.metadata or {}).get("event_type") == "checkin_prompt")
+        conn.send({"calls": calls, "limited": limited, "prompts": dict(prompts),
+                   "violations": len(sandbox.violations)})
+    sandbox.close()
+
+
+# ---- the database -------------------------------------------------------------------------------
+
+
+def seed(url: str, team_id: str, reps: int, now: dt.datetime) -> None:
+    """N reps nobody has looked up (no zone, no name), each with a check-in due a minute ago."""
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(insert(Workspace), [{"team_id": team_id, "name": "bench", "created_at": now}])
+        connection.execute(insert(User), [{
+            "team_id": team_id, "slack_id": rep_id(i), "role": "rep", "prompt_sequence": 0,
+            "created_at": now - dt.timedelta(minutes=5)} for i in range(reps)])
+        connection.execute(insert(Goal), [{
+            "team_id": team_id, "rep_id": rep_id(i), "text": f"Goal of rep {i}: grow the pipeline", "position": 1,
+            "created_at": now - dt.timedelta(minutes=5)} for i in range(reps)])
+        due = now - dt.timedelta(minutes=1)
+        ids = connection.execute(insert(CheckIn).returning(CheckIn.id, CheckIn.rep_id), [{
+            "team_id": team_id, "rep_id": rep_id(i), "kind": "scheduled", "due_at": due, "state": "scheduled",
+            "attempts": 0, "snooze_count": 0, "created_at": now - dt.timedelta(minutes=5)} for i in range(reps)]).all()
+        connection.execute(insert(OutboxMessage), [{
+            "team_id": team_id, "kind": "checkin_prompt", "recipient": rep, "checkin_id": checkin_id,
+            "dedupe_key": f"checkin:{checkin_id}:0", "payload": "{}", "not_before": due, "state": "pending",
+            "attempts": 0, "deferrals": 0, "created_at": now - dt.timedelta(minutes=5)} for checkin_id, rep in ids])
+    engine.dispose()
+
+
+class Watcher(threading.Thread):
+    """When every rep's zone was known, and when every check-in was sent (seconds from `started`)."""
+
+    def __init__(self, services: Services, reps: int, started: float) -> None:
+        super().__init__(daemon=True, name="watcher")
+        self.services, self.reps, self.started = services, reps, started
+        self.onboarded: float | None = None
+        self.delivered: float | None = None
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.5):
+            with self.services.sessions.begin() as session:
+                zoned = session.scalar(select(func.count()).select_from(User).where(User.tz.is_not(None))) or 0
+                sent = session.scalar(select(func.count()).select_from(CheckIn).where(CheckIn.state == "sent")) or 0
+            at = time.perf_counter() - self.started
+            if self.onboarded is None and zoned >= self.reps:
+                self.onboarded = at
+            if self.delivered is None and sent >= self.reps:
+                self.delivered = at
+            if self.onboarded is not None and self.delivered is not None:
+                return
+
+
+def probe_rate(api_url: str, token: str, seconds: float) -> float:
+    """Posts a second that bare threads get through the emulated cap, each to its own channel."""
+    client = WebClient(token=token, base_url=api_url if api_url.endswith("/") else api_url + "/", timeout=10)
+    client.retry_handlers = []
+    stop = time.perf_counter() + seconds
+    done = [0]
+    lock = threading.Lock()
+
+    def worker(n: int) -> None:
+        i = 0
+        while time.perf_counter() < stop:
+            try:
+                client.chat_postMessage(channel=rep_id((n * 10_007 + i) % 1000), text="probe")
+                with lock:
+                    done[0] += 1
+            except SlackApiError as err:
+                time.sleep(float(err.response.headers.get("Retry-After", 1)) if err.response.status_code == 429
+                           else 0.1)
+            i += 1
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(worker, range(8)))
+    return done[0] / (time.perf_counter() - started)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=2000)
+    parser.add_argument("--cap", type=float, default=10.0, help="the workspace's posts a second")
+    parser.add_argument("--latency", type=float, default=0.02, help="seconds added to every Web API call")
+    parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite file)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    ctx = multiprocessing.get_context("spawn")
+    here, there = ctx.Pipe()
+    child = ctx.Process(target=serve_sandbox, args=(args.reps, args.cap, args.latency, there), daemon=True)
+    child.start()
+    api_url, team_id, token = here.recv()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.db or f"sqlite:///{Path(tmp) / 'fanout.db'}"
+        # Every zone inside its allowed hours throughout: all days working days, one quiet minute
+        # (23:59 local) that no zone reaches while the pass runs from :30 UTC.
+        config = parse_config('[cadence]\nevery = "day"\nquiet_hours = { start = "23:59", end = "00:00" }\n'
+                              'working_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
+                              f'[slack]\npost_rate_per_second = {args.cap}\n', "bench")
+        now = dt.datetime.now(dt.UTC).replace(minute=30, second=0, microsecond=0)
+        seed(url, team_id, args.reps, now)
+        engine = make_engine(url)
+        origin = time.monotonic()
+        services = Services(settings=Settings(bot_token=token, api_url=api_url, database_url=url),
+                            config=config, engine=engine, sessions=make_session_factory(engine),
+                            client=make_web_client(token, api_url), team_id=team_id,
+                            clock=lambda: now + dt.timedelta(seconds=time.monotonic() - origin))
+        started = time.perf_counter()
+        watcher = Watcher(services, args.reps, started)
+        watcher.start()
+        report = passes.run_pass(services, now=now)
+        wall = time.perf_counter() - started
+        watcher.join(timeout=5)
+        watcher.stop.set()
+        with services.sessions.begin() as session:
+            states = dict(session.execute(select(CheckIn.state, func.count()).group_by(CheckIn.state)).all())
+        engine.dispose()
+
+    here.send("report")
+    seen: dict[str, Any] = here.recv()
+    here.send("reset")
+    here.recv()
+    measured_cap = probe_rate(api_url, token, PROBE_SECONDS)
+    here.send("stop")
+    child.join(timeout=10)
+
+    calls: dict[str, int] = seen["calls"]
+    limited: dict[str, int] = seen["limited"]
+    total_calls, total_limited = sum(calls.values()), sum(limited.values())
+    share = total_limited / total_calls if total_calls else 0.0
+    counts: dict[str, int] = seen["prompts"]
+    duplicates = sum(n - 1 for n in counts.values() if n > 1)
+    ideal = args.reps / args.cap
+    delivered = watcher.delivered if watcher.delivered is not None else float("inf")
+    onboarded = watcher.onboarded if watcher.onboarded is not None else float("inf")
+    ratio = delivered / ideal
+    ok = (onboarded <= ONBOARDING_TARGET and ratio <= DELIVERY_TARGET and share <= LIMITED_TARGET
+          and duplicates == 0 and len(counts) == args.reps)
+    print(f"fan-out under Slack's limits: {args.reps} new reps (zones unknown) in {len(ZONES)} zones, workspace cap "
+          f"{args.cap:g} posts/s, {args.latency * 1000:.0f} ms per call, concurrency {delivery.CONCURRENCY}")
+    print(f"  {report.summary()}")
+    print(f"  rows: {states}; calls by method {dict(sorted(calls.items()))}; sandbox violations {seen['violations']}")
+    print(f"  onboarding (every zone known): {onboarded:.1f} s (target <= {ONBOARDING_TARGET:.0f} s) "
+          f"{'OK' if onboarded <= ONBOARDING_TARGET else 'ABOVE TARGET'}")
+    print(f"  delivery (every check-in sent): {delivered:.1f} s; ideal N / cap = {ideal:.1f} s; ratio {ratio:.3f} "
+          f"(target <= {DELIVERY_TARGET}) {'OK' if ratio <= DELIVERY_TARGET else 'ABOVE TARGET'}; pass {wall:.1f} s")
+    print(f"  baseline, measured in the same run: bare threads got {measured_cap:.2f} posts/s through the emulated "
+          f"cap in {PROBE_SECONDS:.0f} s; delivery against N / that rate: "
+          f"{delivered / (args.reps / measured_cap):.3f}" if measured_cap else "  baseline: no posts got through")
+    print(f"  429s: {total_limited} of {total_calls} calls ({share:.2%}; target <= {LIMITED_TARGET:.0%}) "
+          f"{'OK' if share <= LIMITED_TARGET else 'ABOVE TARGET'}; by method {limited or 'none'}")
+    print(f"  duplicates: {duplicates}; check-ins posted: {len(counts)} of {args.reps} "
+          f"{'OK' if duplicates == 0 and len(counts) == args.reps else 'WRONG'}")
+    print(f"  CPUs on this machine: {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
