@@ -22,7 +22,7 @@ With `--workspaces W` (issue 11) the bot runs in OAuth mode against a sandbox of
 strict tokens (a token used outside its workspace is refused), each installed through the real
 /slack/install and /slack/oauth_redirect flow, each with `--reps` reps of its own and its own
 limits (`--cap` posts a second per workspace, as Slack's are per workspace). One pass serves them
-all, `--workspace-workers` at a time (default: every workspace at once). The ideal is then the
+all, `--workspace-workers` at a time (default: the bot's own, handlers.passes.WORKSPACE_WORKERS). The ideal is then the
 per-workspace N / cap: the workspaces' limits are independent, so all W could send side by side.
 Also printed: the installs' time, and the calls refused for using a token outside its workspace
 (target 0). The baseline's bare threads post to every workspace at once, each with its own token.
@@ -191,7 +191,7 @@ def main() -> int:
     parser.add_argument("--workspaces", type=int, default=0,
                         help="OAuth mode: this many workspaces, each with --reps reps and its own --cap")
     parser.add_argument("--workspace-workers", type=int, default=0,
-                        help="workspaces a pass serves at once (default: all of them)")
+                        help=f"workspaces a pass serves at once (default: the bot's {passes.WORKSPACE_WORKERS})")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.workspaces:
@@ -347,7 +347,7 @@ def probe_workspaces(api_url: str, tokens: list[str], reps: int, seconds: float,
 
 def main_workspaces(args: argparse.Namespace) -> int:
     workspaces, reps = args.workspaces, args.reps
-    workers = args.workspace_workers or workspaces
+    workers = args.workspace_workers or passes.WORKSPACE_WORKERS
     ctx = multiprocessing.get_context("spawn")
     here, there = ctx.Pipe()
     child = ctx.Process(target=serve_workspaces, args=(workspaces, reps, args.cap, args.latency, there), daemon=True)
@@ -419,7 +419,7 @@ def main_workspaces(args: argparse.Namespace) -> int:
     ok = (onboarded <= ONBOARDING_TARGET and ratio <= DELIVERY_TARGET and share <= LIMITED_TARGET
           and duplicates == 0 and len(counts) == total and seen["misrouted"] == 0 and installed == workspaces)
     print(f"multi-workspace fan-out: {workspaces} workspaces x {reps} new reps (zones unknown), each workspace "
-          f"capped at {args.cap:g} posts/s, {args.latency * 1000:.0f} ms per call, {workers} workspaces served at "
+          f"capped at {args.cap:g} posts/s, {args.latency * 1000:.0f} ms per call, {min(workers, workspaces)} workspaces served at "
           f"once, concurrency {delivery.CONCURRENCY} each")
     print(f"  installs through /slack/install + /slack/oauth_redirect: {dict(statuses)} in {installs:.1f} s; "
           f"{installed} workspaces installed")

@@ -25,8 +25,9 @@ from storage.installations import departed, purge_workspace
 log = logging.getLogger(__name__)
 
 # Workspaces served at once by a pass (OAuth mode). Each runs its own drain (up to CONCURRENCY
-# posts in flight, within its own budget), so this bounds threads and connections, not Slack's rate.
-WORKSPACE_WORKERS = 8
+# posts in flight, within its own budget, mostly waiting on it), so this bounds threads and database
+# connections, not Slack's rate; beyond it, workspaces wait for a free worker (bench/fanout.py).
+WORKSPACE_WORKERS = 20
 
 
 def run_pass(services: Services, now: dt.datetime | None = None, concurrency: int = CONCURRENCY,
