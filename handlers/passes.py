@@ -24,39 +24,60 @@ from storage.installations import departed, purge_workspace
 
 log = logging.getLogger(__name__)
 
+# Workspaces served at once by a pass (OAuth mode). Each runs its own drain (up to CONCURRENCY
+# posts in flight, within its own budget, mostly waiting on it), so this bounds threads and database
+# connections, not Slack's rate; beyond it, workspaces wait for a free worker (bench/fanout.py).
+WORKSPACE_WORKERS = 20
+
 
 def run_pass(services: Services, now: dt.datetime | None = None, concurrency: int = CONCURRENCY,
-             transport: TransportFactory = KeepAlive) -> PassReport:
+             transport: TransportFactory = KeepAlive, workspaces: int = WORKSPACE_WORKERS) -> PassReport:
+    """One pass; in OAuth mode for every installed workspace, up to `workspaces` of them at once."""
     with metrics.timed_pass():
         if not services.multi_workspace:
             return _run_pass(services, now, concurrency, transport)
-        return _each_workspace(services, now, lambda one: _run_pass(one, now, concurrency, transport), retention=True)
+        return _each_workspace(services, now, lambda one: _run_pass(one, now, concurrency, transport),
+                               retention=True, workers=workspaces)
 
 
 def _each_workspace(services: Services, now: dt.datetime | None, step: Callable[[Services], PassReport],
-                    retention: bool = False) -> PassReport:
+                    retention: bool = False, workers: int = WORKSPACE_WORKERS) -> PassReport:
     """OAuth installs: the same pass for every installed workspace, each with its own client and rows.
 
+    Workspaces are served side by side (up to `workers` at once): their rate limits are Slack's
+    per workspace, so one after another would make the last wait for all the others' sending.
+    Each runs on its own scoped Services (its client, its team_id's budget) in its own log context.
     One workspace whose token Slack refuses (revoked, uninstalled) is marked as left and skipped
-    from then on (one log line); the others carry on.
+    from then on (one log line); one whose pass fails logs one line; the others carry on.
     """
     report = PassReport()
-    for one in services.each_workspace():
-        with logcontext.bind(workspace=one.team_id):
-            try:
-                mine = step(one)
-            except Exception as exc:  # noqa: BLE001 - one workspace's fault must not stop the others
-                # The type only: an exception's text may quote a row (what someone wrote).
-                log.error("the pass failed for workspace %s (%s); the others carry on", one.team_id,
-                          type(exc).__name__)
+    scoped = services.each_workspace()
+    if scoped:
+        with logcontext.ContextExecutor(max_workers=max(1, min(workers, len(scoped))),
+                                        thread_name_prefix="workspace") as pool:
+            # Each task has its own report; they are merged here, in one thread, in install order.
+            results = list(pool.map(lambda one: _one_workspace(one, step), scoped))
+        for one, mine in zip(scoped, results, strict=True):
+            if mine is None:
                 report.add("workspace_failed")
                 continue
-        report.merge(mine)
-        if mine.fatal and services.tenants is not None:
-            services.tenants.left(one.team_id, mine.fatal)
+            report.merge(mine)
+            if mine.fatal and services.tenants is not None:
+                services.tenants.left(one.team_id, mine.fatal)
     if retention:
         purge_departed(services, now or services.now(), report)
     return report
+
+
+def _one_workspace(one: Services, step: Callable[[Services], PassReport]) -> PassReport | None:
+    with logcontext.bind(workspace=one.team_id):
+        try:
+            return step(one)
+        except Exception as exc:  # noqa: BLE001 - one workspace's fault must not stop the others
+            # The type only: an exception's text may quote a row (what someone wrote).
+            log.error("the pass failed for workspace %s (%s); the others carry on", one.team_id,
+                      type(exc).__name__)
+            return None
 
 
 def purge_departed(services: Services, now: dt.datetime, report: PassReport) -> None:

@@ -201,13 +201,15 @@ def _retime_pending(session: Session, services: Services, user: User, old_zone: 
     due stays due: it goes now if their own hours allow, else at their next allowed moment (the
     worker checks). Snoozed rows keep the moment the rep chose.
     """
-    schedule = schedule_for(session, services.config, user)  # user.tz is already the new zone
     rows = session.execute(
         select(CheckIn.id, CheckIn.due_at)
         .where(CheckIn.team_id == user.team_id, CheckIn.rep_id == user.slack_id, CheckIn.kind == "scheduled",
                CheckIn.state == "scheduled", CheckIn.snoozed_until.is_(None), CheckIn.message_ts.is_(None),
                CheckIn.due_at > now)
     ).all()
+    if not rows:
+        return 0  # nothing upcoming: skip reading the schedule (a users.list page of new people)
+    schedule = schedule_for(session, services.config, user)  # user.tz is already the new zone
     moved = 0
     for checkin_id, due_at in rows:
         day = due_at.astimezone(old_zone).date()

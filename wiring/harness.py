@@ -12,6 +12,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -35,6 +36,24 @@ BOT_TOKEN = "xoxb-sandbox-bot-token"
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None  # the install page's redirect points at slack.com: read it, don't follow it
+
+
+def install_through(base_url: str, authorize: Callable[[], str]) -> int:
+    """Open `base_url`/slack/install, get the approval's code from `authorize` (the sandbox's, maybe
+    in another process), follow the redirect back with code and state. The redirect's HTTP status."""
+    opener = urllib.request.build_opener(_NoRedirect())
+    with opener.open(base_url + "/slack/install", timeout=10) as page:
+        cookie = page.headers.get("Set-Cookie", "").split(";", 1)[0]
+        found = re.search(r"state=([A-Za-z0-9_.~%-]+)", page.read().decode() + page.headers.get("Location", ""))
+    if not found:
+        raise AssertionError("the install page carries no state")
+    query = urllib.parse.urlencode({"code": authorize(), "state": urllib.parse.unquote(found.group(1))})
+    request = urllib.request.Request(f"{base_url}/slack/oauth_redirect?{query}", headers={"Cookie": cookie})
+    try:
+        with opener.open(request, timeout=10) as done:
+            return int(done.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
 
 
 class BotHarness:
@@ -80,20 +99,8 @@ class BotHarness:
         """Install the bot as a person would: open /slack/install, approve in the sandbox (org-wide
         with `enterprise_id` alone), follow the redirect back with its code and state. Returns the
         redirect's HTTP status."""
-        opener = urllib.request.build_opener(_NoRedirect())
-        with opener.open(self.base_url + "/slack/install", timeout=10) as page:
-            cookie = page.headers.get("Set-Cookie", "").split(";", 1)[0]
-            found = re.search(r"state=([A-Za-z0-9_.~%-]+)", page.read().decode() + page.headers.get("Location", ""))
-        if not found:
-            raise AssertionError("the install page carries no state")
-        code = self.sandbox.authorize(team, enterprise_id=enterprise_id, user=user)
-        query = urllib.parse.urlencode({"code": code, "state": urllib.parse.unquote(found.group(1))})
-        request = urllib.request.Request(f"{self.base_url}/slack/oauth_redirect?{query}", headers={"Cookie": cookie})
-        try:
-            with opener.open(request, timeout=10) as done:
-                return int(done.status)
-        except urllib.error.HTTPError as exc:
-            return int(exc.code)
+        return install_through(self.base_url,
+                               lambda: self.sandbox.authorize(team, enterprise_id=enterprise_id, user=user))
 
     def dispatch(self, now: dt.datetime | None = None, concurrency: int = CONCURRENCY) -> Any:
         return run_pass(self.services, now, concurrency)

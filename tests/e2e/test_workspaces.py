@@ -8,6 +8,7 @@ its token acts in.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from core import logcontext
 from core.clock import ManualClock
 from handlers import passes
 from sandbox import Sandbox
@@ -314,7 +316,8 @@ def test_an_org_wide_uninstall_stops_the_whole_org_and_only_it(multi: BotHarness
 
 
 def test_a_pass_failing_in_one_workspace_does_not_stop_the_others(multi: BotHarness, clock: ManualClock,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
     install_all(multi)
     for team, rep in reps():
         slack_of(multi, team).slash(f"goal add Renewal for {rep}", user=rep)
@@ -326,10 +329,39 @@ def test_a_pass_failing_in_one_workspace_does_not_stop_the_others(multi: BotHarn
         planned(services, now, report)
 
     monkeypatch.setattr(passes, "plan_checkins", failing_in_bravo)
-    report = multi.dispatch()
+    with caplog.at_level("ERROR", logger="handlers.passes"):
+        report = multi.dispatch()
     assert report.get("workspace_failed") == 1
+    failed = [r.getMessage() for r in caplog.records if "the pass failed" in r.getMessage()]
+    assert len(failed) == 1 and "T0BRAVO" in failed[0]
     run_days(multi, clock, 1)
     assert not prompts(multi, "T0BRAVO", "U0REPB")
     for team, rep in reps():
         if team != "T0BRAVO":
             assert prompts(multi, team, rep), f"{team} carries on"
+
+
+def test_a_pass_serves_the_workspaces_side_by_side_each_in_its_own_log_context(
+        multi: BotHarness, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    install_all(multi)
+    for team, rep in reps():
+        slack_of(multi, team).slash(f"goal add Renewal for {rep}", user=rep)
+    # Every workspace's pass waits here until all four have arrived: one after another, the first
+    # would wait alone until the timeout (and its pass would fail).
+    together = threading.Barrier(4, timeout=10)
+    seen: dict[str, object] = {}
+    planned = passes.plan_checkins
+
+    def meeting(services, now, report):  # type: ignore[no-untyped-def]
+        seen[services.team_id] = logcontext.current().get("workspace")
+        together.wait()
+        planned(services, now, report)
+
+    monkeypatch.setattr(passes, "plan_checkins", meeting)
+    report = multi.dispatch()
+    assert not report.get("workspace_failed")
+    assert seen == {key: key for key in ("T0ALPHA", "T0BRAVO", "T0CHARLIE", ORG)}
+    run_days(multi, clock, 1)
+    for team, rep in reps():
+        assert prompts(multi, team, rep), f"{team} was served"
+    assert not misrouted_calls(multi.sandbox)
