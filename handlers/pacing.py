@@ -19,7 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from core import metrics
 from core.services import Services
-from handlers.sender import SendResult, post, retry_after_of
+from handlers.sender import retry_after_of
 from storage.budget import POST_MESSAGE, budget_for, rate_for
 
 T = TypeVar("T")
@@ -52,7 +52,8 @@ def unretried(client: WebClient) -> WebClient:
 
 class Pacing:
     """chat.postMessage admission for one drain: the channel's turn and the workspace's shared
-    budget (what `post_paced` does around each post, for a transport that posts by itself)."""
+    budget, taken before each post by the transport (handlers.transport), which also reports a
+    429 here so the pause holds for every worker."""
 
     def __init__(self, services: Services, max_wait: float = MAX_WAIT) -> None:
         self.team_id = services.team_id
@@ -69,24 +70,6 @@ class Pacing:
         """Slack answered 429: pause posting in this workspace, for every worker."""
         metrics.SLACK_RATE_LIMITED.labels(method=POST_MESSAGE).inc()
         self.budget.pause(self.team_id, POST_MESSAGE, retry_after)
-
-
-def post_paced(services: Services, team_id: str, message: dict[str, Any], max_wait: float = MAX_WAIT,
-               retries: int = 3) -> SendResult:
-    """chat.postMessage at the channel's and the workspace's pace. A 429 pauses the method for every
-    worker; this post then waits its turn after the pause like any other (up to `retries` times)."""
-    budget, pacer = budget_for(services.engine)
-    rate = rate_for(services.config, POST_MESSAGE)
-    for _ in range(retries + 1):
-        if not pacer.wait_turn(team_id, str(message.get("channel") or ""), max_wait) or \
-                not budget.take(team_id, POST_MESSAGE, rate, max_wait):
-            return SendResult("transient", error="ratelimited")
-        result = post(unretried(services.client), **message)
-        if result.retry_after is None:
-            return result
-        metrics.SLACK_RATE_LIMITED.labels(method=POST_MESSAGE).inc()
-        budget.pause(team_id, POST_MESSAGE, result.retry_after)
-    return result
 
 
 def call(services: Services, team_id: str, method: str, fn: Callable[[WebClient], T],

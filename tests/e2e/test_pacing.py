@@ -11,6 +11,7 @@ import datetime as dt
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +20,9 @@ from core.clock import ManualClock
 from core.config import parse_config
 from core.services import Services, make_web_client
 from core.settings import Settings
-from handlers.pacing import post_paced
+from handlers.pacing import MAX_WAIT, Pacing
+from handlers.sender import SendResult
+from handlers.transport import KeepAlive
 from sandbox import RateLimits, Sandbox
 from storage.budget import Budget, MemoryStore, Rate, budget_for, rate_for
 from storage.db import make_engine, make_session_factory, upgrade
@@ -197,6 +200,13 @@ def services_on(database_url: str, sandbox: Sandbox) -> Services:
     return Services(settings=Settings(bot_token=BOT_TOKEN, api_url=sandbox.api_url, database_url=database_url),
                     config=parse_config("", "two"), engine=engine, sessions=make_session_factory(engine),
                     client=make_web_client(BOT_TOKEN, sandbox.api_url), team_id=sandbox.team_id)
+
+
+def post_paced(services: Services, team_id: str, message: dict[str, Any], max_wait: float = MAX_WAIT) -> SendResult:
+    """One post as the outbox worker makes it: through its transport, on the shared budget."""
+    assert team_id == services.team_id
+    with KeepAlive(services.client, 1, None, Pacing(services, max_wait)) as transport:
+        return transport.submit([message]).result()[0]
 
 
 @pytest.mark.db
