@@ -31,7 +31,6 @@ from coaching.summary import HelpFact
 from coaching.summary_csv import to_csv
 from handlers.render import help as help_view
 from handlers.render import manager as render
-from handlers.render import message as as_message
 from handlers.render import message as compose
 from handlers.render import metadata
 from handlers.render.chart import chart_png
@@ -159,7 +158,7 @@ def _relay_refresh(session: Session, row: Claimed) -> Message | None:
     if answer is None or answer.team_id != row.team_id:
         rep = str(row.payload["rep"])
         text, blocks = render.deleted_answer_blocks(_name(session, row, rep))
-        return {**as_message(channel, text, blocks, metadata(
+        return {**compose(channel, text, blocks, metadata(
             "checkin_answer", checkin_id=row.payload.get("checkin_id"), rep=rep, manager=row.recipient)), **target}
     item = relayed(session, answer)
     message = render.answer_message(item, row.recipient, channel)
