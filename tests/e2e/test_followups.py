@@ -16,9 +16,9 @@ from sqlalchemy import select
 from core.clock import ManualClock
 from core.config import AdminConfig, parse_config
 from sandbox.models import Message
-from storage.models import Answer, CheckIn
-from storage.people import sync_config_teams
+from storage.models import Answer
 from tests.conftest import DEFAULT_TEST_CONFIG
+from tests.e2e.test_replies import answer_by_dm, of_type, sync
 from wiring.harness import BotHarness
 
 MANAGER, ANA = "U0MANAGER", "U0REP1"
@@ -32,25 +32,6 @@ def admin_config(request: pytest.FixtureRequest) -> AdminConfig:
     text = DEFAULT_TEST_CONFIG if days is None else (
         DEFAULT_TEST_CONFIG.replace("\n[[teams]]", f"\n[checkins]\nappend_window_days = {days}\n\n[[teams]]", 1))
     return parse_config(text, "test config")
-
-
-def sync(bot: BotHarness) -> None:
-    with bot.services.sessions.begin() as session:
-        sync_config_teams(session, bot.services.team_id, bot.services.config, bot.services.now())
-
-
-def of_type(messages: list[Message], event_type: str) -> list[Message]:
-    return [m for m in messages if m.event_type == event_type]
-
-
-def answer_by_dm(bot: BotHarness, rep: str, text: str) -> tuple[CheckIn, str]:
-    assert bot.slack.slash("now", user=rep).status == 200
-    assert bot.slack.dm(rep, text).status == 200
-    with bot.services.sessions.begin() as session:
-        checkin = session.scalar(select(CheckIn).where(CheckIn.rep_id == rep, CheckIn.state == "answered"))
-        answer = session.scalar(select(Answer).where(Answer.rep_id == rep))
-        assert checkin is not None and answer is not None and answer.message_ts is not None
-        return checkin, answer.message_ts
 
 
 def answer_text(bot: BotHarness, rep: str) -> str | None:
