@@ -55,7 +55,7 @@ from core.config import parse_config  # noqa: E402
 from core.services import Services, make_web_client  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from handlers import delivery, passes  # noqa: E402
-from sandbox import RateLimits, Sandbox  # noqa: E402
+from sandbox import RateLimits, Sandbox, without_collector  # noqa: E402
 from storage.db import make_engine, make_session_factory, upgrade  # noqa: E402
 from storage.models import CheckIn, Goal, OutboxMessage, User, Workspace  # noqa: E402
 from wiring.app import build_app  # noqa: E402
@@ -87,6 +87,7 @@ def serve_sandbox(reps: int, cap: float, latency: float, conn: Connection) -> No
     for i in range(reps):
         sandbox.add_user(rep_id(i), name=f"rep{i}", tz=ZONES[i % len(ZONES)])
     sandbox.faults.latency(latency)
+    without_collector()
     conn.send((sandbox.api_url, sandbox.team_id, sandbox.bot_token))
     while (ask := conn.recv()) != "stop":
         limiter = sandbox.limiter
@@ -293,6 +294,7 @@ def serve_workspaces(workspaces: int, reps: int, cap: float, latency: float, con
         for i in range(reps):
             sandbox.add_user(rep_of(w, i), name=f"rep{w}-{i}", tz=ZONES[(w + i) % len(ZONES)], team=team_of(w))
     sandbox.faults.latency(latency)
+    without_collector()
     conn.send((sandbox.api_url, sandbox.client_id, sandbox.client_secret))
     while (ask := conn.recv()) != "stop":
         limiter = sandbox.limiter

@@ -66,6 +66,17 @@ class Pacing:
         return (self.pacer.wait_turn(self.team_id, str(message.get("channel") or ""), self.max_wait)
                 and self.budget.take(self.team_id, POST_MESSAGE, self.rate, self.max_wait))
 
+    def admit_now(self, message: dict[str, Any]) -> Callable[[], bool] | None:
+        """Take what this post needs without waiting: None if admitted, else the blocking rest of
+        `admit`, for the caller to run off its event loop. Most posts of a fan-out are admitted
+        here, sparing the loop a thread hop per post (which cost more CPU than the post)."""
+        channel = str(message.get("channel") or "")
+        if not self.pacer.try_turn(self.team_id, channel):
+            return lambda: self.admit(message)
+        if self.budget.try_take(self.team_id, POST_MESSAGE, self.rate):
+            return None
+        return lambda: self.budget.take(self.team_id, POST_MESSAGE, self.rate, self.max_wait)
+
     def paused(self, retry_after: float) -> None:
         """Slack answered 429: pause posting in this workspace, for every worker."""
         metrics.SLACK_RATE_LIMITED.labels(method=POST_MESSAGE).inc()

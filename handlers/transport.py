@@ -57,6 +57,8 @@ class Admission(Protocol):
 
     def admit(self, message: dict[str, Any]) -> bool: ...
 
+    def admit_now(self, message: dict[str, Any]) -> Callable[[], bool] | None: ...
+
     def paused(self, retry_after: float) -> None: ...
 
 
@@ -118,6 +120,9 @@ class KeepAlive:
         self._thread = threading.Thread(target=self._loop.run_forever, name="outbox-io", daemon=True)
         self._thread.start()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._pending_lock = threading.Lock()
+        self._pending: list[tuple[Future[list[SendResult]], list[dict[str, Any]]]] = []
+        self._woken = False
         try:
             self._client, self._gate = self._run(self._open(client, concurrency, pacing is not None))
         except BaseException:
@@ -140,13 +145,22 @@ class KeepAlive:
 
     def submit(self, messages: list[dict[str, Any]]) -> Future[list[SendResult]]:
         future: Future[list[SendResult]] = Future()
-        self._loop.call_soon_threadsafe(self._start, future, messages)
+        # A batch's hundreds of submits wake the loop once, not once each (every wake-up is a
+        # write to the loop's self-pipe and a GIL hand-over).
+        with self._pending_lock:
+            self._pending.append((future, messages))
+            wake, self._woken = not self._woken, True
+        if wake:
+            self._loop.call_soon_threadsafe(self._start_pending)
         return future
 
-    def _start(self, future: Future[list[SendResult]], messages: list[dict[str, Any]]) -> None:
-        task = self._loop.create_task(self._post_in_order(future, messages))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _start_pending(self) -> None:
+        with self._pending_lock:
+            pending, self._pending, self._woken = self._pending, [], False
+        for future, messages in pending:
+            task = self._loop.create_task(self._post_in_order(future, messages))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _post_in_order(self, future: Future[list[SendResult]], messages: list[dict[str, Any]]) -> None:
         async with self._gate:
@@ -173,7 +187,8 @@ class KeepAlive:
         result = SendResult("transient", error="ratelimited")
         for _ in range(PACED_RETRIES + 1):
             # The budget's waits block (a short database transaction on PostgreSQL): off the loop.
-            if not await asyncio.to_thread(self.pacing.admit, message):
+            rest = self.pacing.admit_now(message)
+            if rest is not None and not await asyncio.to_thread(rest):
                 return SendResult("transient", error="ratelimited")
             result = await post_async(self._client, **message)
             if result.retry_after is None:
@@ -189,6 +204,7 @@ class KeepAlive:
             self._stop_loop()
 
     async def _drain(self) -> None:
+        self._start_pending()  # anything submitted whose wake-up has not run yet
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         if self._client.session is not None:

@@ -14,9 +14,10 @@ from sandbox.faults import Faults
 from sandbox.models import Ephemeral, Message, Team, UploadedFile, User
 from sandbox.ratelimits import RateLimits
 from sandbox.records import Call
-from sandbox.server import Sandbox
+from sandbox.server import Sandbox, without_collector
 
 __all__ = [
+    "without_collector",
     "Call",
     "Ephemeral",
     "Faults",

@@ -93,6 +93,8 @@ Key = tuple[str, str]  # (team_id, method)
 class _Store:
     """Where the buckets live. `claim` returns (tokens granted, seconds to wait if none)."""
 
+    local = False  # in this process's memory: asking costs no round trip
+
     def claim(self, key: Key, rate: Rate, wanted: int) -> tuple[int, float]:
         raise NotImplementedError
 
@@ -105,6 +107,8 @@ class _Store:
 
 
 class MemoryStore(_Store):
+    local = True
+
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self._lock = threading.Lock()
@@ -221,31 +225,54 @@ class Budget:
         deadline = self.clock() + max_wait
         while True:
             with self._lock:
-                held = self._held.setdefault(key, _Held())
-                now = self.clock()
-                if held.paused_until > now:
-                    wait = held.paused_until - now
-                elif rate is None:
-                    if now - held.polled_at < PAUSE_POLL:
-                        return True
-                    held.polled_at = now
-                    wait = self.store.paused_for(key)
-                    if wait <= 0:
-                        return True
-                    held.paused_until = now + wait
-                elif held.tokens and held.until > now:
-                    held.tokens -= 1
-                    return True
-                else:
-                    # One block a round trip; the other threads wait on the lock meanwhile, so a
-                    # process asks the database once per block, not once per thread.
-                    granted, wait = self.store.claim(key, rate, rate.block)
-                    if granted:
-                        held.tokens, held.until = granted - 1, self.clock() + granted / rate.per_second
-                        return True
+                taken, wait = self._attempt(key, rate, ask_store=True)
+            if taken:
+                return True
             if self.clock() + wait > deadline:
                 return False
             self.sleep(min(wait, 1.0))
+
+    def try_take(self, team_id: str, method: str, rate: Rate | None) -> bool:
+        """Spend one call only if it can be had at once without a database round trip: from the
+        block this process holds, or from buckets in memory. For a caller that must not block
+        (the transport's event loop); on False it calls `take` off the loop."""
+        if not self._lock.acquire(blocking=False):
+            return False  # another thread is mid round trip: don't wait for it on the loop
+        try:
+            return self._attempt((team_id, method), rate, ask_store=self.store.local)[0]
+        finally:
+            self._lock.release()
+
+    def _attempt(self, key: Key, rate: Rate | None, ask_store: bool) -> tuple[bool, float]:
+        """One try, under self._lock: (taken, else seconds to wait). Without `ask_store`, what
+        would need the store is (False, 0)."""
+        held = self._held.setdefault(key, _Held())
+        now = self.clock()
+        if held.paused_until > now:
+            return False, held.paused_until - now
+        if rate is None:
+            if now - held.polled_at < PAUSE_POLL:
+                return True, 0.0
+            if not ask_store:
+                return False, 0.0
+            held.polled_at = now
+            wait = self.store.paused_for(key)
+            if wait <= 0:
+                return True, 0.0
+            held.paused_until = now + wait
+            return False, wait
+        if held.tokens and held.until > now:
+            held.tokens -= 1
+            return True, 0.0
+        if not ask_store:
+            return False, 0.0
+        # One block a round trip; the other threads wait on the lock meanwhile, so a process asks
+        # the database once per block, not once per thread.
+        granted, wait = self.store.claim(key, rate, rate.block)
+        if granted:
+            held.tokens, held.until = granted - 1, self.clock() + granted / rate.per_second
+            return True, 0.0
+        return False, wait
 
     def pause(self, team_id: str, method: str, seconds: float) -> None:
         """Slack answered 429: nobody calls `method` for `team_id` for `seconds`."""
@@ -273,6 +300,17 @@ class ChannelPacer:
         self.rate = Rate(CHANNEL_PER_SECOND * HEADROOM, CHANNEL_BURST)
         self._lock = threading.Lock()
         self._rows: dict[Key, list[float]] = {}
+
+    def try_turn(self, team_id: str, channel: str) -> bool:
+        """Take the channel's turn only if it is free now (never waits, for the event loop)."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            now = self.clock()
+            row = self._rows.setdefault((team_id, channel), [self.rate.burst, now, 0.0])
+            return _spend(row, self.rate, 1, now)[0] > 0
+        finally:
+            self._lock.release()
 
     def wait_turn(self, team_id: str, channel: str, max_wait: float = float("inf")) -> bool:
         """Wait for the channel's next turn; False (and no turn taken) if it is more than `max_wait` off."""

@@ -162,10 +162,11 @@ def _load(settings: Settings) -> AdminConfig:
 
 def cmd_dispatch(settings: Settings) -> int:
     from handlers.passes import run_pass
-    from wiring.boot import build_services, stop_claiming_on_sigterm
+    from wiring.boot import build_services, settle_heap, stop_claiming_on_sigterm
 
     services = build_services(settings, _load(settings))
     stop_claiming_on_sigterm(services.stopping)
+    settle_heap()
     report = run_pass(services)
     print(report.summary())
     if report.fatal:

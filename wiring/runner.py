@@ -15,7 +15,7 @@ from core.services import Services
 from core.settings import Settings
 from handlers.passes import drain_interactive, run_pass
 from wiring.app import build_app
-from wiring.boot import build_services
+from wiring.boot import build_services, settle_heap
 from wiring.server import make_server, stop_server
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ def serve(settings: Settings, config: AdminConfig, http: bool, port: int, schedu
     services = build_services(settings, config)
     exit_on_sigterm(services.stopping)
     app = build_app(services)
+    settle_heap()
     server = None
     if http:
         # Bind before the scheduler starts, so a busy port stops the process before it sends anything.

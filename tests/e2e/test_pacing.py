@@ -24,7 +24,7 @@ from handlers.pacing import MAX_WAIT, Pacing
 from handlers.sender import SendResult
 from handlers.transport import KeepAlive
 from sandbox import RateLimits, Sandbox
-from storage.budget import Budget, MemoryStore, Rate, budget_for, rate_for
+from storage.budget import Budget, ChannelPacer, MemoryStore, Rate, budget_for, rate_for
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import CheckIn, User
 from storage.people import enroll_rep
@@ -177,6 +177,51 @@ def test_a_budget_spends_at_its_rate_and_a_pause_stops_it_until_retry_after() ->
     assert budget.take("T1", "chat.postMessage", rate, max_wait=40)
     assert t.now - before >= 30 - 0.01
     assert budget.take("T2", "chat.postMessage", rate), "another workspace has its own budget"
+
+
+class RemoteStore(MemoryStore):
+    """Buckets that stand for PostgreSQL's (a round trip per claim): counts the claims."""
+
+    local = False
+
+    def __init__(self, clock: FakeTime) -> None:
+        super().__init__(clock)
+        self.claims = 0
+
+    def claim(self, key: tuple[str, str], rate: Rate, wanted: int) -> tuple[int, float]:
+        self.claims += 1
+        return super().claim(key, rate, wanted)
+
+
+def test_try_take_spends_only_the_block_held_and_never_asks_a_remote_store() -> None:
+    t = FakeTime()
+    store = RemoteStore(t)
+    remote = Budget(store, t, t.sleep)
+    rate = Rate(per_second=10.0, burst=5.0)  # a block of 5
+    assert not remote.try_take("T1", "chat.postMessage", rate), "nothing held: the loop must not ask the database"
+    assert store.claims == 0
+    assert remote.take("T1", "chat.postMessage", rate)  # the blocking path claims a block
+    assert store.claims == 1
+    assert [remote.try_take("T1", "chat.postMessage", rate) for _ in range(5)] == [True] * 4 + [False]
+    assert store.claims == 1, "the held block was spent without another round trip"
+    t.now += 10
+    assert remote.take("T1", "chat.postMessage", rate)
+    remote.pause("T1", "chat.postMessage", 30)
+    assert not remote.try_take("T1", "chat.postMessage", rate), "paused: the held tokens are gone"
+    # In memory (SQLite, one process) there is no round trip to spare: try_take refills there.
+    local = Budget(MemoryStore(t), t, t.sleep)
+    assert [local.try_take("T2", "chat.postMessage", rate) for _ in range(6)] == [True] * 5 + [False]
+
+
+def test_a_channel_turn_not_free_now_is_not_taken_by_trying() -> None:
+    t = FakeTime()
+    pacer = ChannelPacer(t, t.sleep)
+    assert pacer.try_turn("T1", "D1") and pacer.try_turn("T1", "D1"), "a burst of two"
+    assert not pacer.try_turn("T1", "D1")
+    assert pacer.try_turn("T1", "D2"), "another channel has its own turns"
+    t.now += 1 / pacer.rate.per_second
+    assert pacer.try_turn("T1", "D1"), "a refused try took nothing: the next turn came on time"
+    assert not pacer.try_turn("T1", "D1")
 
 
 def test_the_config_lowers_a_tier_but_cannot_raise_it() -> None:
