@@ -72,6 +72,7 @@ def apply_profiles(session: Session, services: Services, profiles: Sequence[Prof
     users = list(session.scalars(select(User).where(User.team_id == services.team_id,
                                                     User.slack_id.in_(list(by_id)))))
     reconsider: list[str] = []
+    moved: list[tuple[User, ZoneInfo]] = []
     for user in users:
         profile = by_id[user.slack_id]
         if profile.deleted:
@@ -86,12 +87,13 @@ def apply_profiles(session: Session, services: Services, profiles: Sequence[Prof
             old_zone = zone_of(user, services.config)
             user.tz = profile.zone
             if old_zone != ZoneInfo(profile.zone):
-                report.add("retimed", _retime_pending(session, services, user, old_zone, now))
+                moved.append((user, old_zone))
                 reconsider.append(user.slack_id)
         if profile.name and profile.name != user.display_name:
             user.display_name = profile.name
         report.add("zones_refreshed")
     session.flush()
+    report.add("retimed", _retime_pending(session, services, moved, now))
     outbox.reconsider_many(session, services.team_id, sorted(set(reconsider)), now)
     return len(users)
 
@@ -192,36 +194,42 @@ def sweep_users(services: Services, now: dt.datetime, report: PassReport, page_w
             return True
 
 
-def _retime_pending(session: Session, services: Services, user: User, old_zone: ZoneInfo, now: dt.datetime) -> int:
-    """A rep who moved gets their next check-in at its local time in the new zone. Returns how many.
+def _retime_pending(session: Session, services: Services, moved: Sequence[tuple[User, ZoneInfo]],
+                    now: dt.datetime) -> int:
+    """Reps who moved get their next check-in at its local time in the new zone. Returns how many.
 
     The upcoming row was planned in the old zone; left alone it would arrive at the old zone's hour
     (or in the new zone's quiet hours, and expire). It moves to the first slot on the same local day
     or later, never one already past (a zone learnt late must not make a check-in late). One already
     due stays due: it goes now if their own hours allow, else at their next allowed moment (the
-    worker checks). Snoozed rows keep the moment the rep chose.
+    worker checks). Snoozed rows keep the moment the rep chose. One query per chunk of people, not
+    one each: a users.list page of new people, whose first check-in is due already, has none.
     """
-    rows = session.execute(
-        select(CheckIn.id, CheckIn.due_at)
-        .where(CheckIn.team_id == user.team_id, CheckIn.rep_id == user.slack_id, CheckIn.kind == "scheduled",
-               CheckIn.state == "scheduled", CheckIn.snoozed_until.is_(None), CheckIn.message_ts.is_(None),
-               CheckIn.due_at > now)
-    ).all()
-    if not rows:
-        return 0  # nothing upcoming: skip reading the schedule (a users.list page of new people)
-    schedule = schedule_for(session, services.config, user)  # user.tz is already the new zone
-    moved = 0
-    for checkin_id, due_at in rows:
-        day = due_at.astimezone(old_zone).date()
-        after = max(local_to_utc(day, dt.time(0, 0), schedule.zone) - dt.timedelta(microseconds=1), now)
-        due = next_due(schedule.cadence, schedule.zone, after, schedule.anchor)
-        taken = session.scalar(select(CheckIn.id).where(
-            CheckIn.team_id == user.team_id, CheckIn.rep_id == user.slack_id, CheckIn.kind == "scheduled",
-            CheckIn.due_at == due))
-        if due == due_at or taken is not None:
-            continue  # already right, or the slot exists (unique per rep and moment): leave it
-        moved += lifecycle.retime(session, checkin_id, due)
-    return moved
+    by_rep = {user.slack_id: (user, old_zone) for user, old_zone in moved}
+    pending: dict[str, list[tuple[int, dt.datetime]]] = {}
+    ids = list(by_rep)
+    for start in range(0, len(ids), CHUNK):
+        for rep_id, checkin_id, due_at in session.execute(
+                select(CheckIn.rep_id, CheckIn.id, CheckIn.due_at)
+                .where(CheckIn.team_id == services.team_id, CheckIn.rep_id.in_(ids[start:start + CHUNK]),
+                       CheckIn.kind == "scheduled", CheckIn.state == "scheduled", CheckIn.snoozed_until.is_(None),
+                       CheckIn.message_ts.is_(None), CheckIn.due_at > now)):
+            pending.setdefault(rep_id, []).append((checkin_id, due_at))
+    retimed = 0
+    for rep_id, rows in pending.items():
+        user, old_zone = by_rep[rep_id]
+        schedule = schedule_for(session, services.config, user)  # user.tz is already the new zone
+        for checkin_id, due_at in rows:
+            day = due_at.astimezone(old_zone).date()
+            after = max(local_to_utc(day, dt.time(0, 0), schedule.zone) - dt.timedelta(microseconds=1), now)
+            due = next_due(schedule.cadence, schedule.zone, after, schedule.anchor)
+            taken = session.scalar(select(CheckIn.id).where(
+                CheckIn.team_id == user.team_id, CheckIn.rep_id == user.slack_id, CheckIn.kind == "scheduled",
+                CheckIn.due_at == due))
+            if due == due_at or taken is not None:
+                continue  # already right, or the slot exists (unique per rep and moment): leave it
+            retimed += lifecycle.retime(session, checkin_id, due)
+    return retimed
 
 
 def _valid_zone(name: str) -> bool:
