@@ -35,6 +35,7 @@ import datetime as dt
 import logging
 import multiprocessing
 import os
+import statistics
 import sys
 import tempfile
 import threading
@@ -59,7 +60,10 @@ from sandbox import RateLimits, Sandbox, without_collector  # noqa: E402
 from storage.db import make_engine, make_session_factory, upgrade  # noqa: E402
 from storage.models import CheckIn, Goal, OutboxMessage, User, Workspace  # noqa: E402
 from wiring.app import build_app  # noqa: E402
-from wiring.boot import build_services  # noqa: E402
+from wiring.boot import (
+    build_services,  # noqa: E402
+    settle_heap,  # noqa: E402
+)
 from wiring.harness import SIGNING_SECRET, install_through  # noqa: E402
 from wiring.server import make_server, stop_server  # noqa: E402
 
@@ -314,8 +318,13 @@ def serve_workspaces(workspaces: int, reps: int, cap: float, latency: float, con
                                for m in sandbox.messages(team=team_of(w))
                                if (m.metadata or {}).get("event_type") == "checkin_prompt")
             misrouted = sum(1 for c in sandbox.calls if c.response.get("error") in MISROUTED)
+            posted: dict[str, list[float]] = {}
+            for c in sandbox.calls:
+                if c.method == "chat.postMessage" and c.ok:
+                    posted.setdefault(c.team_id, []).append(c.at)
             conn.send({"calls": calls, "limited": limited, "prompts": dict(prompts), "misrouted": misrouted,
-                       "violations": len(sandbox.violations)})
+                       "violations": len(sandbox.violations),
+                       "spans": [(min(at), max(at)) for at in posted.values()]})
     sandbox.close()
 
 
@@ -382,7 +391,8 @@ def main_workspaces(args: argparse.Namespace) -> int:
         for w in range(workspaces):
             seed(url, team_of(w), reps, now, ids_of=lambda i, w=w: rep_of(w, i), workspace=False)
 
-        started = time.perf_counter()
+        settle_heap()  # as `serve` does once it has booted
+        started, started_at = time.perf_counter(), time.time()
         watcher = Watcher(services, workspaces * reps, started)
         watcher.start()
         report = passes.run_pass(services, now=now, workspaces=workers)
@@ -435,6 +445,13 @@ def main_workspaces(args: argparse.Namespace) -> int:
     print(f"  baseline, measured in the same run: bare threads got {measured_cap:.2f} posts/s per workspace through "
           f"the emulated caps, all {workspaces} at once, in {PROBE_SECONDS:.0f} s; delivery against N / that rate: "
           f"{delivered / (reps / measured_cap):.3f}" if measured_cap else "  baseline: no posts got through")
+    spans = sorted(seen["spans"])
+    if spans:
+        firsts = sorted(first - started_at for first, _ in spans)
+        sending = sorted(last - first for first, last in spans)
+        print(f"  per workspace: first post after {firsts[0]:.1f}-{firsts[-1]:.1f} s (median "
+              f"{statistics.median(firsts):.1f}); first to last post {sending[0]:.1f}-{sending[-1]:.1f} s "
+              f"(median {statistics.median(sending):.1f}; at the cap, {(reps - 1) / args.cap:.1f})")
     print(f"  429s: {total_limited} of {total_calls} calls ({share:.2%}; target <= {LIMITED_TARGET:.0%}) "
           f"{'OK' if share <= LIMITED_TARGET else 'ABOVE TARGET'}; by method {limited or 'none'}")
     print(f"  duplicates: {duplicates}; check-ins posted: {len(counts)} of {total} "

@@ -91,7 +91,7 @@ Key = tuple[str, str]  # (team_id, method)
 
 
 class _Store:
-    """Where the buckets live. `claim` returns (tokens granted, seconds to wait if none)."""
+    """Where the buckets live. `claim` returns (tokens granted, seconds until `wanted` have refilled)."""
 
     local = False  # in this process's memory: asking costs no round trip
 
@@ -140,7 +140,9 @@ def _spend(row: list[float], rate: Rate, wanted: int, now: float) -> tuple[int, 
     tokens = min(rate.burst, tokens + max(0.0, now - at) * rate.per_second)
     granted = min(wanted, int(tokens + 1e-9))  # 0.9999999 is a token: floats drift
     row[0], row[1] = max(0.0, tokens - granted), now
-    return (granted, 0.0) if granted else (0, max(0.001, (1.0 - tokens) / rate.per_second))
+    # Also when granted: when `wanted` will have refilled. A caller that runs out comes back then,
+    # for a whole block, not for each single token (at the cap, a round trip per call).
+    return granted, max(0.001, (min(float(wanted), rate.burst) - row[0]) / rate.per_second)
 
 
 class PostgresStore(_Store):
@@ -202,6 +204,7 @@ class _Held:
     until: float = 0.0  # monotonic; unspent tokens expire then
     paused_until: float = 0.0  # monotonic; this process knows of a pause until then
     polled_at: float = float("-inf")  # monotonic; when the shared pause was last looked at
+    refill_at: float = 0.0  # monotonic; the store said it has no block before then
 
 
 class Budget:
@@ -264,11 +267,16 @@ class Budget:
         if held.tokens and held.until > now:
             held.tokens -= 1
             return True, 0.0
+        if held.refill_at > now:
+            # The store was asked and said when: every thread waiting here asking it again meanwhile
+            # (a database round trip each, on PostgreSQL) would only hear the same.
+            return False, held.refill_at - now
         if not ask_store:
             return False, 0.0
         # One block a round trip; the other threads wait on the lock meanwhile, so a process asks
         # the database once per block, not once per thread.
         granted, wait = self.store.claim(key, rate, rate.block)
+        held.refill_at = now + wait
         if granted:
             held.tokens, held.until = granted - 1, self.clock() + granted / rate.per_second
             return True, 0.0
