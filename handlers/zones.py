@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from coaching.cadence import local_to_utc, next_due
 from core.services import Services
+from core.timezones import is_zone, zone
 from handlers import pacing
 from handlers.delivery import park
 from handlers.pacing import MAX_WAIT
@@ -83,10 +84,10 @@ def apply_profiles(session: Session, services: Services, profiles: Sequence[Prof
         if user.tz_refreshed_at is None and user.last_lookup_at is None:
             reconsider.append(user.slack_id)  # rows held until their zone was read (handlers.delivery)
         user.tz_refreshed_at = user.last_lookup_at = now
-        if profile.zone and _valid_zone(profile.zone) and profile.zone != user.tz:
+        if profile.zone and is_zone(profile.zone) and profile.zone != user.tz:
             old_zone = zone_of(user, services.config)
             user.tz = profile.zone
-            if old_zone != ZoneInfo(profile.zone):
+            if old_zone != zone(profile.zone):
                 moved.append((user, old_zone))
                 reconsider.append(user.slack_id)
         if profile.name and profile.name != user.display_name:
@@ -230,16 +231,6 @@ def _retime_pending(session: Session, services: Services, moved: Sequence[tuple[
                 continue  # already right, or the slot exists (unique per rep and moment): leave it
             retimed += lifecycle.retime(session, checkin_id, due)
     return retimed
-
-
-def _valid_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
 
 
 def fill_names(services: Services, user_ids: Sequence[str]) -> dict[str, str]:

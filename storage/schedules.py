@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from coaching.cadence import Cadence, cadence_of
 from core.config import AdminConfig, CadenceConfig
+from core.timezones import zone
 from storage import outbox
 from storage.db import insert_ignore
 from storage.models import CadenceAgreement, CheckIn, Membership, Team, User
@@ -41,9 +42,9 @@ class RepSchedule:
 def zone_of(user: User | None, config: AdminConfig) -> ZoneInfo:
     """The person's zone from Slack, else the config's default (also for someone not seen yet)."""
     try:
-        return ZoneInfo(user.tz) if user is not None and user.tz else ZoneInfo(config.default_timezone)
+        return zone(user.tz) if user is not None and user.tz else zone(config.default_timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(config.default_timezone)
+        return zone(config.default_timezone)
 
 
 def schedule_for(session: Session, config: AdminConfig, user: User) -> RepSchedule:
