@@ -161,7 +161,7 @@ def skip(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, co
     if change is Change.REFUSED:
         _refuse(respond)
     elif change is Change.DONE and checkin is not None:
-        update_checkin_message(services, client, checkin, "Skipped. No problem; see you next time.")
+        update_checkin_message(services, checkin, "Skipped. No problem; see you next time.")
 
 
 def snooze(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
@@ -173,7 +173,7 @@ def snooze(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, 
     if outcome.change is Change.REFUSED:
         _refuse(respond)
     elif outcome.change is Change.DONE and outcome.checkin is not None and outcome.until is not None:
-        update_checkin_message(services, client, outcome.checkin,
+        update_checkin_message(services, outcome.checkin,
                                f"Snoozed. I'll bring it back {slack_time(outcome.until, outcome.zone)}.")
 
 
@@ -193,7 +193,7 @@ def pick_goal(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respon
     if outcome.checkin is None:
         _refuse(respond)
         return
-    update_checkin_message(services, client, outcome.checkin, "Switched goal. Tap *Answer* or reply here.",
+    update_checkin_message(services, outcome.checkin, "Switched goal. Tap *Answer* or reply here.",
                            allow_edit=True)
 
 

@@ -66,13 +66,15 @@ INTERACTIVE = frozenset({
     OutboxKind.THANKS, OutboxKind.CADENCE_PROPOSAL, OutboxKind.CADENCE_OUTCOME, OutboxKind.TEAM_INVITE,
     OutboxKind.INVITE_OUTCOME, OutboxKind.SUMMARY_PAGE, OutboxKind.NOTE_REPLY, OutboxKind.RELAY_REFRESH,
     OutboxKind.RETRACT, OutboxKind.HEALTH_CHART, OutboxKind.SUMMARY_CSV, OutboxKind.CHECKIN_CLOSED,
+    OutboxKind.CHECKIN_REFRESH,
 })
 # Kinds the pass works itself, outside this worker (a Home tab is composed from the services).
 ELSEWHERE = frozenset({OutboxKind.HOME_REFRESH})
 # Kinds that change what the recipient already has and never post a new message (safe to repeat).
-EDITS = frozenset({OutboxKind.RETRACT, OutboxKind.HOME_REFRESH, OutboxKind.CHECKIN_CLOSED})
+EDITS = frozenset({OutboxKind.RETRACT, OutboxKind.HOME_REFRESH, OutboxKind.CHECKIN_CLOSED,
+                   OutboxKind.CHECKIN_REFRESH})
 # An edit that fails for good leaves its recipient reachable for everything else: never parks.
-NEVER_PARKS = frozenset({OutboxKind.RETRACT, OutboxKind.CHECKIN_CLOSED})
+NEVER_PARKS = frozenset({OutboxKind.RETRACT, OutboxKind.CHECKIN_CLOSED, OutboxKind.CHECKIN_REFRESH})
 
 
 # Kinds that chat.update a message already posted (payload "channel"/"ts"), stamped with their own

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,21 +18,20 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from coaching.prompts import all_prompts, choose_prompt
 from core.services import Services
 from handlers.checkin_flow import show_answered
 from handlers.context import REFUSAL, action, action_value, parse_id, services_of
+from handlers.delivery import deliver_now
 from handlers.home import publish_home
 from handlers.notify import relay_answer
 from handlers.render import help as help_view
-from handlers.render.checkin import checkin_prompt
-from storage import checkins, conversation
-from storage.goals import active_goals, own_goal
-from storage.models import Answer, CheckIn, CheckInState, HelpRequest, StepState, User
+from storage import checkins, conversation, outbox
+from storage.models import Answer, CheckIn, CheckInState, HelpRequest, OutboxKind, StepState, User
 from storage.ownership import owned
 from storage.people import manages
 
@@ -195,28 +195,29 @@ def open_step(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respon
     client.views_open(trigger_id=body["trigger_id"], view=help_view.step_modal(*found))
 
 
-def _after_step(services: Services, client: WebClient, checkin: CheckIn | None, user: str) -> None:
+def _after_step(services: Services, checkin: CheckIn | None, user: str) -> None:
     if checkin is None:
         return
     if checkin.state == CheckInState.ANSWERED:
         show_answered(services, checkin)
     elif checkin.state == CheckInState.SENT and checkin.channel and checkin.message_ts:
-        _reprompt(services, client, checkin)
+        _reprompt(services, checkin)
     publish_home(services, user)
 
 
-def _reprompt(services: Services, client: WebClient, checkin: CheckIn) -> None:
-    """The open check-in that quoted a dropped step, re-rendered with its new question."""
-    with services.sessions.begin() as session:
-        goal = own_goal(session, checkin.team_id, checkin.rep_id, checkin.goal_id) if checkin.goal_id else None
-        others = [(g.id, g.text) for g in active_goals(session, checkin.team_id, checkin.rep_id)]
-        rendered = checkin_prompt(checkin.id, checkin.rep_id, (goal.id, goal.text) if goal else None,
-                                  checkin.prompt, others)
+def _reprompt(services: Services, checkin: CheckIn) -> None:
+    """The open check-in that quoted a dropped step, shown again with its new question: a silent
+    outbox edit (`checkin_refresh`), rendered when sent."""
     try:
-        client.chat_update(channel=checkin.channel or "", ts=checkin.message_ts or "", text=rendered["text"],
-                           blocks=rendered["blocks"])
-    except SlackApiError as exc:
-        log.info("could not update a check-in after a dropped step: %s", exc.response.get("error"))
+        with services.sessions.begin() as session:
+            queued = outbox.enqueue(session, team_id=checkin.team_id, kind=OutboxKind.CHECKIN_REFRESH,
+                                    recipient=checkin.rep_id, dedupe_key=f"checkin_refresh:{checkin.id}:{uuid.uuid4().hex}",
+                                    now=services.now(), payload={"checkin_id": checkin.id, "ts": checkin.message_ts})
+    except SQLAlchemyError:  # the step is dropped; only the message's refresh is not queued
+        log.exception("could not queue the refresh of check-in %s", checkin.id)
+        return
+    if queued is not None:
+        deliver_now(services, [queued])
 
 
 def drop_step(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext) -> None:
@@ -230,7 +231,7 @@ def drop_step(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respon
         _say(body, respond, REFUSAL)
         return
     _say(body, respond, "Dropped. I won't ask about that step.")
-    _after_step(services, client, checkin, user)
+    _after_step(services, checkin, user)
 
 
 def submit_step(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
@@ -245,7 +246,7 @@ def submit_step(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: We
         ack(response_action="errors", errors={help_view.STEP_BLOCK: REFUSAL})
         return
     ack()
-    _after_step(services, client, checkin, user)
+    _after_step(services, checkin, user)
 
 
 def register(app: App) -> None:

@@ -128,7 +128,7 @@ def decide_cadence(session: Session, config: AdminConfig, team_id: str, rep_id: 
 
 
 def after_response(services: Services, body: dict[str, Any], manager: str, answer_id: int, done: str, respond: Respond) -> None:
-    refresh_relays(services, services.client, answer_id, manager)
+    refresh_relays(services, answer_id, manager)
     if (body.get("container") or {}).get("type") == "view" or body.get("view"):
         publish_home(services, manager)
     elif body.get("response_url"):
@@ -209,7 +209,7 @@ def submit_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: We
     fill_names(services, [manager, rep])
     if queued is not None:
         deliver_now(services, [queued])
-    refresh_relays(services, client, answer_id, manager)
+    refresh_relays(services, answer_id, manager)
     publish_home(services, manager)
 
 

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from core.services import Services
 from handlers.delivery import deliver_now
-from handlers.render.manager import answer_blocks, answer_text
-from handlers.render.outbox import handled_note, relayed
 from handlers.zones import fill_names
 from storage import outbox
 from storage.db import insert_ignore
@@ -69,18 +68,25 @@ def relay_answer(services: Services, client: WebClient, answer_id: int, created:
         deliver_now(services, queued)
 
 
-def refresh_relays(services: Services, client: WebClient, answer_id: int, manager_id: str) -> None:
-    """After a note or thanks, replace the buttons on the manager's copy with what they did."""
-    with services.sessions.begin() as session:
-        relay = session.scalar(select(AnswerRelay).where(AnswerRelay.answer_id == answer_id,
-                                                         AnswerRelay.manager_id == manager_id))
-        answer = session.get(Answer, answer_id)
-        if relay is None or answer is None or not (relay.channel and relay.message_ts):
-            return
-        item = relayed(session, answer)
-        note = handled_note(session, answer_id, manager_id)
-        channel, ts = relay.channel, relay.message_ts
+def refresh_relays(services: Services, answer_id: int, manager_id: str) -> None:
+    """After a note or thanks, replace the buttons on the manager's copy with what they did: a silent
+    outbox edit (`relay_refresh`, rendered when sent from what the database says then), retried
+    until Slack takes it."""
     try:
-        client.chat_update(channel=channel, ts=ts, text=answer_text(item), blocks=answer_blocks(item, note))
-    except SlackApiError as exc:
-        log.info("could not mark a passed-on answer as handled: %s", exc.response.get("error"))
+        with services.sessions.begin() as session:
+            answer = session.get(Answer, answer_id)
+            relay = session.scalar(select(AnswerRelay).where(AnswerRelay.answer_id == answer_id,
+                                                             AnswerRelay.manager_id == manager_id))
+            if (answer is None or answer.team_id != services.team_id or relay is None
+                    or not (relay.channel and relay.message_ts)):
+                return
+            queued = outbox.enqueue(session, team_id=answer.team_id, kind=OutboxKind.RELAY_REFRESH,
+                                    recipient=manager_id, dedupe_key=f"refresh:{relay.id}:{uuid.uuid4().hex}",
+                                    now=services.now(),
+                                    payload={"answer_id": answer.id, "checkin_id": answer.checkin_id,
+                                             "rep": answer.rep_id, "channel": relay.channel, "ts": relay.message_ts})
+    except SQLAlchemyError:  # the note or thanks is saved; only their copy's refresh is not queued
+        log.exception("could not queue the refresh of a passed-on answer")
+        return
+    if queued is not None:
+        deliver_now(services, [queued])

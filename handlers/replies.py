@@ -59,7 +59,7 @@ def acknowledge_reply(services: Services, client: WebClient, event: dict[str, An
     states = deliver_now(services, [outcome.outbox_id]) if outcome.outbox_id is not None else {}
     waiting = waiting_note(services, states, outcome.outbox_id, outcome.recipient)
     if outcome.result is ReplyResult.NOTE and outcome.answer_id is not None:
-        refresh_relays(services, client, outcome.answer_id, user)  # their copy shows "you sent a note"
+        refresh_relays(services, outcome.answer_id, user)  # their copy shows "you sent a note"
         _ephemeral(client, event, user, f"Sent to {who} as a note on their answer.{waiting}")
     else:
         _ephemeral(client, event, user, f"Passed on to {who}.{waiting}")

@@ -64,6 +64,7 @@ RULES: Mapping[OutboxKind, Rule] = {
     OutboxKind.SUMMARY_CSV: Rule.AT_ONCE,
     OutboxKind.HELP_NUDGE: Rule.RECIPIENT_HOURS,  # the manager's day, like a drift warning
     OutboxKind.CHECKIN_CLOSED: Rule.SILENT,  # the rep's own check-in DM loses its buttons: notifies no one
+    OutboxKind.CHECKIN_REFRESH: Rule.SILENT,  # the same open DM with its new question: notifies no one
 }
 
 

@@ -116,6 +116,7 @@ class OutboxKind(StrEnum):
     # chat.update of a check-in DM once answered: its buttons become "Answered" (and "Edit answer"),
     # retried through the outbox when Slack fails, since nobody would send the edit again.
     CHECKIN_CLOSED = "checkin_closed"
+    CHECKIN_REFRESH = "checkin_refresh"  # chat.update of an open check-in DM whose question changed
 
 
 class OutboxState(StrEnum):

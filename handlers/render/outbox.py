@@ -34,7 +34,7 @@ from handlers.render import manager as render
 from handlers.render import message as compose
 from handlers.render import metadata
 from handlers.render.chart import chart_png
-from handlers.render.checkin import ANSWER, closed_blocks, plain_prompt, prompt_text, reminder
+from handlers.render.checkin import ANSWER, checkin_prompt, closed_blocks, plain_prompt, prompt_text, reminder
 from handlers.render.guard import warning_dm
 from handlers.render.guard_health import chart_words
 from handlers.render.help import nudge_message
@@ -42,7 +42,7 @@ from handlers.render.replies import note_reply, reply_now
 from handlers.render.summary import name_of
 from handlers.text import escape, local_time
 from storage.conversation import request_of
-from storage.goals import own_goal
+from storage.goals import active_goals, own_goal
 from storage.models import (
     Answer,
     CadenceAgreement,
@@ -98,6 +98,7 @@ EVENT_TYPES: Mapping[OutboxKind, str] = {
     # Also an edit without metadata of its own (the check-in DM keeps its `checkin_prompt` metadata):
     # a lost reply is simply done again.
     OutboxKind.CHECKIN_CLOSED: "checkin_prompt",
+    OutboxKind.CHECKIN_REFRESH: "checkin_prompt",
 }
 HEALTH_CHART_FILENAME = "checkin-health.png"
 
@@ -367,7 +368,25 @@ def _checkin_closed(session: Session, row: Claimed) -> Message | None:
     if checkin is None or checkin.team_id != row.team_id or not (checkin.channel and checkin.message_ts):
         return None
     shown = closed_checkin(session, checkin, str(row.payload["note"]), bool(row.payload.get("allow_edit")))
-    return {"op": "update", "channel": checkin.channel, "ts": checkin.message_ts, **shown}
+    # The message it was queued for (a snoozed check-in brought back later is a new message, which
+    # this edit must leave alone); rows queued before the payload named it edit the current one.
+    channel, ts = str(row.payload.get("channel") or checkin.channel), str(row.payload.get("ts") or checkin.message_ts)
+    return {"op": "update", "channel": channel, "ts": ts, **shown}
+
+
+def _checkin_refresh(session: Session, row: Claimed) -> Message | None:
+    """The open check-in DM again, with its question as it is now (a step dropped); nothing once the
+    check-in is answered, skipped or snoozed, or the message is another one."""
+    checkin = session.get(CheckIn, int(row.payload["checkin_id"]))
+    if (checkin is None or checkin.team_id != row.team_id or checkin.state != CheckInState.SENT
+            or checkin.message_ts != row.payload.get("ts") or not checkin.channel):
+        return None
+    goal = own_goal(session, checkin.team_id, checkin.rep_id, checkin.goal_id) if checkin.goal_id else None
+    others = [(g.id, g.text) for g in active_goals(session, checkin.team_id, checkin.rep_id)]
+    shown = checkin_prompt(checkin.id, checkin.rep_id, (goal.id, goal.text) if goal else None, checkin.prompt,
+                           others)
+    return {"op": "update", "channel": checkin.channel, "ts": checkin.message_ts, "text": shown["text"],
+            "blocks": shown["blocks"]}
 
 
 RENDERERS: Mapping[OutboxKind, Renderer] = {
@@ -390,6 +409,7 @@ RENDERERS: Mapping[OutboxKind, Renderer] = {
     OutboxKind.SUMMARY_CSV: _summary_csv,
     OutboxKind.HELP_NUDGE: _help_nudge,
     OutboxKind.CHECKIN_CLOSED: _checkin_closed,
+    OutboxKind.CHECKIN_REFRESH: _checkin_refresh,
 }
 
 

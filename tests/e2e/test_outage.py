@@ -114,3 +114,47 @@ def test_a_six_minute_outage_delays_every_due_message_and_delivers_each_once(
     assert "Booked the Initech demo" in relay.visible_text
     [question] = [m for m in bot.sandbox.dms_to(REP1) if m.event_type == "manager_question"]
     assert "Acme renewal" in question.visible_text
+
+
+@pytest.mark.parametrize("button, note", [("checkin_skip", "Skipped"), ("checkin_snooze", "Snoozed")])
+def test_a_checkin_skipped_or_snoozed_while_slack_fails_its_edits_loses_its_buttons_once_slack_is_back(
+        bot: BotHarness, clock: ManualClock, button: str, note: str) -> None:
+    bot.sandbox.add_user(REP1, name="rep1", tz="UTC")
+    clock.set(OUTAGE_START)
+    assert bot.slack.slash("now", user=REP1).status == 200
+    [prompt] = [m for m in bot.sandbox.dms_to(REP1) if m.event_type == "checkin_prompt"]
+    bot.sandbox.faults.server_error("chat.update", times=None, status=503)
+    assert bot.slack.click(button, user=REP1, message=prompt).status == 200
+    shown = bot.sandbox.workspace.find(prompt.channel, prompt.ts)
+    assert shown is not None and button in shown.action_ids(), "Slack refused the edit: the buttons are still there"
+    bot.sandbox.faults.end_outage()
+    clock.advance(dt.timedelta(minutes=1))
+    bot.dispatch()
+    shown = bot.sandbox.workspace.find(prompt.channel, prompt.ts)
+    assert shown is not None and note in shown.visible_text
+    assert {"checkin_skip", "checkin_snooze", "checkin_answer"}.isdisjoint(shown.action_ids())
+    assert [c.status for c in bot.sandbox.calls_to("chat.update")][-1] == 200
+
+
+def test_a_snoozed_checkins_edit_still_waiting_when_it_comes_back_changes_only_the_old_message(
+        bot: BotHarness, clock: ManualClock) -> None:
+    bot.sandbox.add_user(REP1, name="rep1", tz="UTC")
+    clock.set(OUTAGE_START)
+    assert bot.slack.slash("now", user=REP1).status == 200
+    [old] = [m for m in bot.sandbox.dms_to(REP1) if m.event_type == "checkin_prompt"]
+    bot.sandbox.faults.server_error("chat.update", times=None, status=503)  # edits fail for hours
+    assert bot.slack.click("checkin_snooze", user=REP1, message=old).status == 200
+    while clock() < OUTAGE_START + dt.timedelta(hours=3):
+        clock.advance(dt.timedelta(minutes=15))
+        bot.dispatch()
+    prompts = [m for m in bot.sandbox.dms_to(REP1) if m.event_type == "checkin_prompt"]
+    assert len(prompts) == 2, "the snoozed check-in came back as a new message"
+    bot.sandbox.faults.end_outage()
+    for _ in range(6):
+        clock.advance(dt.timedelta(minutes=15))
+        bot.dispatch()
+    shown_old = bot.sandbox.workspace.find(old.channel, old.ts)
+    shown_new = bot.sandbox.workspace.find(prompts[-1].channel, prompts[-1].ts)
+    assert shown_old is not None and "Snoozed" in shown_old.visible_text
+    assert "checkin_snooze" not in shown_old.action_ids()
+    assert shown_new is not None and "checkin_skip" in shown_new.action_ids(), "the new message keeps its buttons"

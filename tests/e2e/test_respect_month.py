@@ -182,8 +182,14 @@ def test_a_month_of_awkward_hours_reaches_no_one_out_of_hours_and_loses_nothing(
     per_row = Counter(m.event_payload["outbox_id"] for m in posted)
     assert set(per_row.values()) == {1}, "a message was posted twice"
     by_id = {m.event_payload["outbox_id"]: m for m in posted}
-    # Silent edits (chat.update of what the recipient already has) post nothing, so carry no id.
+    # Silent edits (chat.update of what the recipient already has) post nothing new. A relay_refresh
+    # stamps its own id on the message it changed (so recovery can find the edit): that message is
+    # the one its original row posted (the same channel and ts).
     edits = {r.id for r in rows if RULES[OutboxKind(r.kind)] is Rule.SILENT}
+    for refresh in [r for r in rows if r.kind == OutboxKind.RELAY_REFRESH and r.id in by_id]:
+        message = by_id.pop(refresh.id)
+        [original] = [r for r in rows if r.id not in edits and (r.channel, r.ts) == (message.channel, message.ts)]
+        by_id[original.id] = message
     assert {r.id for r in rows if r.state == OutboxState.SENT} - edits == set(by_id)
     # Nothing lost: every message set off was delivered, or dropped because its subject went away
     # (a reminder for a check-in answered meanwhile, a check-in superseded by the rep's answer).

@@ -44,7 +44,8 @@ def test_only_silent_edits_of_what_the_recipient_already_has_go_at_once_otherwis
     # A retraction or refresh (chat.update) or a Home tab published again notifies no one and posts
     # nothing new.
     assert {k for k, rule in RULES.items() if rule is Rule.SILENT} == {
-        OutboxKind.RETRACT, OutboxKind.HOME_REFRESH, OutboxKind.RELAY_REFRESH, OutboxKind.CHECKIN_CLOSED}
+        OutboxKind.RETRACT, OutboxKind.HOME_REFRESH, OutboxKind.RELAY_REFRESH, OutboxKind.CHECKIN_CLOSED,
+        OutboxKind.CHECKIN_REFRESH}
     night = local(dt.date(2026, 3, 7), 23, 0)  # a Saturday night in Berlin
     hours = Hours(cadence_of(CONFIG.cadence), BERLIN)
     assert allowed_from(OutboxKind.RETRACT, hours, night) == night
