@@ -91,6 +91,11 @@ def test_a_process_killed_after_the_send_and_before_the_commit_sends_nothing_twi
     soon = ManualClock(now + dt.timedelta(minutes=1))
     with BotHarness(sandbox, database_url, config, clock=soon, http=False) as bot:
         report = bot.dispatch()
+        # The lookups are paced at Tier 3 (about 50 a minute): what a pass could not look up in
+        # time it leaves claimed, and the next pass settles it.
+        for _ in range(3):
+            if report.get("recovered") + report.get("released") < len(REPS):
+                report.merge(bot.dispatch())
         again = bot.dispatch(lease_end + dt.timedelta(minutes=1))
 
     assert report.get("recovered") == CONCURRENCY
