@@ -10,8 +10,10 @@ one respect policy (scheduling.respect), one error policy (below):
 - the token or workspace is gone: stop at once, give back every claim, one log line;
 - the outcome is unknown (the reply was lost): keep the claim, and look before posting again.
 
-Pipelined: while one batch is being posted, the previous batch's results are written and the next
-batch is claimed and prepared, so the posting threads never wait for the database.
+Pipelined: a claimed batch is posted a chunk of recipients at a time; while one chunk is being
+posted, the chunk before it is recorded (with the next chunk's write-ahead mark, see `drain`) and
+the next batch is claimed and prepared, so the posting threads never wait for the database.
+Crash recovery (claims a dead worker left) is handlers.recovery.
 """
 
 from __future__ import annotations
