@@ -10,16 +10,19 @@ one respect policy (scheduling.respect), one error policy (below):
 - the token or workspace is gone: stop at once, give back every claim, one log line;
 - the outcome is unknown (the reply was lost): keep the claim, and look before posting again.
 
-Pipelined: while one batch is being posted, the previous batch's results are written and the next
-batch is claimed and prepared, so the posting threads never wait for the database.
+Pipelined: a claimed batch is posted a chunk of recipients at a time; while one chunk is being
+posted, the chunk before it is recorded (with the next chunk's write-ahead mark, see `drain`) and
+the next batch is claimed and prepared, so the posting threads never wait for the database.
+Crash recovery (claims a dead worker left) is handlers.recovery.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,11 +34,11 @@ from core.services import Services
 from handlers.delivery_checkins import CHECKIN_KINDS, prepare
 from handlers.pacing import LISTENER_WAIT, MAX_WAIT, Pacing
 from handlers.render.outbox import EVENT_TYPES, RENDERERS, stamp
-from handlers.sender import SendResult, find_sent
+from handlers.sender import SendResult
 from handlers.text import slack_time
 from handlers.transport import KeepAlive, Transport, TransportFactory
 from scheduling.plan import MAX_LATENESS
-from scheduling.report import PassReport, claimant_gone, host_prefix, pass_token
+from scheduling.report import PassReport, pass_token
 from scheduling.respect import allowed_from, hours_of, load_people
 from storage import data_rights, guard, lifecycle, outbox
 from storage.changes import touch_reps
@@ -56,6 +59,15 @@ log = logging.getLogger(__name__)
 # claim's lease, large enough that the per-batch queries cost little per message.
 BATCH = 256
 CONCURRENCY = 16
+# A batch is posted CHUNK recipients at a time, at most AHEAD chunks under way: what a worker killed
+# mid-pass leaves for recovery to look up in Slack (each chunk is marked started, then recorded).
+# Each chunk costs one transaction (its record, with the next chunk's mark). In bench/dispatch.py
+# (4,000 reps, SQLite) chunks of 32 or 64 recipients cost about 0.07 ms more CPU per check-in than
+# one record per batch (0.75 against 0.68 ms), 128 nothing measurable; but every recipient of the
+# two chunks under way may need a paced Tier 3 lookup after a crash (about 47 a minute), so small.
+CHUNK = 2 * CONCURRENCY
+AHEAD = 2
+NOT_STARTED = SendResult("unsent", error="not sent: pass stopped")
 # Slack answers these for a passing reason too (a DM not yet open, a workspace hiccup): retried
 # with back-off, and taken as "can't be reached" (the person is parked) only on the PARK_AFTER-th try.
 RETRIED_BEFORE_PARKING = frozenset({"channel_not_found"})
@@ -164,7 +176,12 @@ def drain(services: Services, now: dt.datetime | None = None, report: PassReport
     """Post everything due (or only the rows `ids`, or only `kinds`), batch by batch, each post
     within the workspace's shared rate budget (handlers.pacing).
 
-    `then` runs once, after the first batch's posts have started (or when there is nothing to
+    A claimed batch is posted a chunk at a time (CHUNK recipients): a chunk is marked as started
+    (outbox.mark_started, one UPDATE) before any of its posts may begin, and recorded once its posts
+    are done, with at most AHEAD chunks under way. A worker that dies therefore leaves at most those
+    chunks for recovery to look up in Slack; the rest of its claims provably never started.
+
+    `then` runs once, after the first chunk's posts have started (or when there is nothing to
     post): what a pass does after sending, without holding the sending up.
 
     Once `services.stopping` is set (SIGTERM) nothing more is claimed or started: the posts in
@@ -180,32 +197,84 @@ def drain(services: Services, now: dt.datetime | None = None, report: PassReport
     stopping = services.stopping
     pacing = Pacing(services, max_wait)
     with _Lazy(lambda: transport(services.client, concurrency, stopping, pacing)) as posting:
-        in_flight: _Batch | None = None
+        flight: deque[_Batch] = deque()  # chunks being posted, oldest first
+
+        def settle(keep: int, mark: list[int] | None = None) -> tuple[str | None, set[int]]:
+            """Record finished chunks until at most `keep` are under way, then mark the claims `mark`
+            started, in the same transaction as the last record (one per chunk on the hot path).
+            Returns a fatal error (nothing is marked then), and the claims marked."""
+            mine: set[int] = set()
+            while len(flight) > keep:
+                batch = flight.popleft()
+                results = batch.results()  # waits for the chunk's posts, outside any transaction
+                with services.sessions.begin() as session:
+                    fatal = record(session, services.team_id, [(j.row, r) for j, r in zip(batch.jobs, results,
+                                                                                            strict=True)], now, report)
+                    if not fatal and mark and len(flight) <= keep:
+                        mine, mark = outbox.mark_started(session, token, mark), None
+                if fatal:
+                    return fatal, set()
+            if mark:
+                with services.sessions.begin() as session:
+                    mine = outbox.mark_started(session, token, mark)
+            return None, mine
+
+        def stop(fatal: str) -> PassReport:
+            for batch in flight:
+                for future in batch.futures:
+                    future.cancel()  # not started yet: given back, unsent
+            settle(0)
+            log.error("Slack refused the bot token (%s); stopped sending, nothing is lost", fatal)
+            report.add("fatal")
+            report.fatal = fatal
+            return report
+
         while True:
             if stopping.is_set():
-                if in_flight:
-                    _finish(services, in_flight, now, report)
+                settle(0)
                 return report
             with services.sessions.begin() as session:
                 claimed = outbox.claim_due(session, now, token, BATCH, team_id=services.team_id, kinds=kind_list,
                                            ids=ids, claimed_at=max(now, services.now()), exclude=ELSEWHERE)
                 jobs = _prepare(session, services, claimed, now, report, looking_up) if claimed else []
-            batch = _Batch(jobs).start(posting)
+            chunks = _chunks(jobs, CHUNK)
+            while chunks:
+                if stopping.is_set():
+                    _give_back(services, [job for chunk in chunks for job in chunk], now, report)
+                    break
+                chunk = chunks.popleft()
+                # The write-ahead mark, before any of these posts may begin.
+                fatal, mine = settle(AHEAD - 1, [job.row.id for job in chunk])
+                if fatal:
+                    _give_back(services, [job for rest in (chunk, *chunks) for job in rest], now, report)
+                    return stop(fatal)
+                # A claim taken over meanwhile (this worker outlived its lease) is the other worker's now.
+                flight.append(_Batch([job for job in chunk if job.row.id in mine]).start(posting))
+                if then is not None:
+                    then()  # once, while the first chunk is being posted (a pass's lookups)
+                    then = None
             if then is not None:
-                then()  # once, while the first batch is being posted (a pass's lookups)
+                then()
                 then = None
-            fatal = _finish(services, in_flight, now, report) if in_flight else None
-            if fatal:
-                for future in batch.futures:
-                    future.cancel()  # not started yet: given back below, unsent
-                _finish(services, batch, now, report)
-                log.error("Slack refused the bot token (%s); stopped sending, nothing is lost", fatal)
-                report.add("fatal")
-                report.fatal = fatal
-                return report
             if not claimed:
-                return report
-            in_flight = batch
+                fatal, _ = settle(0)
+                return stop(fatal) if fatal else report
+
+
+def _chunks(jobs: list[Job], size: int) -> deque[list[Job]]:
+    """A batch's jobs in chunks of `size` recipients, each recipient's messages in one chunk, in order."""
+    by_recipient: dict[str, list[Job]] = {}
+    for job in jobs:
+        by_recipient.setdefault(job.row.recipient, []).append(job)
+    groups = list(by_recipient.values())
+    return deque([job for group in groups[i:i + size] for job in group] for i in range(0, len(groups), size))
+
+
+def _give_back(services: Services, jobs: list[Job], now: dt.datetime, report: PassReport) -> None:
+    """Claims this drain will not start (stopping, or the token is gone): due again at once."""
+    if jobs:
+        with services.sessions.begin() as session:
+            record(session, services.team_id, [(job.row, NOT_STARTED) for job in jobs], now, report)
 
 
 def deliver_now(services: Services, ids: Sequence[int]) -> dict[int, outbox.Status]:
@@ -281,16 +350,6 @@ def _prepare(session: Session, services: Services, claimed: list[Claimed], now: 
     outbox.cancel(session, cancelled)
     report.add("cancelled", len(cancelled))
     return [Job(row, stamp(message, row.id)) for row, message in messages]
-
-
-def _finish(services: Services, batch: _Batch, now: dt.datetime, report: PassReport) -> str | None:
-    """Wait for a batch's posts and record the outcomes. Returns a fatal error, if Slack gave one."""
-    results = batch.results()
-    if not batch.jobs:
-        return None
-    with services.sessions.begin() as session:
-        return record(session, services.team_id, [(j.row, r) for j, r in zip(batch.jobs, results, strict=True)],
-                      now, report)
 
 
 def record(session: Session, team_id: str, outcomes: Sequence[tuple[Claimed, SendResult]], now: dt.datetime,
@@ -401,58 +460,6 @@ def park(session: Session, team_id: str, user_id: str, reason: str, now: dt.date
     if getattr(result, "rowcount", 0):
         log.warning("parked the schedule of %s: Slack said %s", user_id, reason)
         touch_reps(session, team_id, [user_id])  # the parked rep's pairs leave the drift guard
-
-
-def recover(services: Services, now: dt.datetime, report: PassReport) -> None:
-    """Claims whose lease ran out (a crashed worker, a lost reply): mark sent if Slack has the
-    message, else give the row back to be posted again."""
-    with services.sessions.begin() as session:
-        rows = outbox.stuck(session, now, services.team_id)
-        # A claim whose worker ran here and has died need not wait out its lease.
-        dead = [r for r in outbox.held_by_host(session, host_prefix(), now, services.team_id)
-                if claimant_gone(r.claimed_by)]
-    rows += dead
-    gone = {r.id for r in dead}
-    if not rows:
-        return
-
-    def look(row: Claimed) -> tuple[str, str] | None | LookupError:
-        if row.kind in ELSEWHERE:
-            return None  # not a message: done again (a Home tab published twice shows the same)
-        oldest = (row.not_before - dt.timedelta(minutes=1)).timestamp()
-        if row.kind in UPDATES:  # the message it changed is older: look from that one on
-            oldest = min(oldest, float(row.payload["ts"]) - 1)
-        # Not paced on the shared budget (yet): two Tier 3 calls a row would make a killed worker's
-        # few hundred claims wait many minutes. These calls keep slack_sdk's own 429 retry
-        # (Retry-After) instead; issue 10 keeps this open (cheaper recovery, then pace it).
-        try:
-            return find_sent(services.client, row.recipient, EVENT_TYPES[row.kind], "outbox_id", row.id, oldest)
-        except LookupError as exc:
-            return exc
-
-    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="recover") as pool:
-        found_all = list(pool.map(look, rows))
-    token = pass_token()
-    for row, found in zip(rows, found_all, strict=True):
-        if isinstance(found, LookupError):
-            continue  # can't tell yet; leave it claimed rather than risk a duplicate
-        with services.sessions.begin() as session:
-            # Only the claim we looked at: if another worker took it over meanwhile, leave it be.
-            if not outbox.reclaim(session, row, token, now, claimant_gone=row.id in gone):
-                continue
-            if found:
-                # sent_at is when Slack posted it (the message ts), which reminders count from.
-                sent_at = dt.datetime.fromtimestamp(float(found[1]), dt.UTC)
-                outbox.mark_sent(session, [(row.id, found[0], found[1])], sent_at)
-                after_sent(session, services.team_id, [(row, found[0], found[1])], sent_at)
-                # sent_at is in the past, maybe before the last pass's mark: say so explicitly.
-                touch_reps(session, services.team_id, [row.recipient])
-                report.add("recovered")
-            else:
-                outbox.release_now(session, [row.id])
-                if row.kind in CHECKIN_KINDS and row.checkin_id is not None:
-                    lifecycle.release(session, [(row.checkin_id, "recovered: never reached Slack")])
-                report.add("released")
 
 
 def waiting_note(services: Services, states: dict[int, outbox.Status], outbox_id: int | None,

@@ -102,6 +102,6 @@ def call(services: Services, team_id: str, method: str, fn: Callable[[WebClient]
 
 
 def reserve(services: Services, team_id: str, *methods: str, max_wait: float = MAX_WAIT) -> bool:
-    """Take one call of each method (for a helper that makes those calls itself, e.g. find_sent)."""
+    """Take one call of each method (for a helper that makes those calls itself)."""
     budget, _ = budget_for(services.engine)
     return all(budget.take(team_id, m, rate_for(services.config, m), max_wait) for m in methods)

@@ -14,8 +14,9 @@ from collections.abc import Callable
 
 from core import logcontext, metrics
 from core.services import Services
-from handlers.delivery import CONCURRENCY, INTERACTIVE, drain, recover
+from handlers.delivery import CONCURRENCY, INTERACTIVE, drain
 from handlers.home import refresh_homes
+from handlers.recovery import recover
 from handlers.sweep import refresh_zones
 from handlers.transport import KeepAlive, TransportFactory
 from scheduling.dispatch import plan_checkins, plan_follow_ups

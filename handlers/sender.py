@@ -202,34 +202,6 @@ def send(client: WebClient, message: dict[str, Any]) -> SendResult:
     return OPS[op](client, **args)
 
 
-def find_sent(client: WebClient, user_id: str, event_type: str, key: str, value: int,
-              oldest: float) -> tuple[str, str] | None:
-    """Look in the rep's DM for a message we already posted (by its metadata), after a crash.
-
-    Returns (channel, ts) if found. Errors count as "not found", which makes the caller wait for
-    the next pass rather than risk a duplicate.
-    """
-    try:
-        channel = client.conversations_open(users=user_id)["channel"]["id"]
-        cursor = None
-        for _ in range(5):  # at most 5 pages: the message was posted minutes ago
-            page = client.conversations_history(channel=channel, include_all_metadata=True,
-                                                oldest=f"{oldest:.6f}", limit=100, cursor=cursor)
-            messages: list[dict[str, Any]] = page.get("messages") or []
-            for message in messages:
-                metadata = message.get("metadata") or {}
-                payload = metadata.get("event_payload") or {}
-                if metadata.get("event_type") == event_type and str(payload.get(key)) == str(value):
-                    return channel, str(message["ts"])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
-    except (SlackApiError, SlackRequestError, URLError, TimeoutError, OSError) as exc:
-        log.warning("could not look for an earlier send to %s: %s", user_id, classify_error(exc)[1])
-        raise LookupError(user_id) from exc
-    return None
-
-
 # A workspace that won't take this file (uploads turned off, too large, no `files:write` yet): the
 # message goes out without it, saying the same in words. Not the token's fault, so not fatal.
 UPLOAD_REFUSED = frozenset({"file_uploads_disabled", "file_upload_size_restricted", "missing_scope",

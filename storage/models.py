@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -443,6 +444,9 @@ class OutboxMessage(Base):
     ts: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
+    # False from the claim until the worker's write-ahead mark lets this row's post start: a stuck
+    # claim still False provably never reached Slack, so recovery gives it back without a lookup.
+    started: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 # ---- The incremental pass (issue 17) --------------------------------------------------------------
 # Every scan of an idle pass is bounded by an index on what is due, not by how many people exist.
 Index("ix_users_next_plan", User.team_id, User.next_plan_at)

@@ -47,6 +47,7 @@ class Claimed:
     created_at: dt.datetime
     claimed_by: str | None = None  # set for rows read back as stuck or held by another worker
     deferrals: int = 0  # times held back for the recipient's hours (or zone) so far
+    started: bool = True  # its post may have begun (see mark_started); False: provably not
 
 
 def enqueue(session: Session, *, team_id: str, kind: OutboxKind, recipient: str, dedupe_key: str,
@@ -101,14 +102,49 @@ def claim_due(session: Session, now: dt.datetime, token: str, limit: int, *, tea
     rows = session.execute(
         update(OutboxMessage).where(OutboxMessage.id.in_(found), OutboxMessage.state == OutboxState.PENDING)
         .values(state=OutboxState.CLAIMED, claimed_by=token, lease_until=stamp + LEASE,
-                attempts=OutboxMessage.attempts + 1)
+                attempts=OutboxMessage.attempts + 1, started=False)
         .returning(OutboxMessage.id, OutboxMessage.team_id, OutboxMessage.kind, OutboxMessage.recipient,
                    OutboxMessage.checkin_id, OutboxMessage.payload, OutboxMessage.not_before,
                    OutboxMessage.attempts, OutboxMessage.created_at, OutboxMessage.deferrals)
         .execution_options(synchronize_session=False)).all()
     claimed = [Claimed(r.id, r.team_id, OutboxKind(r.kind), r.recipient, r.checkin_id, json.loads(r.payload or "{}"),
-                       r.not_before, r.attempts, r.created_at, token, r.deferrals) for r in rows]
+                       r.not_before, r.attempts, r.created_at, token, r.deferrals, False) for r in rows]
     return sorted(claimed, key=lambda c: (c.not_before, c.id))
+
+
+def mark_started(session: Session, token: str, ids: Sequence[int]) -> set[int]:
+    """The write-ahead mark: these claims' posts may now start. Returns the ids still held by
+    `token` (a claim another worker took over meanwhile is not marked, and must not be posted).
+
+    Until its row is marked, a claim has provably not reached Slack: recovery gives it back
+    without looking (handlers.recovery). The worker marks a chunk of posts at a time, ahead of
+    the posting (handlers.delivery), so this costs one UPDATE per chunk, not one per post.
+    """
+    if not ids:
+        return set()
+    return set(session.scalars(
+        update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)), OutboxMessage.state == OutboxState.CLAIMED,
+                                    OutboxMessage.claimed_by == token)
+        .values(started=True).returning(OutboxMessage.id).execution_options(synchronize_session=False)))
+
+
+def dm_channels(session: Session, team_id: str, recipients: Iterable[str],
+                kinds: Iterable[OutboxKind]) -> dict[str, str]:
+    """Each recipient's DM channel as Slack told us when a post of `kinds` to them was sent (a
+    DM's id starts with D), so recovery need not ask conversations.open for it again."""
+    people = sorted(set(recipients))
+    found: dict[str, str] = {}
+    for start in range(0, len(people), 500):
+        rows = session.execute(
+            select(OutboxMessage.recipient, OutboxMessage.channel)
+            .where(OutboxMessage.team_id == team_id, OutboxMessage.recipient.in_(people[start:start + 500]),
+                   OutboxMessage.kind.in_([str(k) for k in kinds]), OutboxMessage.state == OutboxState.SENT,
+                   OutboxMessage.channel.startswith("D"))
+            .order_by(OutboxMessage.sent_at.desc()))
+        for recipient, channel in rows:
+            if channel:
+                found.setdefault(recipient, channel)
+    return found
 
 
 def _update_claimed(session: Session, params: list[dict[str, Any]], values: dict[str, Any]) -> None:
@@ -185,7 +221,7 @@ def unconfirmed(session: Session, rows: Sequence[tuple[int, str]], now: dt.datet
 
 def _as_claimed(r: OutboxMessage) -> Claimed:
     return Claimed(r.id, r.team_id, OutboxKind(r.kind), r.recipient, r.checkin_id, json.loads(r.payload or "{}"),
-                   r.not_before, r.attempts, r.created_at, r.claimed_by)
+                   r.not_before, r.attempts, r.created_at, r.claimed_by, r.deferrals, r.started)
 
 
 def stuck(session: Session, now: dt.datetime, team_id: str | None = None, limit: int = 500) -> list[Claimed]:
@@ -210,15 +246,21 @@ def held_by_host(session: Session, host_prefix: str, now: dt.datetime, team_id: 
     return [_as_claimed(r) for r in session.scalars(query)]
 
 
-def reclaim(session: Session, row: Claimed, token: str, now: dt.datetime, claimant_gone: bool = False) -> bool:
+def reclaim(session: Session, row: Claimed, token: str, now: dt.datetime, claimant_gone: bool = False,
+            unstarted: bool = False) -> bool:
     """Take over a stuck claim, only as it was seen (the same attempt): True if this worker won.
 
     `claimant_gone`: the worker holding it is known to be dead, so its lease need not run out.
+    `unstarted`: only while it is still not marked started (a live worker past its lease may be
+    marking it right now; then it is that worker's to post, and recovery must look instead).
     """
     still = (OutboxMessage.claimed_by == row.claimed_by) if claimant_gone else (OutboxMessage.lease_until <= now)
+    query = update(OutboxMessage).where(OutboxMessage.id == row.id, OutboxMessage.state == OutboxState.CLAIMED,
+                                        OutboxMessage.attempts == row.attempts, still)
+    if unstarted:
+        query = query.where(OutboxMessage.started.is_(False))
     result = session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == row.id, OutboxMessage.state == OutboxState.CLAIMED,
-                                    OutboxMessage.attempts == row.attempts, still)
+        query
         .values(claimed_by=token, lease_until=now + LEASE).execution_options(synchronize_session=False))
     return bool(getattr(result, "rowcount", 0))
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.clock import ManualClock
 from core.config import parse_config
 from handlers.delivery import CONCURRENCY
-from sandbox import Sandbox
+from sandbox import RateLimits, Sandbox
 from storage.models import CheckIn, OutboxMessage, User
 from storage.people import sync_config_teams
 from storage.schedules import insert_checkins_once
@@ -36,7 +36,8 @@ REPS = [f"U0REP{i:02d}" for i in range(CONCURRENCY + 4)]  # four more than the p
 def sandbox() -> Iterator[Sandbox]:
     # On the real clock: the killed process stamps its claims with the system time, and the
     # recovery searches the DMs from there, so message timestamps must be on the same clock.
-    with Sandbox.start() as sb:
+    # Slack's rate limits on: recovery's lookups must stay under them, like every other call.
+    with Sandbox.start(rate_limits=RateLimits()) as sb:
         yield sb
 
 
@@ -85,12 +86,24 @@ def test_a_process_killed_after_the_send_and_before_the_commit_sends_nothing_twi
     assert len(leases) == 1 and None not in leases
     lease_end = leases.pop()
 
+    with sessions.begin() as session:
+        # The chunks whose posts were allowed to begin: recovery looks only in these people's DMs.
+        maybe = set(session.scalars(select(OutboxMessage.recipient).where(OutboxMessage.checkin_id.in_(ids),
+                                                                          OutboxMessage.started.is_(True))))
+    assert len(maybe) >= CONCURRENCY
+    before = len(sandbox.calls)
+
     sandbox.faults.clear()
     # Well inside the lease: the claims were this host's, and their process is gone, so the next
     # pass need not wait the lease out (a live worker's claims it leaves alone, see below).
     soon = ManualClock(now + dt.timedelta(minutes=1))
     with BotHarness(sandbox, database_url, config, clock=soon, http=False) as bot:
         report = bot.dispatch()
+        # The lookups are paced at Tier 3 (about 50 a minute): what a pass could not look up in
+        # time it leaves claimed, and the next pass settles it.
+        for _ in range(3):
+            if report.get("recovered") + report.get("released") < len(REPS):
+                report.merge(bot.dispatch())
         again = bot.dispatch(lease_end + dt.timedelta(minutes=1))
 
     assert report.get("recovered") == CONCURRENCY
@@ -100,6 +113,10 @@ def test_a_process_killed_after_the_send_and_before_the_commit_sends_nothing_twi
     assert posts == Counter({checkin_id: 1 for checkin_id in ids}), "each check-in posted exactly once"
     lookups = sandbox.calls_to("conversations.history")
     assert lookups and all(c.args.get("include_all_metadata") in (True, "true", "1", 1) for c in lookups)
+    # One walk per DM that may hold a post, and no more; within Slack's limits throughout.
+    assert sorted(str(c.args.get("channel")) for c in lookups) == sorted(sandbox.im_channel(r) for r in maybe)
+    assert len(sandbox.calls_to("conversations.open")) <= len(maybe)
+    assert [c.method for c in sandbox.calls[before:] if c.status == 429] == []
     messages = {m.event_payload["checkin_id"]: m for m in sandbox.messages() if m.event_type == "checkin_prompt"}
     assert sorted(messages) == ids
     with sessions.begin() as session:

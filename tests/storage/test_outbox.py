@@ -125,3 +125,29 @@ def test_a_live_workers_claim_is_left_alone_until_its_lease_ends(sessions: sessi
         assert held.claimed_by == token and outbox.stuck(session, NOW) == []
     assert claimant_gone(host_prefix() + "999999999:dead")  # no such process
     assert not claimant_gone("another-host:1:x") and not claimant_gone(None)
+
+
+def test_only_a_claim_never_marked_started_is_given_back_without_a_lookup(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        first, second = queue(session, "a"), queue(session, "b")
+        assert first is not None and second is not None
+        outbox.claim_due(session, NOW, "w1", 10)
+    with sessions.begin() as session:
+        assert outbox.mark_started(session, "w1", [first]) == {first}
+    later = NOW + outbox.LEASE + dt.timedelta(minutes=1)
+    with sessions.begin() as session:
+        seen = {r.id: r for r in outbox.stuck(session, later)}
+    assert (seen[first].started, seen[second].started) == (True, False)
+    with sessions.begin() as session:
+        # The worker (past its lease) marks the second one while recovery was deciding: it may be
+        # posting it now, so recovery's take-over as "never started" must lose.
+        assert outbox.mark_started(session, "w1", [second]) == {second}
+        assert not outbox.reclaim(session, seen[second], "w2", later, unstarted=True)
+        assert outbox.reclaim(session, seen[second], "w2", later)  # looked up instead
+    with sessions.begin() as session:
+        # A claim taken over is no longer the first worker's to mark (nor to post).
+        assert outbox.mark_started(session, "w1", [second]) == set()
+    with sessions.begin() as session:
+        outbox.release_now(session, [second])
+        [again] = outbox.claim_due(session, later, "w3", 10)
+    assert again.id == second and not again.started, "a new claim starts unmarked"
