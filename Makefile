@@ -28,9 +28,13 @@ typecheck: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/lint-imports
 
-# The whole suite on SQLite, then the storage and end-to-end tests again on PostgreSQL.
+# The whole suite on SQLite, then the storage and end-to-end tests again on PostgreSQL, each on
+# PYTEST_WORKERS processes (pytest-xdist; `auto` is one per core, `make test PYTEST_WORKERS=0` runs
+# in one process). loadgroup keeps each xdist_group (the demo's six-week story, the fresh install)
+# on one worker, so their expensive fixtures run once.
+export PYTEST_WORKERS ?= auto
 test: $(STAMP) lint typecheck layers
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 	bash scripts/test-postgres.sh
 
 # Pin every runtime dependency (with hashes, for any platform) for reproducible installs; the

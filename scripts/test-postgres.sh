@@ -9,7 +9,8 @@ psycopg.connect(sys.argv[1], connect_timeout=3).close()
 PY
 then
   echo "== the database tests again, on PostgreSQL"
-  TEST_DATABASE_URL="$url" .venv/bin/pytest -m db
+  # Under pytest-xdist each worker uses its own database, <name>_gw0, <name>_gw1 ... (tests/conftest.py).
+  TEST_DATABASE_URL="$url" .venv/bin/pytest -m db -n "${PYTEST_WORKERS:-auto}" --dist loadgroup
 else
   echo "SKIPPED the PostgreSQL run: no server reachable at ${url##*@} (set TEST_POSTGRES_URL, or run .ci/run)"
 fi

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
+# One group: the session's fresh install (a venv and a pip install) is built once, on one xdist worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fresh-install")]
 Installed = tuple[Path, dict[str, str], Path]
 
 

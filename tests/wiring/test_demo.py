@@ -14,7 +14,8 @@ from wiring.cli import main
 from wiring.demo import Demo, run_demo
 from wiring.demo_render import Transcript
 
-pytestmark = pytest.mark.slow
+# One group: the six-week story (the module's slowest fixture) runs once, on one xdist worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("six-weeks")]
 
 
 @pytest.fixture(scope="module")
