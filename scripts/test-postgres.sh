@@ -10,7 +10,7 @@ PY
 then
   echo "== the database tests again, on PostgreSQL"
   # Under pytest-xdist each worker uses its own database, <name>_gw0, <name>_gw1 ... (tests/conftest.py).
-  TEST_DATABASE_URL="$url" .venv/bin/pytest -m db -n "${PYTEST_WORKERS:-auto}" --dist loadgroup
+  TEST_DATABASE_URL="$url" .venv/bin/pytest -m db -n "${PYTEST_WORKERS:-auto}" --dist loadfile
 else
   echo "SKIPPED the PostgreSQL run: no server reachable at ${url##*@} (set TEST_POSTGRES_URL, or run .ci/run)"
 fi

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# One group: the session's fresh install (a venv and a pip install) is built once, on one xdist worker.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fresh-install")]
+pytestmark = pytest.mark.slow
 Installed = tuple[Path, dict[str, str], Path]
 
 

@@ -14,8 +14,7 @@ from wiring.cli import main
 from wiring.demo import Demo, run_demo
 from wiring.demo_render import Transcript
 
-# One group: the six-week story (the module's slowest fixture) runs once, on one xdist worker.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("six-weeks")]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
