@@ -7,7 +7,8 @@ The sandbox (in a child process, as Slack would be remote) emulates Slack's limi
 tier per workspace, chat.postMessage per channel, and a workspace cap of `--cap` posts a second.
 The bot's config says the same cap (`[slack] post_rate_per_second`). The database is seeded with
 N reps whose zones and names nobody has read yet, each with a check-in due a minute ago, and one
-dispatch pass runs. A watcher thread reads the database twice a second.
+dispatch pass runs. A watcher thread reads the database ten times a second for the zones; delivery
+is timed by the sandbox's own timestamp of the last check-in it posted.
 
 Printed, each against its target:
 - onboarding: from the pass's start until every rep's zone is known (target <= 60 s);
@@ -101,10 +102,10 @@ def serve_sandbox(reps: int, cap: float, latency: float, conn: Connection) -> No
             limiter.reset()
             conn.send(None)
             continue
-        prompts = Counter(str((m.metadata or {}).get("event_payload", {}).get("checkin_id"))
-                          for m in sandbox.messages() if (m.metadata or {}).get("event_type") == "checkin_prompt")
+        posted = [m for m in sandbox.messages() if (m.metadata or {}).get("event_type") == "checkin_prompt"]
+        prompts = Counter(str((m.metadata or {}).get("event_payload", {}).get("checkin_id")) for m in posted)
         conn.send({"calls": calls, "limited": limited, "prompts": dict(prompts),
-                   "violations": len(sandbox.violations)})
+                   "violations": len(sandbox.violations), "landed": max((float(m.ts) for m in posted), default=None)})
     sandbox.close()
 
 
@@ -138,26 +139,21 @@ def seed(url: str, team_id: str, reps: int, now: dt.datetime, ids_of: Any = rep_
 
 
 class Watcher(threading.Thread):
-    """When every rep's zone was known, and when every check-in was sent (seconds from `started`)."""
+    """When every rep's zone was known (seconds from `started`), read from the database ten times a
+    second. Delivery is timed by Slack's side: the ts of the last check-in posted."""
 
     def __init__(self, services: Services, reps: int, started: float) -> None:
         super().__init__(daemon=True, name="watcher")
         self.services, self.reps, self.started = services, reps, started
         self.onboarded: float | None = None
-        self.delivered: float | None = None
         self.stop = threading.Event()
 
     def run(self) -> None:
-        while not self.stop.wait(0.5):
+        while not self.stop.wait(0.1):
             with self.services.sessions.begin() as session:
                 zoned = session.scalar(select(func.count()).select_from(User).where(User.tz.is_not(None))) or 0
-                sent = session.scalar(select(func.count()).select_from(CheckIn).where(CheckIn.state == "sent")) or 0
-            at = time.perf_counter() - self.started
-            if self.onboarded is None and zoned >= self.reps:
-                self.onboarded = at
-            if self.delivered is None and sent >= self.reps:
-                self.delivered = at
-            if self.onboarded is not None and self.delivered is not None:
+            if zoned >= self.reps:
+                self.onboarded = time.perf_counter() - self.started
                 return
 
 
@@ -223,7 +219,7 @@ def main() -> int:
                             config=config, engine=engine, sessions=make_session_factory(engine),
                             client=make_web_client(token, api_url), team_id=team_id,
                             clock=lambda: now + dt.timedelta(seconds=time.monotonic() - origin))
-        started = time.perf_counter()
+        started, started_at = time.perf_counter(), time.time()
         watcher = Watcher(services, args.reps, started)
         watcher.start()
         report = passes.run_pass(services, now=now)
@@ -249,7 +245,9 @@ def main() -> int:
     counts: dict[str, int] = seen["prompts"]
     duplicates = sum(n - 1 for n in counts.values() if n > 1)
     ideal = args.reps / args.cap
-    delivered = watcher.delivered if watcher.delivered is not None else float("inf")
+    # When Slack posted the last check-in (its ts; the sandbox and this process share the clock).
+    delivered = seen["landed"] - started_at if seen["landed"] is not None and len(seen["prompts"]) == args.reps \
+        else float("inf")
     onboarded = watcher.onboarded if watcher.onboarded is not None else float("inf")
     ratio = delivered / ideal
     ok = (onboarded <= ONBOARDING_TARGET and ratio <= DELIVERY_TARGET and share <= LIMITED_TARGET
@@ -318,10 +316,11 @@ def serve_workspaces(workspaces: int, reps: int, cap: float, latency: float, con
                                for m in sandbox.messages(team=team_of(w))
                                if (m.metadata or {}).get("event_type") == "checkin_prompt")
             misrouted = sum(1 for c in sandbox.calls if c.response.get("error") in MISROUTED)
-            posted: dict[str, list[float]] = {}
-            for c in sandbox.calls:
-                if c.method == "chat.postMessage" and c.ok:
-                    posted.setdefault(c.team_id, []).append(c.at)
+            posted: dict[str, list[float]] = {}  # when Slack posted each check-in (its ts), per workspace
+            for w in range(workspaces):
+                posted[team_of(w)] = [float(m.ts) for m in sandbox.messages(team=team_of(w))
+                                      if (m.metadata or {}).get("event_type") == "checkin_prompt"]
+            posted = {team: at for team, at in posted.items() if at}
             conn.send({"calls": calls, "limited": limited, "prompts": dict(prompts), "misrouted": misrouted,
                        "violations": len(sandbox.violations),
                        "spans": [(min(at), max(at)) for at in posted.values()]})
@@ -425,7 +424,9 @@ def main_workspaces(args: argparse.Namespace) -> int:
     duplicates = sum(n - 1 for n in counts.values() if n > 1)
     total = workspaces * reps
     ideal = reps / args.cap
-    delivered = watcher.delivered if watcher.delivered is not None else float("inf")
+    # When Slack posted the last check-in of any workspace (its ts; the sandbox shares this clock).
+    delivered = max(last for _, last in seen["spans"]) - started_at \
+        if seen["spans"] and len(seen["prompts"]) == workspaces * reps else float("inf")
     onboarded = watcher.onboarded if watcher.onboarded is not None else float("inf")
     ratio = delivered / ideal
     ok = (onboarded <= ONBOARDING_TARGET and ratio <= DELIVERY_TARGET and share <= LIMITED_TARGET

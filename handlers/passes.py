@@ -21,6 +21,7 @@ from handlers.sweep import refresh_zones
 from handlers.transport import KeepAlive, TransportFactory
 from scheduling.dispatch import plan_checkins, plan_follow_ups
 from scheduling.report import PassReport
+from storage import outbox
 from storage.installations import departed, purge_workspace
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,10 @@ def _run_pass(services: Services, now: dt.datetime | None, concurrency: int,
         report.merge(looked_up)
         if looked_up.get("zones_refreshed") and not services.stopping.is_set():
             # What waited for a zone just read (and is within its person's hours) goes now, not next pass.
-            drain(services, max(now, services.now()), report, concurrency=concurrency, transport=transport)
+            later = max(now, services.now())
+            with services.sessions.begin() as session:
+                outbox.reconsider_zoned(session, services.team_id, now, later)
+            drain(services, later, report, concurrency=concurrency, transport=transport)
 
     steps = (lambda: plan_checkins(services, now, report), lambda: recover(services, now, report),
              send_and_look_up,

@@ -26,7 +26,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects import postgresql
@@ -205,6 +205,9 @@ class _Held:
     paused_until: float = 0.0  # monotonic; this process knows of a pause until then
     polled_at: float = float("-inf")  # monotonic; when the shared pause was last looked at
     refill_at: float = 0.0  # monotonic; the store said it has no block before then
+    # One per bucket: a round trip for one workspace's method must not hold up another's (with many
+    # workspaces in one pass, a single lock made every first claim wait for all the others').
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
 
 class Budget:
@@ -215,8 +218,15 @@ class Budget:
         self.store = store
         self.clock = clock
         self.sleep = sleep
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards `_held` itself; each bucket has its own lock
         self._held: dict[Key, _Held] = {}
+
+    def _held_for(self, key: Key) -> _Held:
+        held = self._held.get(key)
+        if held is None:
+            with self._lock:
+                held = self._held.setdefault(key, _Held())
+        return held
 
     def take(self, team_id: str, method: str, rate: Rate | None, max_wait: float = 20.0) -> bool:
         """Spend one call of `method` for `team_id`, waiting for it up to `max_wait` seconds.
@@ -225,10 +235,11 @@ class Budget:
         the caller leaves the call for later rather than trying it and being answered 429.
         """
         key = (team_id, method)
+        held = self._held_for(key)
         deadline = self.clock() + max_wait
         while True:
-            with self._lock:
-                taken, wait = self._attempt(key, rate, ask_store=True)
+            with held.lock:
+                taken, wait = self._attempt(held, key, rate, ask_store=True)
             if taken:
                 return True
             if self.clock() + wait > deadline:
@@ -239,17 +250,18 @@ class Budget:
         """Spend one call only if it can be had at once without a database round trip: from the
         block this process holds, or from buckets in memory. For a caller that must not block
         (the transport's event loop); on False it calls `take` off the loop."""
-        if not self._lock.acquire(blocking=False):
+        key = (team_id, method)
+        held = self._held_for(key)
+        if not held.lock.acquire(blocking=False):
             return False  # another thread is mid round trip: don't wait for it on the loop
         try:
-            return self._attempt((team_id, method), rate, ask_store=self.store.local)[0]
+            return self._attempt(held, key, rate, ask_store=self.store.local)[0]
         finally:
-            self._lock.release()
+            held.lock.release()
 
-    def _attempt(self, key: Key, rate: Rate | None, ask_store: bool) -> tuple[bool, float]:
-        """One try, under self._lock: (taken, else seconds to wait). Without `ask_store`, what
+    def _attempt(self, held: _Held, key: Key, rate: Rate | None, ask_store: bool) -> tuple[bool, float]:
+        """One try, under held.lock: (taken, else seconds to wait). Without `ask_store`, what
         would need the store is (False, 0)."""
-        held = self._held.setdefault(key, _Held())
         now = self.clock()
         if held.paused_until > now:
             return False, held.paused_until - now
@@ -286,16 +298,18 @@ class Budget:
         """Slack answered 429: nobody calls `method` for `team_id` for `seconds`."""
         seconds = max(1.0, seconds)
         key = (team_id, method)
-        with self._lock:
-            held = self._held.setdefault(key, _Held())
+        held = self._held_for(key)
+        with held.lock:
             held.tokens = 0
             held.paused_until = max(held.paused_until, self.clock() + seconds)
         self.store.pause(key, seconds)
 
     def paused(self, team_id: str, method: str) -> bool:
-        with self._lock:
-            held = self._held.get((team_id, method))
-            return held is not None and held.paused_until > self.clock()
+        held = self._held.get((team_id, method))
+        if held is None:
+            return False
+        with held.lock:
+            return held.paused_until > self.clock()
 
 
 class ChannelPacer:

@@ -18,7 +18,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import insert_ignore
-from storage.models import OutboxKind, OutboxMessage, OutboxState
+from storage.models import OutboxKind, OutboxMessage, OutboxState, User
 
 _OUTBOX = cast(Table, OutboxMessage.__table__)
 
@@ -315,6 +315,19 @@ def reconsider(session: Session, team_id: str, recipient: str, now: dt.datetime)
         update(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.recipient == recipient,
                                     OutboxMessage.state == OutboxState.PENDING, OutboxMessage.deferrals > 0,
                                     OutboxMessage.not_before > now)
+        .values(not_before=now).execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0))
+
+
+def reconsider_zoned(session: Session, team_id: str, since: dt.datetime, now: dt.datetime) -> int:
+    """Held rows of everyone whose zone was read since `since`, due now (the worker checks their
+    hours again). A row a drain held for its recipient's unread zone while the lookup beside it was
+    storing that zone was still claimed when the lookup made held rows due, so it missed that."""
+    zoned = select(User.slack_id).where(User.team_id == team_id, User.tz_refreshed_at >= since)
+    result = session.execute(
+        update(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.state == OutboxState.PENDING,
+                                    OutboxMessage.deferrals > 0, OutboxMessage.not_before > now,
+                                    OutboxMessage.recipient.in_(zoned))
         .values(not_before=now).execution_options(synchronize_session=False))
     return int(getattr(result, "rowcount", 0))
 

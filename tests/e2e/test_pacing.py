@@ -8,6 +8,7 @@ is about real seconds.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -211,6 +212,39 @@ def test_try_take_spends_only_the_block_held_and_never_asks_a_remote_store() -> 
     # In memory (SQLite, one process) there is no round trip to spare: try_take refills there.
     local = Budget(MemoryStore(t), t, t.sleep)
     assert [local.try_take("T2", "chat.postMessage", rate) for _ in range(6)] == [True] * 5 + [False]
+
+
+class SlowFirstWorkspace(MemoryStore):
+    """Buckets whose round trip for T1 hangs until released (a slow database transaction)."""
+
+    local = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def claim(self, key: tuple[str, str], rate: Rate, wanted: int) -> tuple[int, float]:
+        if key[0] == "T1":
+            self.entered.set()
+            self.release.wait(10)
+        return super().claim(key, rate, wanted)
+
+
+def test_one_workspaces_round_trip_does_not_hold_up_another_workspaces_budget() -> None:
+    store = SlowFirstWorkspace()
+    budget = Budget(store)
+    rate = Rate(per_second=10.0, burst=5.0)
+    first = threading.Thread(target=budget.take, args=("T1", "chat.postMessage", rate), daemon=True)
+    first.start()
+    try:
+        assert store.entered.wait(5)
+        done = threading.Event()
+        threading.Thread(target=lambda: (budget.take("T2", "chat.postMessage", rate), done.set()), daemon=True).start()
+        assert done.wait(5), "T2's budget waited for T1's round trip"
+        assert first.is_alive(), "T1 is still mid round trip"
+    finally:
+        store.release.set()
+        first.join(5)
 
 
 def test_a_channel_turn_not_free_now_is_not_taken_by_trying() -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduling.report import claimant_gone, host_prefix, pass_token
 from storage import outbox
-from storage.models import OutboxKind, OutboxMessage, OutboxState
+from storage.models import OutboxKind, OutboxMessage, OutboxState, User
 
 T = "T0TEST"
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
@@ -110,6 +110,25 @@ def test_a_zone_learnt_later_makes_held_rows_due_again(sessions: sessionmaker[Se
         outbox.defer(session, [(outbox_id, NOW + dt.timedelta(hours=9))])
         assert outbox.reconsider(session, T, "U0REP", NOW) == 1
     assert state(sessions, outbox_id).not_before == NOW
+
+
+def test_a_row_held_while_its_zone_was_being_stored_is_due_once_the_pass_has_read_zones(
+        sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        session.add_all([User(team_id=T, slack_id="U0REP", role="rep", created_at=NOW, tz="Asia/Tokyo",
+                              tz_refreshed_at=NOW),  # read by this pass, after its row was claimed
+                         User(team_id=T, slack_id="U0OLD", role="rep", created_at=NOW, tz="Asia/Tokyo",
+                              tz_refreshed_at=NOW - dt.timedelta(days=1))])
+        held = queue(session, "held")
+        other = outbox.enqueue(session, team_id=T, kind=OutboxKind.COACHING_NOTE, recipient="U0OLD",
+                               dedupe_key="other", now=NOW, payload={"note_id": 2})
+        assert held is not None and other is not None
+        outbox.claim_due(session, NOW, "w", 10)
+        later = NOW + dt.timedelta(seconds=2)
+        outbox.defer(session, [(held, later + dt.timedelta(minutes=2)), (other, later + dt.timedelta(hours=9))])
+        assert outbox.reconsider_zoned(session, T, NOW, later) == 1
+    assert state(sessions, held).not_before == later
+    assert state(sessions, other).not_before == later + dt.timedelta(hours=9), "a zone read before is not news"
 
 
 def test_a_live_workers_claim_is_left_alone_until_its_lease_ends(sessions: sessionmaker[Session]) -> None:
