@@ -23,8 +23,13 @@ def alembic_config(engine: Engine) -> Config:
 def run_upgrade(engine: Engine, lock_key: int) -> None:
     config = alembic_config(engine)
     if engine.dialect.name != "postgresql":
-        # SQLite: BEGIN IMMEDIATE already makes a second process wait for the first.
-        command.upgrade(config, "head")
+        # SQLite: one transaction for the whole upgrade, begun IMMEDIATE (storage.db), so a second
+        # process waits for the first to finish and then finds the schema at head. Left to itself,
+        # Alembic (which takes SQLite's DDL as not transactional) committed between migrations,
+        # and a second process starting then ran the next one too: "duplicate column".
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
         return
     with engine.begin() as connection:
         # Two processes starting together would both try to create the tables; the second waits
