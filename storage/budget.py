@@ -328,9 +328,7 @@ class ChannelPacer:
         if not self._lock.acquire(blocking=False):
             return False
         try:
-            now = self.clock()
-            row = self._rows.setdefault((team_id, channel), [self.rate.burst, now, 0.0])
-            return _spend(row, self.rate, 1, now)[0] > 0
+            return self._turn(team_id, channel, self.clock()) == 0.0
         finally:
             self._lock.release()
 
@@ -340,16 +338,21 @@ class ChannelPacer:
         while True:
             with self._lock:
                 now = self.clock()
-                if len(self._rows) > 50_000:  # forget channels that have refilled
-                    horizon = now - self.rate.burst / self.rate.per_second
-                    self._rows = {k: v for k, v in self._rows.items() if v[1] > horizon}
-                row = self._rows.setdefault((team_id, channel), [self.rate.burst, now, 0.0])
-                granted, wait = _spend(row, self.rate, 1, now)
-            if granted:
+                wait = self._turn(team_id, channel, now)
+            if wait == 0.0:
                 return True
             if now + wait > deadline:
                 return False
             self.sleep(wait)
+
+    def _turn(self, team_id: str, channel: str, now: float) -> float:
+        """Under self._lock: take the channel's turn (0.0), or the seconds until it comes (none taken)."""
+        if len(self._rows) > 50_000:  # forget channels that have refilled
+            horizon = now - self.rate.burst / self.rate.per_second
+            self._rows = {k: v for k, v in self._rows.items() if v[1] > horizon}
+        row = self._rows.setdefault((team_id, channel), [self.rate.burst, now, 0.0])
+        granted, wait = _spend(row, self.rate, 1, now)
+        return 0.0 if granted else wait
 
 
 _BUDGETS: weakref.WeakKeyDictionary[Engine, tuple[Budget, ChannelPacer]] = weakref.WeakKeyDictionary()
