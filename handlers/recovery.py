@@ -6,7 +6,8 @@ can, all of them within the workspace's shared budget (handlers.pacing):
 
 - **Never started**: the worker marks a chunk of claims started (outbox.mark_started) before any
   of its posts may begin. A claim not marked provably never reached Slack: it is given back at
-  once, with no lookup (the take-over is conditional on it still being unmarked).
+  once, with no lookup (the take-over is conditional on it still being unmarked). So is an edit
+  or a Home tab (EDITS, ELSEWHERE): made again, it shows the same.
 - **Possibly started**: looked for in the recipient's DM by its `outbox_id` metadata, one
   conversations.history walk per DM covering all of that DM's claims (from the oldest). The DM's
   id comes from the outbox (Slack answered it for an earlier post to the same person), so
@@ -27,6 +28,7 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
+from sqlalchemy.orm import Session
 
 from core.services import Services
 from handlers import pacing
@@ -51,6 +53,9 @@ MAX_PAGES = 5
 # Kinds whose post goes to the recipient's DM (channel = their user id), so the channel Slack
 # answered for them is that DM.
 POSTED_TO_DM = frozenset(k for k in OutboxKind if k not in UPDATES | EDITS | ELSEWHERE)
+# Kinds whose rows are done again rather than looked for: they post nothing new (an edit's message
+# is older than its row, so a walk from the row's time would not find it anyway).
+REPEATABLE = EDITS | ELSEWHERE
 
 
 def recover(services: Services, now: dt.datetime, report: PassReport, *, max_wait: float = LOOKUP_WAIT,
@@ -66,11 +71,12 @@ def recover(services: Services, now: dt.datetime, report: PassReport, *, max_wai
         return
     gone = {r.id for r in dead}
     token = pass_token()
-    # Not a message (a Home tab, published again shows the same), or provably never posted.
-    unstarted = [r for r in rows if r.kind in ELSEWHERE or not r.started]
+    # Safe to do again (a Home tab published again, an edit made again shows the same), or
+    # provably never posted: given back without a lookup.
+    unstarted = [r for r in rows if r.kind in REPEATABLE or not r.started]
     with services.sessions.begin() as session:
         _settle(session, services, [(r, None) for r in unstarted], token, now, gone, report, unstarted=True)
-    started = [r for r in rows if r.kind not in ELSEWHERE and r.started]
+    started = [r for r in rows if r.kind not in REPEATABLE and r.started]
     if not started:
         return
     by_recipient: dict[str, list[Claimed]] = {}
@@ -140,13 +146,13 @@ def _look_in(services: Services, channel: str, claims: Sequence[Claimed], deadli
     return found
 
 
-def _settle(session: Any, services: Services, outcomes: Sequence[tuple[Claimed, tuple[str, str] | None]],
+def _settle(session: Session, services: Services, outcomes: Sequence[tuple[Claimed, tuple[str, str] | None]],
             token: str, now: dt.datetime, gone: set[int], report: PassReport, unstarted: bool = False) -> None:
     """Found in Slack: sent as of its ts. Not found (or never started): given back, due at once."""
     for row, found in outcomes:
         # Only the claim we looked at: if another worker took it over meanwhile, leave it be.
         if not outbox.reclaim(session, row, token, now, claimant_gone=row.id in gone,
-                              unstarted=unstarted and row.kind not in ELSEWHERE):
+                              unstarted=unstarted and row.kind not in REPEATABLE):
             continue
         if found:
             # sent_at is when Slack posted it (the message ts), which reminders count from.

@@ -203,3 +203,22 @@ def test_a_lookup_without_budget_leaves_its_claims_for_the_next_pass(
     assert again.get("recovered") == 2 and again.get("released") == len(started) - 2
     assert prompt_posts(sandbox) == Counter({i: 1 for i in ids}), "each check-in posted exactly once"
     sandbox.assert_no_violations()
+
+
+def test_an_edit_whose_worker_died_is_made_again_without_a_lookup(bot: BotHarness, sandbox: Sandbox) -> None:
+    """An edit posts nothing new (and its message is older than its row): looking for it would find
+    nothing and spend the Tier 3 budget, so it is given back to be made again."""
+    now = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+    sandbox.add_user("U0REP01", name="rep", tz="UTC")
+    with bot.services.sessions.begin() as session:
+        session.add(OutboxMessage(team_id=sandbox.team_id, kind=str(OutboxKind.CHECKIN_CLOSED), recipient="U0REP01",
+                                  dedupe_key="closed:1", payload='{"checkin_id": 1, "note": "Skipped."}',
+                                  not_before=now - dt.timedelta(minutes=30), state=OutboxState.CLAIMED,
+                                  claimed_by="elsewhere:1:gone", lease_until=now - dt.timedelta(minutes=5),
+                                  started=True, attempts=1, deferrals=0, created_at=now - dt.timedelta(minutes=30)))
+    report = PassReport()
+    recover(bot.services, now, report)
+    assert not sandbox.calls_to("conversations.history") and not sandbox.calls_to("conversations.open")
+    with bot.services.sessions.begin() as session:
+        [row] = session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == "closed:1"))
+        assert row.state == OutboxState.PENDING and row.not_before <= now
