@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import insert_ignore
@@ -311,12 +311,7 @@ def checkin_message(team_id: str, rep_id: str, checkin_id: int, kind: str, due_a
 def reconsider(session: Session, team_id: str, recipient: str, now: dt.datetime) -> int:
     """Rows held for someone's hours become due now, so the worker checks them again: their zone or
     hours changed, and the moment they were held for may no longer be the right one."""
-    result = session.execute(
-        update(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.recipient == recipient,
-                                    OutboxMessage.state == OutboxState.PENDING, OutboxMessage.deferrals > 0,
-                                    OutboxMessage.not_before > now)
-        .values(not_before=now).execution_options(synchronize_session=False))
-    return int(getattr(result, "rowcount", 0))
+    return _due_again(session, team_id, OutboxMessage.recipient == recipient, now)
 
 
 def reconsider_zoned(session: Session, team_id: str, since: dt.datetime, now: dt.datetime) -> int:
@@ -324,24 +319,20 @@ def reconsider_zoned(session: Session, team_id: str, since: dt.datetime, now: dt
     hours again). A row a drain held for its recipient's unread zone while the lookup beside it was
     storing that zone was still claimed when the lookup made held rows due, so it missed that."""
     zoned = select(User.slack_id).where(User.team_id == team_id, User.tz_refreshed_at >= since)
-    result = session.execute(
-        update(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.state == OutboxState.PENDING,
-                                    OutboxMessage.deferrals > 0, OutboxMessage.not_before > now,
-                                    OutboxMessage.recipient.in_(zoned))
-        .values(not_before=now).execution_options(synchronize_session=False))
-    return int(getattr(result, "rowcount", 0))
+    return _due_again(session, team_id, OutboxMessage.recipient.in_(zoned), now)
 
 
 def reconsider_many(session: Session, team_id: str, recipients: Sequence[str], now: dt.datetime) -> int:
     """`reconsider` for many people at once (a users.list page that taught us their zones)."""
-    moved = 0
     people = list(recipients)
-    for start in range(0, len(people), 500):
-        result = session.execute(
-            update(OutboxMessage).where(OutboxMessage.team_id == team_id,
-                                        OutboxMessage.recipient.in_(people[start:start + 500]),
-                                        OutboxMessage.state == OutboxState.PENDING, OutboxMessage.deferrals > 0,
-                                        OutboxMessage.not_before > now)
-            .values(not_before=now).execution_options(synchronize_session=False))
-        moved += int(getattr(result, "rowcount", 0))
-    return moved
+    return sum(_due_again(session, team_id, OutboxMessage.recipient.in_(people[start:start + 500]), now)
+               for start in range(0, len(people), 500))
+
+
+def _due_again(session: Session, team_id: str, whose: ColumnElement[bool], now: dt.datetime) -> int:
+    """Pending rows held for their recipient's hours (`whose` picks the recipients), due now."""
+    result = session.execute(
+        update(OutboxMessage).where(OutboxMessage.team_id == team_id, whose, OutboxMessage.state == OutboxState.PENDING,
+                                    OutboxMessage.deferrals > 0, OutboxMessage.not_before > now)
+        .values(not_before=now).execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0))
