@@ -42,8 +42,10 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +55,7 @@ from slack_sdk import WebClient  # noqa: E402
 from slack_sdk.errors import SlackApiError  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from core.config import parse_config  # noqa: E402
+from core.config import AdminConfig, parse_config  # noqa: E402
 from core.services import Services, make_web_client  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from handlers import delivery, passes  # noqa: E402
@@ -107,6 +109,24 @@ def serve_sandbox(reps: int, cap: float, latency: float, conn: Connection) -> No
         conn.send({"calls": calls, "limited": limited, "prompts": dict(prompts),
                    "violations": len(sandbox.violations), "landed": max((float(m.ts) for m in posted), default=None)})
     sandbox.close()
+
+
+def start_child(target: Callable[..., None], *args: Any) -> tuple[BaseProcess, Connection]:
+    """The sandbox in a clean child process (spawn: no inherited engine or threads), and our end of
+    its pipe; `target` gets the other end as its last argument."""
+    ctx = multiprocessing.get_context("spawn")
+    here, there = ctx.Pipe()
+    child = ctx.Process(target=target, args=(*args, there), daemon=True)
+    child.start()
+    return child, here
+
+
+def bench_config(cap: float) -> AdminConfig:
+    """Every zone inside its allowed hours throughout: all days working days, one quiet minute
+    (23:59 local) that no zone reaches while the pass runs from :30 UTC; the bot told the cap."""
+    return parse_config('[cadence]\nevery = "day"\nquiet_hours = { start = "23:59", end = "00:00" }\n'
+                        'working_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
+                        f'[slack]\npost_rate_per_second = {cap}\n', "bench")
 
 
 # ---- the database -------------------------------------------------------------------------------
@@ -198,19 +218,12 @@ def main() -> int:
     if args.workspaces:
         return main_workspaces(args)
 
-    ctx = multiprocessing.get_context("spawn")
-    here, there = ctx.Pipe()
-    child = ctx.Process(target=serve_sandbox, args=(args.reps, args.cap, args.latency, there), daemon=True)
-    child.start()
+    child, here = start_child(serve_sandbox, args.reps, args.cap, args.latency)
     api_url, team_id, token = here.recv()
 
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or f"sqlite:///{Path(tmp) / 'fanout.db'}"
-        # Every zone inside its allowed hours throughout: all days working days, one quiet minute
-        # (23:59 local) that no zone reaches while the pass runs from :30 UTC.
-        config = parse_config('[cadence]\nevery = "day"\nquiet_hours = { start = "23:59", end = "00:00" }\n'
-                              'working_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
-                              f'[slack]\npost_rate_per_second = {args.cap}\n', "bench")
+        config = bench_config(args.cap)
         now = dt.datetime.now(dt.UTC).replace(minute=30, second=0, microsecond=0)
         seed(url, team_id, args.reps, now)
         engine = make_engine(url)
@@ -358,17 +371,12 @@ def probe_workspaces(api_url: str, tokens: list[str], reps: int, seconds: float,
 def main_workspaces(args: argparse.Namespace) -> int:
     workspaces, reps = args.workspaces, args.reps
     workers = args.workspace_workers or passes.WORKSPACE_WORKERS
-    ctx = multiprocessing.get_context("spawn")
-    here, there = ctx.Pipe()
-    child = ctx.Process(target=serve_workspaces, args=(workspaces, reps, args.cap, args.latency, there), daemon=True)
-    child.start()
+    child, here = start_child(serve_workspaces, workspaces, reps, args.cap, args.latency)
     api_url, client_id, client_secret = here.recv()
 
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or f"sqlite:///{Path(tmp) / 'fanout.db'}"
-        config = parse_config('[cadence]\nevery = "day"\nquiet_hours = { start = "23:59", end = "00:00" }\n'
-                              'working_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
-                              f'[slack]\npost_rate_per_second = {args.cap}\n', "bench")
+        config = bench_config(args.cap)
         now = dt.datetime.now(dt.UTC).replace(minute=30, second=0, microsecond=0)
         origin = time.monotonic()
         settings = Settings(signing_secret=SIGNING_SECRET, api_url=api_url, database_url=url,
